@@ -1,0 +1,44 @@
+using System.Reflection;
+using ControlPlane.ServiceDefaults.Health;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ControlPlane.ServiceDefaults.Data;
+
+public static class DatabaseExtensions
+{
+    /// <summary>
+    /// One NpgsqlDataSource from ConnectionStrings:&lt;connectionName&gt;, the service's embedded SQL migrations
+    /// applied at start under an advisory lock, and a readiness check.
+    /// </summary>
+    public static TBuilder AddServiceDatabase<TBuilder>(this TBuilder builder, string connectionName, Assembly migrationsAssembly)
+        where TBuilder : IHostApplicationBuilder
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName) ?? throw new InvalidOperationException(
+            $"ConnectionStrings:{connectionName} is not set. Set ConnectionStrings__{connectionName}=" +
+            $"\"Host=127.0.0.1;Port=5432;Username=postgres;Database={connectionName}\" (the AppHost and ./run.sh set it).");
+
+        builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(connectionString)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
+        builder.Services.AddSingleton(new MigrationSet(migrationsAssembly));
+        builder.Services.AddSingleton<DatabaseMigrator>();
+        // Registered before the bus and any worker, so nothing touches tables that do not exist yet.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseMigrationHost>());
+        builder.Services.AddHealthChecks().AddReadinessCheck<DatabaseHealthCheck>("database");
+        return builder;
+    }
+}
+
+public static class OutboxExtensions
+{
+    /// <summary>Runs the relay that publishes this service's outbox; needs both AddServiceDatabase and AddControlPlaneBus.</summary>
+    public static TBuilder AddOutboxRelay<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHostedService<OutboxRelay>();
+        return builder;
+    }
+}

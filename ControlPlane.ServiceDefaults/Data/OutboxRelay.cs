@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ControlPlane.ServiceDefaults.Data;
+
+/// <summary>
+/// Publishes committed outbox rows to the bus in id order. Woken by NOTIFY on commit, and polls as a backstop.
+/// One replica relays at a time (a transaction-scoped advisory lock), which keeps the order. A row is marked
+/// sent only after the broker confirmed it; a crash in between republishes it with the same MessageId, which
+/// the consumers' inboxes drop.
+/// </summary>
+public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, DatabaseMigrator migrator, ILogger<OutboxRelay> logger)
+    : BackgroundService
+{
+    public const string Channel = "controlplane_outbox";
+    private const long RelayLockKey = 0x4F7574626F78; // "Outbox"
+    private const int BatchSize = 100;
+
+    private static readonly ActivitySource Source = new("ControlPlane.Outbox");
+    private static readonly Meter Meter = new("ControlPlane.Outbox");
+    private static readonly Counter<long> Published = Meter.CreateCounter<long>("controlplane.outbox.published", description: "Outbox messages published to the bus");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("controlplane.outbox.failures", description: "Outbox publish attempts that failed");
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+    private DateTimeOffset _nextCleanup = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!migrator.Completed && !stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(200, stoppingToken);
+        }
+
+        var backoff = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var listener = await dataSource.OpenConnectionAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand($"listen {Channel}", listener))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    while (await RelayBatchAsync(stoppingToken) == BatchSize)
+                    {
+                        // keep draining while full batches come back
+                    }
+
+                    await CleanupAsync(stoppingToken);
+                    backoff = TimeSpan.Zero;
+                    await listener.WaitAsync(PollInterval, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                backoff = TimeSpan.FromMilliseconds(Math.Clamp(backoff.TotalMilliseconds * 2, 250, 10_000));
+                LogRelayFailed(logger, ex, backoff.TotalMilliseconds);
+                await Task.Delay(backoff, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Publishes one batch; returns how many rows it sent.</summary>
+    public async Task<int> RelayBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand($"select pg_try_advisory_xact_lock({RelayLockKey})", connection, tx))
+        {
+            if (await lockCommand.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return 0; // another replica is relaying
+            }
+        }
+
+        var rows = new List<OutboxRow>();
+        await using (var select = new NpgsqlCommand(
+            $"select id, message_id, message_type, destination, body::text, headers::text, trace_parent from outbox_messages where sent_at is null order by id limit {BatchSize}",
+            connection, tx))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
+            }
+        }
+
+        var sent = new List<long>(rows.Count);
+        foreach (var row in rows)
+        {
+            try
+            {
+                await PublishAsync(row, cancellationToken);
+                sent.Add(row.Id);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Failures.Add(1);
+                await using var fail = new NpgsqlCommand("update outbox_messages set attempts = attempts + 1, last_error = $2 where id = $1", connection, tx);
+                fail.Parameters.Add(new() { Value = row.Id });
+                fail.Parameters.Add(new() { Value = ex.GetType().Name + ": " + ex.Message });
+                await fail.ExecuteNonQueryAsync(cancellationToken);
+                LogPublishFailed(logger, ex, row.MessageType, row.MessageId);
+                break; // keep the order: nothing after a failed row goes out before it
+            }
+        }
+
+        if (sent.Count > 0)
+        {
+            await using var mark = new NpgsqlCommand("update outbox_messages set sent_at = now(), attempts = attempts + 1 where id = any($1)", connection, tx);
+            mark.Parameters.Add(new() { Value = sent.ToArray() });
+            await mark.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        Published.Add(sent.Count);
+        return sent.Count == rows.Count ? sent.Count : -1;
+    }
+
+    private async Task PublishAsync(OutboxRow row, CancellationToken cancellationToken)
+    {
+        var type = OutboxTypes.Resolve(row.MessageType);
+        var message = JsonSerializer.Deserialize(row.Body, type, OutboxTypes.Json)
+            ?? throw new InvalidOperationException($"Outbox row {row.Id} has an empty body.");
+        var headers = row.Headers is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers);
+
+        // Continue the trace of the request that caused the message, so one trace spans the whole proposal.
+        ActivityContext.TryParse(row.TraceParent, null, out var parent);
+        using var activity = Source.StartActivity($"outbox relay {type.Name}", ActivityKind.Internal, parent);
+
+        void Stamp(SendContext context)
+        {
+            context.MessageId = row.MessageId;
+            if (headers is not null)
+            {
+                foreach (var (key, value) in headers)
+                {
+                    context.Headers.Set(key, value);
+                }
+            }
+        }
+
+        if (row.Destination is null)
+        {
+            await bus.Publish(message, type, Pipe.Execute<PublishContext>(Stamp), cancellationToken);
+        }
+        else
+        {
+            var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{row.Destination}"));
+            await endpoint.Send(message, type, Pipe.Execute<SendContext>(Stamp), cancellationToken);
+        }
+    }
+
+    private async Task CleanupAsync(CancellationToken cancellationToken)
+    {
+        if (DateTimeOffset.UtcNow < _nextCleanup)
+        {
+            return;
+        }
+
+        _nextCleanup = DateTimeOffset.UtcNow.AddHours(1);
+        foreach (var sql in (string[])["delete from outbox_messages where sent_at < now() - $1", "delete from inbox_messages where processed_at < now() - $1"])
+        {
+            await using var command = dataSource.CreateCommand(sql);
+            command.Parameters.Add(new() { Value = Retention });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private sealed record OutboxRow(long Id, Guid MessageId, string MessageType, string? Destination, string Body, string? Headers, string? TraceParent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay failed; retrying in {DelayMs} ms")]
+    private static partial void LogRelayFailed(ILogger logger, Exception exception, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing {MessageType} {MessageId} from the outbox failed; it stays queued")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string messageType, Guid messageId);
+}

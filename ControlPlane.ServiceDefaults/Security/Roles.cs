@@ -1,0 +1,70 @@
+using System.Collections.Frozen;
+
+namespace ControlPlane.ServiceDefaults.Security;
+
+/// <summary>The roles of DESIGN.md. A binding grants one role, globally or inside a scope.</summary>
+public static class Roles
+{
+    public const string Viewer = "viewer";
+    public const string Proposer = "proposer";
+    public const string Approver = "approver";
+    public const string Operator = "operator";
+    public const string PolicyAdmin = "policy-admin";
+    public const string GraphAdmin = "graph-admin";
+    public const string FleetAdmin = "fleet-admin";
+    public const string Auditor = "auditor";
+    public const string Admin = "admin";
+
+    public static readonly FrozenSet<string> All =
+        new[] { Viewer, Proposer, Approver, Operator, PolicyAdmin, GraphAdmin, FleetAdmin, Auditor, Admin }.ToFrozenSet(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Permissions are what endpoints ask for; roles are what people are given. Every endpoint names exactly one
+/// permission (see <see cref="EndpointSecurityExtensions.RequirePermission{TBuilder}"/>).
+/// </summary>
+public static class Permissions
+{
+    public const string ProposalsRead = "proposals:read";
+    public const string ProposalsSubmit = "proposals:submit";
+    public const string ProposalsApprove = "proposals:approve";
+    public const string ProposalsCancel = "proposals:cancel";
+    public const string ScheduleOperate = "schedule:operate";
+    public const string GraphRead = "graph:read";
+    public const string GraphWrite = "graph:write";
+    public const string PolicyRead = "policy:read";
+    public const string PolicyWrite = "policy:write";
+    public const string PolicyEvaluate = "policy:evaluate";
+    public const string FleetRead = "fleet:read";
+    public const string FleetWrite = "fleet:write";
+    public const string FleetRun = "fleet:run";
+    public const string EvidenceRead = "evidence:read";
+    public const string EvidenceExport = "evidence:export";
+    public const string PrincipalsRead = "principals:read";
+    public const string AgentsWrite = "agents:write";
+    public const string BindingsWrite = "bindings:write";
+
+    private static readonly string[] Reading = [ProposalsRead, GraphRead, PolicyRead, FleetRead, PolicyEvaluate];
+
+    public static readonly FrozenDictionary<string, FrozenSet<string>> ByRole = new Dictionary<string, string[]>
+    {
+        [Roles.Viewer] = [.. Reading, EvidenceRead],
+        // A proposer reads its own proposals (object-level check) and what the plane knows about targets.
+        [Roles.Proposer] = [ProposalsSubmit, ProposalsRead, ProposalsCancel, GraphRead, PolicyRead, PolicyEvaluate],
+        [Roles.Approver] = [.. Reading, ProposalsApprove, EvidenceRead],
+        [Roles.Operator] = [.. Reading, ProposalsCancel, ScheduleOperate, EvidenceRead],
+        [Roles.PolicyAdmin] = [PolicyRead, PolicyWrite, PolicyEvaluate, GraphRead],
+        [Roles.GraphAdmin] = [GraphRead, GraphWrite],
+        [Roles.FleetAdmin] = [FleetRead, FleetWrite, AgentsWrite, PrincipalsRead],
+        [Roles.Auditor] = [.. Reading, EvidenceRead, EvidenceExport, PrincipalsRead],
+        [Roles.Admin] =
+        [
+            .. Reading, ProposalsSubmit, ProposalsApprove, ProposalsCancel, ScheduleOperate, GraphWrite, PolicyWrite,
+            FleetWrite, EvidenceRead, EvidenceExport, PrincipalsRead, AgentsWrite, BindingsWrite,
+        ],
+    }.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenSet(StringComparer.Ordinal), StringComparer.Ordinal);
+
+    /// <summary>Fleet runners authenticate as agents of kind runner and only pull work and post results.</summary>
+    public static bool Grants(string role, string permission) =>
+        ByRole.TryGetValue(role, out var granted) && granted.Contains(permission);
+}

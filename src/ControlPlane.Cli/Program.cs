@@ -1,0 +1,7 @@
+using System.CommandLine;
+using ControlPlane.Cli.Commands;
+
+var root = new RootCommand("controlplane: propose, approve, inspect and verify governed actions.");
+root.Subcommands.Add(StatusCommand.Create());
+
+return await root.Parse(args).InvokeAsync();

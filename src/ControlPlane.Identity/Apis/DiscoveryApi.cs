@@ -1,0 +1,40 @@
+using ControlPlane.Identity.Keys;
+using ControlPlane.Identity.Tokens;
+using ControlPlane.ServiceDefaults.Health;
+
+namespace ControlPlane.Identity.Apis;
+
+/// <summary>OIDC discovery and JWKS: public by design, every service reads them to validate tokens.</summary>
+public static class DiscoveryApi
+{
+    public static IEndpointRouteBuilder MapDiscoveryApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/.well-known/openid-configuration", (IssuerName issuer) =>
+        {
+            var iss = issuer.Current;
+            return Results.Json(new Dictionary<string, object>
+            {
+                ["issuer"] = iss,
+                ["jwks_uri"] = iss + "/.well-known/jwks.json",
+                ["token_endpoint"] = iss + "/connect/token",
+                ["grant_types_supported"] = new[] { "client_credentials" },
+                ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
+                ["id_token_signing_alg_values_supported"] = new[] { "ES256" },
+                ["response_types_supported"] = new[] { "token" },
+                ["subject_types_supported"] = new[] { "public" },
+            });
+        }).AllowAnonymous().WithMetadata(new AnonymousByDesign("OIDC discovery")).WithTags("Discovery");
+
+        app.MapGet("/.well-known/jwks.json", async (SigningKeyStore keys, CancellationToken ct) =>
+        {
+            var published = await keys.GetKeysAsync(ct);
+            return Results.Json(new { keys = published.Select(k => k.PublicJwk) }, JwksJson.Options);
+        }).AllowAnonymous().WithMetadata(new AnonymousByDesign("JWKS")).WithTags("Discovery");
+        return app;
+    }
+
+    private static class JwksJson
+    {
+        public static readonly System.Text.Json.JsonSerializerOptions Options = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+    }
+}

@@ -1,0 +1,29 @@
+using ControlPlane.Identity;
+using ControlPlane.Identity.Apis;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+builder.Services.AddOpenApi();
+var devLogin = DevLoginApi.IsEnabled(builder);
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi().RequireAuthorization();
+app.MapDiscoveryApi();
+app.MapTokenApi();
+app.MapPrincipalsApi();
+if (devLogin)
+{
+    app.MapDevLoginApi();
+}
+
+app.Run();
+
+namespace ControlPlane.Identity
+{
+    /// <summary>Names this service's assembly for WebApplicationFactory; distinct per service so one test process can host several.</summary>
+    public sealed class IdentityService;
+}

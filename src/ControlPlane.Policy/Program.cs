@@ -1,0 +1,20 @@
+using ControlPlane.Policy;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi().RequireAuthorization();
+
+app.Run();
+
+namespace ControlPlane.Policy
+{
+    /// <summary>Names this service's assembly for WebApplicationFactory; distinct per service so one test process can host several.</summary>
+    public sealed class PolicyService;
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace ControlPlane.Testing;
+
+/// <summary>
+/// A RabbitMQ virtual host of its own for one test fixture (created and deleted through the management API), so
+/// tests never see each other's queues or those of a running ./run.sh.
+/// </summary>
+public sealed class TestVirtualHost : IAsyncDisposable
+{
+    private readonly HttpClient _management;
+
+    private TestVirtualHost(string name, HttpClient management)
+    {
+        Name = name;
+        _management = management;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The amqp URI with this vhost, as ConnectionStrings:messaging.</summary>
+    public string ConnectionString => $"{TestServers.Amqp.TrimEnd('/')}/{Uri.EscapeDataString(Name)}";
+
+    public static async Task<TestVirtualHost> CreateAsync(string purpose)
+    {
+        var name = $"cpt-{purpose}-{Guid.NewGuid():N}"[..36];
+        var management = new HttpClient { BaseAddress = TestServers.RabbitManagement, Timeout = TimeSpan.FromSeconds(15) };
+        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
+        try
+        {
+            (await management.PutAsync($"api/vhosts/{Uri.EscapeDataString(name)}", null)).EnsureSuccessStatusCode();
+            (await management.PutAsJsonAsync($"api/permissions/{Uri.EscapeDataString(name)}/guest",
+                new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        }
+        catch (HttpRequestException ex)
+        {
+            management.Dispose();
+            throw new InvalidOperationException(
+                $"The RabbitMQ management API is not reachable at {TestServers.RabbitManagement} (tests create a vhost each). {TestServers.HowToStart}", ex);
+        }
+
+        return new TestVirtualHost(name, management);
+    }
+
+    /// <summary>Messages ready in a queue, or null when the queue does not exist.</summary>
+    public async Task<long?> CountMessagesAsync(string queue)
+    {
+        using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}");
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Number ? messages.GetInt64() : 0;
+    }
+
+    /// <summary>Peeks at messages (they stay in the queue): headers and payload of each.</summary>
+    public async Task<IReadOnlyList<JsonElement>> PeekAsync(string queue, int count = 10)
+    {
+        using var response = await _management.PostAsJsonAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}/get",
+            new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 50000 });
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> QueueNamesAsync()
+    {
+        using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}");
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _management.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(Name)}");
+        }
+        finally
+        {
+            _management.Dispose();
+        }
+    }
+}
