@@ -15,8 +15,11 @@ public static class Roles
     public const string Auditor = "auditor";
     public const string Admin = "admin";
 
+    /// <summary>Workload identity of a fleet runner: registers, heartbeats, reports results. Nothing else.</summary>
+    public const string Runner = "runner";
+
     public static readonly FrozenSet<string> All =
-        new[] { Viewer, Proposer, Approver, Operator, PolicyAdmin, GraphAdmin, FleetAdmin, Auditor, Admin }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { Viewer, Proposer, Approver, Operator, PolicyAdmin, GraphAdmin, FleetAdmin, Auditor, Admin, Runner }.ToFrozenSet(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -57,6 +60,7 @@ public static class Permissions
         [Roles.GraphAdmin] = [GraphRead, GraphWrite],
         [Roles.FleetAdmin] = [FleetRead, FleetWrite, AgentsWrite, PrincipalsRead],
         [Roles.Auditor] = [.. Reading, EvidenceRead, EvidenceExport, PrincipalsRead],
+        [Roles.Runner] = [FleetRun],
         [Roles.Admin] =
         [
             .. Reading, ProposalsSubmit, ProposalsApprove, ProposalsCancel, ScheduleOperate, GraphWrite, PolicyWrite,
@@ -64,7 +68,6 @@ public static class Permissions
         ],
     }.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
-    /// <summary>Fleet runners authenticate as agents of kind runner and only pull work and post results.</summary>
     public static bool Grants(string role, string permission) =>
         ByRole.TryGetValue(role, out var granted) && granted.Contains(permission);
 }

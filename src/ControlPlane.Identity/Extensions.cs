@@ -21,7 +21,7 @@ internal static class Extensions
 
         builder.Services.AddHttpContextAccessor();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new KeyProtector(KeyEncryptionKey(builder)));
+        builder.Services.AddSingleton(KeyProtector.FromConfiguration(builder.Configuration, builder.Environment, "Identity:KeyEncryptionKey", "identity-signing-keys"));
         builder.Services.AddSingleton<SigningKeyStore>();
         builder.Services.AddSingleton<IssuerName>();
         builder.Services.AddSingleton<TokenIssuer>();
@@ -29,13 +29,4 @@ internal static class Extensions
         builder.Services.Replace(ServiceDescriptor.Singleton<ITokenIssuerMetadata, LocalIssuerMetadata>());
         builder.Services.AddHostedService<IdentityStartup>();
     }
-
-    /// <summary>Required outside Development; a fixed development key otherwise, with a loud name so nobody ships it.</summary>
-    private static string KeyEncryptionKey(WebApplicationBuilder builder) =>
-        builder.Configuration["Identity:KeyEncryptionKey"] is { Length: > 0 } kek
-            ? kek
-            : builder.Environment.IsDevelopment()
-                ? "development-only-key-encryption-key-do-not-use-in-production"
-                : throw new InvalidOperationException(
-                    "Identity:KeyEncryptionKey is not set. Provide a secret of at least 16 characters (a Kubernetes secret or an Aspire secret parameter).");
 }

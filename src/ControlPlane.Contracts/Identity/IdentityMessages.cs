@@ -7,6 +7,8 @@ public sealed record PrincipalChanged(
     string DisplayName,
     string? SponsorId,
     string? Fleet,
+    IReadOnlyList<string> AllowedEnvironments,
+    IReadOnlyList<string> AllowedActionKinds,
     string Change,
     string ChangedBy,
     DateTimeOffset At);

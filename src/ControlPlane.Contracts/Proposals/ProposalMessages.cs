@@ -65,6 +65,9 @@ public sealed record ApprovalRecorded(
     string PolicyHash,
     DateTimeOffset At);
 
+/// <summary>Event: a submission (HTTP or bus) was refused before it became a proposal: bad token, bad body, key conflict.</summary>
+public sealed record ProposalSubmissionRefused(string? IdempotencyKey, string? AgentId, string Channel, string Reason, DateTimeOffset At);
+
 public static class MessageHeaders
 {
     /// <summary>The agent's bearer token on a bus command; validated exactly like the HTTP Authorization header.</summary>
