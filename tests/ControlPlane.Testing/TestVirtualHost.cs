@@ -65,6 +65,11 @@ public sealed class TestVirtualHost : IAsyncDisposable
     {
         using var response = await _management.PostAsJsonAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}/get",
             new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 50000 });
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+
         response.EnsureSuccessStatusCode();
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return body.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();

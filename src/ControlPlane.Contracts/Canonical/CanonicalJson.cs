@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -8,7 +9,8 @@ namespace ControlPlane.Contracts;
 /// <summary>
 /// A canonical JSON form for hashing and signing: the wire JSON (<see cref="ContractJson"/>) with object keys
 /// sorted by ordinal, no insignificant white space, nulls omitted. Two parties that agree on the value agree on
-/// the bytes, so a hash pins content rather than formatting.
+/// the bytes, so a hash pins content rather than formatting. Non-ASCII text is written as UTF-8, not escaped
+/// (as RFC 8785 does), so the same text always yields the same bytes whichever serializer produced it.
 /// </summary>
 public static class CanonicalJson
 {
@@ -17,7 +19,7 @@ public static class CanonicalJson
     public static byte[] Serialize(JsonNode? node)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false }))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             Write(writer, node);
         }

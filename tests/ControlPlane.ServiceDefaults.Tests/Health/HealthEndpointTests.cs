@@ -1,26 +1,97 @@
 using System.Net;
 using System.Text.Json;
 using ControlPlane.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace ControlPlane.ServiceDefaults.Tests.Health;
 
+/// <summary>/health and /alive of every service against the real servers, and /health when the database goes away.</summary>
 public sealed class HealthEndpointTests
 {
-    [Fact]
-    public async Task Identity_is_healthy_with_its_database_and_the_broker()
-    {
-        await using var db = await TestDatabase.CreateAsync("identity");
-        await using var vhost = await TestVirtualHost.CreateAsync("health");
-        var settings = new PlaneSettings(vhost, PlaneSettings.NewRedisPrefix()).Database("identity-db", db.ConnectionString);
-        await using var identity = new ServiceHost<ControlPlane.Identity.IdentityService>(settings.Build());
+    public static TheoryData<string> Services => ["identity", "system-graph", "policy", "orchestrator", "fleet", "evidence"];
 
-        using var http = identity.CreateHttpClient();
-        var report = await Eventually.UntilAsync(() => ReadHealthAsync(http, "health"), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "identity /health");
+    [Theory]
+    [MemberData(nameof(Services))]
+    public async Task Each_service_starts_and_reports_healthy_with_its_dependencies(string service)
+    {
+        await using var db = await TestDatabase.CreateAsync(service);
+        await using var vhost = await TestVirtualHost.CreateAsync("health");
+        await using var host = Host(service, Settings(vhost, service, db.ConnectionString));
+        using var http = new HttpClient { BaseAddress = BaseAddress(host) };
+
+        var report = await Eventually.UntilAsync(() => ReadHealthAsync(http, "health"), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(30), $"{service} /health");
+        var alive = await ReadHealthAsync(http, "alive");
 
         Assert.Equal("Healthy", report.Body.GetProperty("status").GetString());
-        Assert.Equal("Healthy", report.Body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
-        Assert.Equal("Healthy", report.Body.GetProperty("checks").GetProperty("masstransit-bus").GetProperty("status").GetString());
+        var checks = report.Body.GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("masstransit-bus").GetProperty("status").GetString());
+        if (service == "orchestrator")
+        {
+            Assert.Equal("Healthy", checks.GetProperty("cache").GetProperty("status").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, alive.Status);
     }
+
+    [Fact]
+    public async Task Health_turns_unhealthy_when_the_database_is_unreachable_and_recovers_when_it_returns()
+    {
+        await using var db = await TestDatabase.CreateAsync("policy");
+        await using var vhost = await TestVirtualHost.CreateAsync("health");
+        await using var proxy = new TcpProxy("127.0.0.1", 5432);
+        proxy.Start();
+        var viaProxy = $"Host=127.0.0.1;Port={proxy.Port};Username=postgres;Database={db.Name};Timeout=3;Command Timeout=3";
+        await using var host = Host("policy", Settings(vhost, "policy", viaProxy));
+        using var http = new HttpClient { BaseAddress = BaseAddress(host) };
+        await Eventually.UntilAsync(() => ReadHealthAsync(http, "health"), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "healthy before the outage");
+
+        proxy.Stop();
+        var down = await Eventually.UntilAsync(() => ReadHealthAsync(http, "health"), r => r.Status == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(20), "unhealthy during the outage");
+        var aliveDuringOutage = await ReadHealthAsync(http, "alive");
+
+        proxy.Start();
+        await Eventually.UntilAsync(() => ReadHealthAsync(http, "health"), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "healthy after the outage");
+
+        Assert.Equal("Unhealthy", down.Body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("database unreachable", down.Body.GetProperty("checks").GetProperty("database").GetProperty("description").GetString());
+        Assert.Equal(HttpStatusCode.OK, aliveDuringOutage.Status); // the process is fine: do not restart it
+    }
+
+    private static IReadOnlyDictionary<string, string?> Settings(TestVirtualHost vhost, string service, string connectionString) =>
+        new PlaneSettings(vhost, PlaneSettings.NewRedisPrefix())
+            .Database(DatabaseName(service), connectionString)
+            // Token validation is configured but never exercised by anonymous probes.
+            .Service("identity", new Uri("http://127.0.0.1:9"))
+            .Build();
+
+    private static string DatabaseName(string service) => service switch
+    {
+        "system-graph" => "graph-db",
+        _ => $"{service}-db",
+    };
+
+    private static IAsyncDisposable Host(string service, IReadOnlyDictionary<string, string?> settings) => service switch
+    {
+        "identity" => new ServiceHost<ControlPlane.Identity.IdentityService>(settings),
+        "system-graph" => new ServiceHost<ControlPlane.SystemGraph.SystemGraphService>(settings),
+        "policy" => new ServiceHost<ControlPlane.Policy.PolicyService>(settings),
+        "orchestrator" => new ServiceHost<ControlPlane.Orchestrator.OrchestratorService>(settings),
+        "fleet" => new ServiceHost<ControlPlane.Fleet.FleetService>(settings),
+        "evidence" => new ServiceHost<ControlPlane.Evidence.EvidenceService>(settings),
+        _ => throw new ArgumentOutOfRangeException(nameof(service), service, null),
+    };
+
+    private static Uri BaseAddress(IAsyncDisposable host) => host switch
+    {
+        ServiceHost<ControlPlane.Identity.IdentityService> h => h.BaseAddress,
+        ServiceHost<ControlPlane.SystemGraph.SystemGraphService> h => h.BaseAddress,
+        ServiceHost<ControlPlane.Policy.PolicyService> h => h.BaseAddress,
+        ServiceHost<ControlPlane.Orchestrator.OrchestratorService> h => h.BaseAddress,
+        ServiceHost<ControlPlane.Fleet.FleetService> h => h.BaseAddress,
+        ServiceHost<ControlPlane.Evidence.EvidenceService> h => h.BaseAddress,
+        _ => throw new ArgumentOutOfRangeException(nameof(host)),
+    };
 
     internal static async Task<(HttpStatusCode Status, JsonElement Body)> ReadHealthAsync(HttpClient http, string path)
     {

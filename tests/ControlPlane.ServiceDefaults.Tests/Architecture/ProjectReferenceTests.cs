@@ -1,0 +1,58 @@
+using System.Xml.Linq;
+
+namespace ControlPlane.ServiceDefaults.Tests.Architecture;
+
+/// <summary>
+/// Services share code only through ControlPlane.Contracts and ControlPlane.ServiceDefaults: no service project
+/// references another service project, so each can be built, deployed and scaled alone.
+/// </summary>
+public sealed class ProjectReferenceTests
+{
+    private static readonly string[] ServiceProjects =
+    [
+        "ControlPlane.Identity", "ControlPlane.SystemGraph", "ControlPlane.Policy", "ControlPlane.Orchestrator",
+        "ControlPlane.Fleet", "ControlPlane.Evidence", "ControlPlane.Runner",
+    ];
+
+    private static readonly string[] Shared = ["ControlPlane.Contracts", "ControlPlane.ServiceDefaults"];
+
+    public static TheoryData<string> Services => [.. ServiceProjects];
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_service_references_only_the_shared_projects(string service)
+    {
+        var project = Path.Combine(RepositoryRoot(), "src", service, service + ".csproj");
+        var references = XDocument.Load(project).Descendants("ProjectReference")
+            .Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value.Replace('\\', '/')))
+            .ToList();
+
+        Assert.NotEmpty(references);
+        Assert.All(references, reference => Assert.Contains(reference, Shared));
+    }
+
+    [Fact]
+    public void The_shared_projects_reference_no_service()
+    {
+        var root = RepositoryRoot();
+        foreach (var project in new[] { Path.Combine(root, "src", "ControlPlane.Contracts", "ControlPlane.Contracts.csproj"), Path.Combine(root, "ControlPlane.ServiceDefaults", "ControlPlane.ServiceDefaults.csproj") })
+        {
+            var references = XDocument.Load(project).Descendants("ProjectReference")
+                .Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value.Replace('\\', '/')));
+            Assert.DoesNotContain(references, r => ServiceProjects.Contains(r));
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("ControlPlane.sln not found above " + AppContext.BaseDirectory);
+    }
+}

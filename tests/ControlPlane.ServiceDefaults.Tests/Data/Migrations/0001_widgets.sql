@@ -1,0 +1,1 @@
+create table widgets (id int primary key, name text not null);
