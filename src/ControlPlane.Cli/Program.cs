@@ -3,5 +3,9 @@ using ControlPlane.Cli.Commands;
 
 var root = new RootCommand("controlplane: propose, approve, inspect and verify governed actions.");
 root.Subcommands.Add(StatusCommand.Create());
+foreach (var command in ProposalCommands.Create())
+{
+    root.Subcommands.Add(command);
+}
 
 return await root.Parse(args).InvokeAsync();
