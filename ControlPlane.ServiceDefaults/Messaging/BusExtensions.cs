@@ -31,8 +31,13 @@ public static class BusExtensions
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
-            // Every replica keeps its own revocation list, so this consumer gets a temporary queue per instance.
-            x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e => e.Temporary = true);
+            // Every replica keeps its own revocation list, so this consumer gets a temporary queue of its own:
+            // the instance id makes the name unique per process (an exclusive queue cannot be shared).
+            x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e =>
+            {
+                e.Temporary = true;
+                e.InstanceId = $"{builder.Environment.ApplicationName}-{Guid.NewGuid():N}".ToLowerInvariant();
+            });
             registerConsumers?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>
             {
