@@ -118,8 +118,10 @@ public sealed class HttpCheckHandler(RunnerOptions options, TimeProvider clock) 
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            var measured = $"GET {check.Url} -> no response within {watch.Elapsed.TotalMilliseconds:0} ms (expected {check.ExpectedStatus} within {check.MaxLatencyMs} ms)";
-            return new ActionOutcome(WorkOutcome.Failed, null, watch.Elapsed, ActionOutcome.EmptyDigest, measured, $"no response within {check.MaxLatencyMs} ms");
+            var waited = watch.Elapsed.TotalMilliseconds;
+            var measured = $"GET {check.Url} -> no response within {waited:0} ms (expected {check.ExpectedStatus} within {check.MaxLatencyMs} ms)";
+            return new ActionOutcome(WorkOutcome.Failed, null, watch.Elapsed, ActionOutcome.EmptyDigest, measured,
+                $"no response within {waited:0} ms (bound {check.MaxLatencyMs} ms)");
         }
         catch (HttpRequestException ex)
         {
