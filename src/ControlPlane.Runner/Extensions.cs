@@ -18,6 +18,7 @@ internal static class Extensions
     {
         var options = RunnerConfiguration.Load(builder.Configuration, builder.Environment.ContentRootPath);
         builder.Services.AddSingleton(options);
+        StateFiles.EnsureDirectory(options.StateDirectory!); // before anything creates a subfolder with looser rights
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => RunnerKey.LoadOrCreate(options.StateDirectory!));
 

@@ -19,7 +19,8 @@ public static partial class RunnerConfiguration
         var path = Path.GetFullPath(file);
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"Runner:ConfigFile names {path}, which does not exist.");
+            throw new InvalidOperationException($"Runner:ConfigFile names {path}, which does not exist. A relative path resolves " +
+                "against the working directory (the project folder under `dotnet run`); pass an absolute path to be sure.");
         }
 
         builder.Configuration.AddJsonFile(path, optional: false, reloadOnChange: false);

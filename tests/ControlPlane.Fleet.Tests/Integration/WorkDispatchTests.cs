@@ -100,9 +100,7 @@ public sealed class WorkDispatchTests(FleetPlane plane) : IClassFixture<FleetPla
     public async Task A_signed_result_completes_the_work_once_with_the_envelope()
     {
         await using var runner = await FakeRunner.StartAsync(plane, "runner-t4", "testing", "result-kind");
-        var request = WorkRequests.New("testing", "result-kind");
-        await plane.Bus.PublishAsync(request);
-        var issued = await plane.Bus.WaitForAsync<WorkPackageIssued>(i => i.WorkId == request.WorkId, "WorkPackageIssued");
+        var (request, issued) = await IssueAsync("result-kind");
         var package = WorkRequests.Read<WorkPackage>(issued.Envelope);
         var result = runner.ResultFor(package, WorkOutcome.Succeeded);
 
@@ -126,9 +124,7 @@ public sealed class WorkDispatchTests(FleetPlane plane) : IClassFixture<FleetPla
     public async Task A_result_signed_by_the_wrong_key_or_sent_by_another_runner_is_refused_and_nothing_is_published()
     {
         await using var audience = await FakeRunner.StartAsync(plane, "runner-t5", "testing", "forgery-kind");
-        var request = WorkRequests.New("testing", "forgery-kind");
-        await plane.Bus.PublishAsync(request);
-        var issued = await plane.Bus.WaitForAsync<WorkPackageIssued>(i => i.WorkId == request.WorkId, "WorkPackageIssued");
+        var (request, issued) = await IssueAsync("forgery-kind");
         await using var other = await FakeRunner.StartAsync(plane, "runner-t6", "testing", "other-kind");
         var package = WorkRequests.Read<WorkPackage>(issued.Envelope);
         using var stranger = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
@@ -152,9 +148,7 @@ public sealed class WorkDispatchTests(FleetPlane plane) : IClassFixture<FleetPla
     public async Task A_package_without_a_result_times_out_and_a_late_result_is_a_conflict()
     {
         await using var runner = await FakeRunner.StartAsync(plane, "runner-t7", "testing", "slow-kind");
-        var request = WorkRequests.New("testing", "slow-kind", timeout: TimeSpan.FromSeconds(1));
-        await plane.Bus.PublishAsync(request);
-        var issued = await plane.Bus.WaitForAsync<WorkPackageIssued>(i => i.WorkId == request.WorkId, "WorkPackageIssued");
+        var (request, issued) = await IssueAsync("slow-kind", TimeSpan.FromSeconds(1));
 
         var completed = await plane.Bus.WaitForAsync<WorkCompleted>(c => c.WorkId == request.WorkId, "WorkCompleted TimedOut");
         using var late = await runner.PostResultAsync(request.WorkId, runner.ResultFor(WorkRequests.Read<WorkPackage>(issued.Envelope), WorkOutcome.Succeeded));
@@ -170,9 +164,7 @@ public sealed class WorkDispatchTests(FleetPlane plane) : IClassFixture<FleetPla
     public async Task A_refusal_of_outstanding_work_is_recorded_once_with_its_ids_and_any_other_refusal_without_them()
     {
         await using var runner = await FakeRunner.StartAsync(plane, "runner-t8", "testing", "refusal-kind");
-        var request = WorkRequests.New("testing", "refusal-kind");
-        await plane.Bus.PublishAsync(request);
-        await plane.Bus.WaitForAsync<WorkPackageIssued>(i => i.WorkId == request.WorkId, "WorkPackageIssued");
+        var (request, _) = await IssueAsync("refusal-kind");
         var unknownWork = Guid.NewGuid();
 
         using var refused = await runner.PostRefusalAsync(request.WorkId, "stale fencing token for target billing: 3 is older than 7 already seen");
@@ -205,6 +197,14 @@ public sealed class WorkDispatchTests(FleetPlane plane) : IClassFixture<FleetPla
 
         Assert.Equal(WorkOutcome.Failed, completed.Outcome);
         Assert.Equal("invalid work request: unknown fleet 'night-shift'", completed.Reason);
+    }
+
+    /// <summary>Publishes a request for fleet testing as orchestrator would and waits for its package.</summary>
+    private async Task<(WorkRequested Request, WorkPackageIssued Issued)> IssueAsync(string actionKind, TimeSpan? timeout = null)
+    {
+        var request = WorkRequests.New("testing", actionKind, timeout: timeout);
+        await plane.Bus.PublishAsync(request);
+        return (request, await plane.Bus.WaitForAsync<WorkPackageIssued>(i => i.WorkId == request.WorkId, $"WorkPackageIssued for {actionKind}"));
     }
 
     private async Task<List<DeliverWorkPackage>> QueuedDeliveriesAsync(string runnerId, Guid workId, int expected)

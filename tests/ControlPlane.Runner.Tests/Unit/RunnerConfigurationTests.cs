@@ -85,14 +85,5 @@ public sealed class RunnerConfigurationTests
         });
     }
 
-    private static string DemoDirectory()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ControlPlane.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("ControlPlane.sln not found above the test output"), "src", "ControlPlane.Runner", "demo");
-    }
+    private static string DemoDirectory() => Path.Combine(Repository.Root(), "src", "ControlPlane.Runner", "demo");
 }
