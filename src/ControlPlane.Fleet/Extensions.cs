@@ -1,5 +1,11 @@
+using ControlPlane.Fleet.Consumers;
+using ControlPlane.Fleet.Runners;
+using ControlPlane.Fleet.Signing;
+using ControlPlane.Fleet.Work;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
+using ControlPlane.ServiceDefaults.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ControlPlane.Fleet;
 
@@ -10,7 +16,18 @@ internal static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(DatabaseName, typeof(Extensions).Assembly);
-        builder.AddControlPlaneBus();
+        builder.AddControlPlaneBus(x => x.AddConsumer<WorkRequestedConsumer>());
         builder.AddOutboxRelay();
+
+        builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(KeyProtector.FromConfiguration(builder.Configuration, builder.Environment, "Fleet:KeyEncryptionKey", "fleet-signing-keys"));
+        builder.Services.AddSingleton<FleetSigningKeys>();
+        builder.Services.AddSingleton<WorkSignal>();
+        builder.Services.AddSingleton<RunnerRegistry>();
+        builder.Services.AddSingleton<WorkDispatcher>();
+        builder.Services.AddSingleton<ResultIntake>();
+        builder.Services.AddHostedService<FleetKeyStartup>();
+        builder.Services.AddHostedService<FleetPoller>();
     }
 }

@@ -1,4 +1,5 @@
 using ControlPlane.Fleet;
+using ControlPlane.Fleet.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +11,9 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi().RequireAuthorization();
+app.MapFleetsApi();
+app.MapRunnersApi();
+app.MapWorkApi();
 
 app.Run();
 

@@ -1,6 +1,10 @@
+using ControlPlane.Runner;
+
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddRunnerConfigFile(args);
 builder.AddServiceDefaults();
+builder.AddApplicationServices();
 
 var app = builder.Build();
 

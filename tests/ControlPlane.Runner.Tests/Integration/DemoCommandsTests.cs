@@ -1,0 +1,68 @@
+using ControlPlane.Contracts;
+using ControlPlane.Runner.Actions;
+using ControlPlane.Runner.Tests.Unit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ControlPlane.Runner.Tests.Integration;
+
+/// <summary>
+/// The demo commands ./run.sh gives its runners, run by the real run-command handler from the demo configuration
+/// files: two runners side by side, as run.sh starts them.
+/// </summary>
+public sealed class DemoCommandsTests : IDisposable
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), $"cpt-demo-{Guid.NewGuid():N}");
+
+    [Fact]
+    public async Task Validation_restart_verification_rollback_and_the_failing_check_behave_as_documented()
+    {
+        var testing = Handler("runner.testing.json", "testing-1");
+        var remediation = Handler("runner.remediation.json", "remediation-1");
+
+        var unitTests = await RunAsync(testing, "unit-tests");
+        var integrationTests = await RunAsync(testing, "integration-tests");
+        var verifyBefore = await RunAsync(testing, "verify-service");
+        var restart = await RunAsync(remediation, "restart-service");
+        var verifyAfter = await RunAsync(testing, "verify-service");
+        var rollback = await RunAsync(remediation, "rollback-service");
+        var flaky = await RunAsync(testing, "flaky-check");
+
+        Assert.Equal(WorkOutcome.Succeeded, unitTests.Outcome);
+        Assert.Contains("42 tests, 0 failures", unitTests.Excerpt, StringComparison.Ordinal);
+        Assert.Equal(WorkOutcome.Succeeded, integrationTests.Outcome);
+        Assert.Equal(WorkOutcome.Failed, verifyBefore.Outcome);
+        Assert.Equal(WorkOutcome.Succeeded, restart.Outcome);
+        Assert.Contains("restarting billing (generation 1)", restart.Excerpt, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_state, "runner-remediation-1", "workspace", "services", "billing.restarts")));
+        Assert.Equal(WorkOutcome.Succeeded, verifyAfter.Outcome);
+        Assert.Equal(WorkOutcome.Succeeded, rollback.Outcome);
+        Assert.Contains("billing rolled back", rollback.Excerpt, StringComparison.Ordinal);
+        Assert.Equal(WorkOutcome.Failed, flaky.Outcome);
+        Assert.Equal(1, flaky.ExitCode);
+    }
+
+    private RunCommandHandler Handler(string file, string runnerId)
+    {
+        var demo = Path.Combine(Repository.Root(), "src", "ControlPlane.Runner", "demo");
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(demo, file))
+            .AddInMemoryCollection([
+                new("Runner:Id", runnerId), new("Runner:ClientSecret", "demo-secret"), new("Runner:BaseDirectory", demo),
+                new("Runner:StateDirectory", Path.Combine(_state, "runner-" + runnerId))])
+            .Build();
+        return new RunCommandHandler(RunnerConfiguration.Load(configuration, demo), TimeProvider.System, NullLogger<RunCommandHandler>.Instance);
+    }
+
+    private static Task<ActionOutcome> RunAsync(RunCommandHandler handler, string command) =>
+        handler.RunAsync(Packages.New(Guid.NewGuid().ToString("N")) with { Parameters = new Dictionary<string, string> { ["command"] = command, ["service"] = "billing" } },
+            DateTimeOffset.UtcNow.AddMinutes(2), CancellationToken.None);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_state))
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+    }
+}
