@@ -17,6 +17,14 @@ if ! eng/servers.sh up; then
   summary 0 1; exit 1
 fi
 
+# Every project of the solution but the AppHost must be in the CI filter, or its tests would silently not run.
+missing="$(dotnet sln ControlPlane.sln list 2>/dev/null | grep '\.csproj$' | grep -v 'ControlPlane.AppHost' | sed 's|/|\\\\|g' \
+  | while read -r p; do grep -qF "\"$p\"" "$SOLUTION" || echo "$p"; done)"
+if [ -n "$missing" ]; then
+  echo "These projects are in ControlPlane.sln but not in $SOLUTION:"; echo "$missing"
+  summary 0 1; exit 1
+fi
+
 echo "== build"
 if ! dotnet build "$SOLUTION" -nologo -v:quiet -clp:ErrorsOnly; then
   echo "The build failed; no test ran."
