@@ -21,7 +21,7 @@ public static class EvidenceBundleCommand
         var proposal = new Argument<Guid>("proposalId") { Description = "The proposal whose evidence to download." };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Where to write the bundle (default: evidence-<proposalId>.json)." };
         var token = new Option<string?>("--token") { Description = $"Bearer token with evidence:read for audience 'evidence' (default: ${TokenVariable})." };
-        var url = new Option<Uri?>("--evidence-url") { Description = "Evidence's base address (default: services__evidence__http__0, else http://127.0.0.1:5106)." };
+        var url = new Option<string?>("--evidence-url") { Description = "Evidence's base address (default: services__evidence__http__0, else http://127.0.0.1:5106)." };
         var command = new Command("bundle", "Download a proposal's signed evidence bundle to a file.");
         command.Arguments.Add(proposal);
         command.Options.Add(output);
@@ -32,7 +32,7 @@ public static class EvidenceBundleCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(Guid proposalId, FileInfo? output, string? token, Uri? url, IAnsiConsole console,
+    private static async Task<int> RunAsync(Guid proposalId, FileInfo? output, string? token, string? url, IAnsiConsole console,
         HttpMessageHandler? handler, CancellationToken ct)
     {
         token ??= Environment.GetEnvironmentVariable(TokenVariable);
@@ -42,7 +42,21 @@ public static class EvidenceBundleCommand
             return 2;
         }
 
-        var baseAddress = url is null ? PlaneEndpoints.For("evidence") : new Uri(url.ToString().TrimEnd('/') + "/");
+        Uri baseAddress;
+        if (url is null)
+        {
+            baseAddress = PlaneEndpoints.For("evidence");
+        }
+        else if (Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https")
+        {
+            baseAddress = parsed;
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"[red]--evidence-url '{url}' is not an http(s) address.[/]");
+            return 2;
+        }
+
         var address = new Uri(baseAddress, $"evidence/proposals/{proposalId:D}/bundle");
         using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         http.Timeout = TimeSpan.FromSeconds(30);

@@ -65,4 +65,6 @@ public static class EvidenceKinds
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
+
+    public static EvidenceKind<T> Of<T>() where T : class => All.OfType<EvidenceKind<T>>().Single();
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Recording;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Security;
 using Npgsql;
@@ -13,10 +14,13 @@ public sealed record StoredEvidenceKey(string KeyId, string PublicKey, DateTimeO
 /// <summary>
 /// Evidence's own ECDSA P-256 key for signing checkpoints, kept in evidence-db with the private half encrypted
 /// (<see cref="KeyProtector"/>). Created once, by whichever replica gets there first, and announced in the same
-/// transaction as a <see cref="SigningKeyPublished"/> through the outbox, so the announcement becomes an
-/// evidence record like any other and bundles can carry it.
+/// transaction as a <see cref="SigningKeyPublished"/> through the outbox. The announcement is also appended to
+/// the log in that transaction, with its message id in the inbox: on a first start the relay can publish before
+/// the bus has bound evidence's queue, and the key's record must not depend on winning that race. When the
+/// bus copy comes back, the inbox drops it.
 /// </summary>
-public sealed partial class EvidenceKeyStore(NpgsqlDataSource dataSource, KeyProtector protector, TimeProvider clock, ILogger<EvidenceKeyStore> logger)
+public sealed partial class EvidenceKeyStore(NpgsqlDataSource dataSource, KeyProtector protector, EvidenceLog log, TimeProvider clock,
+    ILogger<EvidenceKeyStore> logger)
 {
     private const long KeyLockKey = 0x45764B657973; // "EvKeys"
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -54,7 +58,10 @@ public sealed partial class EvidenceKeyStore(NpgsqlDataSource dataSource, KeyPro
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await work.EnqueueAsync(new SigningKeyPublished("evidence", EvidenceFormat.EvidenceOwner, keyId, publicKey, clock.GetUtcNow()), cancellationToken);
+        var announcement = new SigningKeyPublished("evidence", EvidenceFormat.EvidenceOwner, keyId, publicKey, clock.GetUtcNow());
+        var messageId = await work.EnqueueAsync(announcement, cancellationToken);
+        await work.AcceptOnceAsync(EvidenceLog.InboxConsumer, messageId, cancellationToken);
+        await log.AppendAsync(work, EvidenceKinds.Of<SigningKeyPublished>().Draft(announcement), messageId, cancellationToken);
         await work.CommitAsync(cancellationToken);
         LogCreated(logger, keyId);
     }
