@@ -31,13 +31,12 @@ public static class BusExtensions
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
-            // Every replica keeps its own revocation list, so this consumer gets a temporary queue per instance. The
-            // queue is exclusive: its name must be unique across all services and replicas sharing the vhost.
-            var instance = $"{builder.Environment.ApplicationName.ToLowerInvariant()}-{Guid.NewGuid():N}";
+            // Every replica keeps its own revocation list, so this consumer gets a temporary queue of its own:
+            // the instance id makes the name unique per process (an exclusive queue cannot be shared).
             x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e =>
             {
                 e.Temporary = true;
-                e.InstanceId = instance;
+                e.InstanceId = $"{builder.Environment.ApplicationName}-{Guid.NewGuid():N}".ToLowerInvariant();
             });
             registerConsumers?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>

@@ -3,6 +3,6 @@ using ControlPlane.Cli.Commands;
 
 var root = new RootCommand("controlplane: propose, approve, inspect and verify governed actions.");
 root.Subcommands.Add(StatusCommand.Create());
-root.Subcommands.Add(EvidenceCommand.Create());
 
+root.Subcommands.Add(EvidenceCommand.Create());
 return await root.Parse(args).InvokeAsync();

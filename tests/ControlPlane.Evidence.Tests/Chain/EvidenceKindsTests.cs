@@ -10,19 +10,24 @@ public sealed class EvidenceKindsTests
     // Messages that are not events of the governance chain: a command and its reply.
     private static readonly string[] NotEvents = [nameof(SubmitProposal), nameof(ProposalAccepted)];
 
+    /// <summary>
+    /// An event is a record of ControlPlane.Contracts that says when it happened (a timestamp of its own or in a
+    /// part it carries directly), is not only a part of another message (unless it is itself a proposal event,
+    /// as ProposalSubmitted inside ImpactAssessed), is not a DSSE payload (WorkPackage, WorkResult), and is not a
+    /// command. HTTP bodies and commands carry no timestamp of their own.
+    /// </summary>
     [Fact]
     public void Every_event_in_contracts_is_recorded()
     {
         var contracts = typeof(ContractJson).Assembly.GetExportedTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false, Namespace: "ControlPlane.Contracts" } && IsRecord(t))
             .ToList();
-        // Parts of messages (ImpactReport inside ImpactAssessed, …) and DSSE payloads (WorkPackage, WorkResult) are not
-        // messages; an event carried inside another (ProposalSubmitted inside ImpactAssessed) still is one.
         var parts = contracts.SelectMany(t => t.GetProperties()).SelectMany(p => Flatten(p.PropertyType))
             .Where(t => !IsProposalEvent(t))
             .ToHashSet();
         var events = contracts
             .Where(t => !parts.Contains(t) && t.GetField("PayloadType", BindingFlags.Public | BindingFlags.Static) is null && !NotEvents.Contains(t.Name))
+            .Where(t => IsTimestamped(t) || t.GetProperties().Any(p => contracts.Contains(p.PropertyType) && IsTimestamped(p.PropertyType)))
             .Select(t => t.Name)
             .ToHashSet(StringComparer.Ordinal);
 
@@ -60,6 +65,9 @@ public sealed class EvidenceKindsTests
     }
 
     private static bool IsRecord(Type type) => type.GetMethod("<Clone>$") is not null;
+
+    private static bool IsTimestamped(Type type) =>
+        type.GetProperties().Any(p => p.PropertyType == typeof(DateTimeOffset) || p.PropertyType == typeof(DateTimeOffset?));
 
     private static bool IsProposalEvent(Type type) =>
         type.GetProperty("ProposalId")?.PropertyType == typeof(Guid) && type.GetProperties().Any(p => p.PropertyType == typeof(DateTimeOffset));
