@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ControlPlane.Contracts.Evidence;
@@ -69,20 +68,33 @@ public static class BundleSections
         Get(record, name) ?? throw new BundleSectionException($"record {record.Sequence} ({record.Kind}): payload has no '{name}'");
 
     private static string Text(EvidenceRecord record, string name) =>
-        Member(record, name) is JsonValue value && value.TryGetValue<string>(out var text)
-            ? text
-            : throw new BundleSectionException($"record {record.Sequence} ({record.Kind}): payload member '{name}' is not a string");
+        String(Member(record, name)) ??
+            throw new BundleSectionException($"record {record.Sequence} ({record.Kind}): payload member '{name}' is not a string");
 
+    /// <summary>Reads an envelope member by member (it is read for every package and result, so no JSON round trip).</summary>
     private static DsseEnvelope Envelope(EvidenceRecord record, string name)
     {
-        try
+        var malformed = new BundleSectionException($"record {record.Sequence} ({record.Kind}): payload member '{name}' is not a DSSE envelope");
+        if (Member(record, name) is not JsonObject envelope || envelope.Count != 3 || envelope["signatures"] is not JsonArray signatures || signatures.Count == 0)
         {
-            return Member(record, name).Deserialize<DsseEnvelope>(EvidenceFormat.Json)
-                ?? throw new BundleSectionException($"record {record.Sequence} ({record.Kind}): payload member '{name}' is null");
+            throw malformed;
         }
-        catch (JsonException ex)
+
+        var list = new List<DsseSignature>(signatures.Count);
+        foreach (var signature in signatures)
         {
-            throw new BundleSectionException($"record {record.Sequence} ({record.Kind}): payload member '{name}' is not a DSSE envelope ({ex.Message})");
+            if (signature is not JsonObject { Count: 2 } fields || String(fields["keyId"]) is not { } keyId || String(fields["sig"]) is not { } sig)
+            {
+                throw malformed;
+            }
+
+            list.Add(new DsseSignature(keyId, sig));
         }
+
+        return String(envelope["payloadType"]) is { } type && String(envelope["payload"]) is { } payload
+            ? new DsseEnvelope(type, payload, list)
+            : throw malformed;
     }
+
+    private static string? String(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

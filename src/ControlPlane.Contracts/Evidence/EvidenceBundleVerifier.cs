@@ -96,6 +96,9 @@ public static class EvidenceBundleVerifier
     {
         private readonly Dictionary<string, (BundleKey Key, ECDsa Public)> _keys = new(StringComparer.Ordinal);
 
+        // Canonical bytes of every payload, computed once while checking the shape, reused for the payload hashes.
+        private readonly Dictionary<EvidenceRecord, byte[]> _canonical = new(ReferenceEqualityComparer.Instance);
+
         public EvidenceBundle Bundle { get; private set; } = null!;
 
         public string CheckpointDescription { get; private set; } = string.Empty;
@@ -143,9 +146,19 @@ public static class EvidenceBundleVerifier
 
             // JsonNode reads member names lazily; walk every tree now so a repeated member or invalid UTF-8 is a
             // shape error here rather than an exception in a later check.
-            var trees = Bundle.Records.Select(r => ((JsonNode?)r.Payload, $"{Label(r)}: payload"))
-                .Concat(Bundle.Keys.Select(k => ((JsonNode?)k.Record.Payload, $"{KeyLabel(k)}: payload")))
-                .Concat(Bundle.Approvals.Select((a, i) => ((JsonNode?)a, $"section 'approvals'[{i}]")))
+            foreach (var (record, label) in Bundle.Records.Select(r => (r, Label(r))).Concat(Bundle.Keys.Select(k => (k.Record, KeyLabel(k)))))
+            {
+                try
+                {
+                    _canonical[record] = CanonicalJson.Serialize(record.Payload);
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+                {
+                    return $"{label}: payload is not well-formed: {ex.Message}";
+                }
+            }
+
+            var trees = Bundle.Approvals.Select((a, i) => ((JsonNode?)a, $"section 'approvals'[{i}]"))
                 .Append((Bundle.Proposal, "section 'proposal'"))
                 .Append((Bundle.Impact, "section 'impact'"))
                 .Append((Bundle.Decision, "section 'decision'"))
@@ -203,7 +216,8 @@ public static class EvidenceBundleVerifier
             return null;
         }
 
-        public string? PayloadHashes() => FirstFailure(EvidenceChain.CheckPayloadHash);
+        public string? PayloadHashes() => FirstFailure(r =>
+            string.Equals(EvidenceHash.Payload(_canonical[r]), r.PayloadHash, StringComparison.Ordinal) ? null : $"{Label(r)}: payload hash mismatch");
 
         public string? RecordHashes() => FirstFailure(EvidenceChain.CheckRecordHash);
 
@@ -344,10 +358,10 @@ public static class EvidenceBundleVerifier
                 ?? Compare("impact", Bundle.Impact, derived.Impact, nameof(ImpactAssessed))
                 ?? Compare("decision", Bundle.Decision, derived.Decision, nameof(PolicyDecided))
                 ?? CompareList("approvals", Bundle.Approvals, derived.Approvals.Select(a => (a.Value, a.Sequence, a.Kind)).ToList())
-                ?? CompareList("workPackages", Bundle.WorkPackages.Select(Node).ToList(),
-                    derived.WorkPackages.Select(p => (Node(p), p.RecordSequence, nameof(WorkPackageIssued))).ToList())
-                ?? CompareList("results", Bundle.Results.Select(Node).ToList(),
-                    derived.Results.Select(r => (Node(r), r.RecordSequence, nameof(WorkCompleted))).ToList());
+                ?? CompareItems("workPackages", Bundle.WorkPackages, derived.WorkPackages, nameof(WorkPackageIssued), p => p.RecordSequence,
+                    (a, b) => a with { Envelope = b.Envelope } == b && SameEnvelope(a.Envelope, b.Envelope))
+                ?? CompareItems("results", Bundle.Results, derived.Results, nameof(WorkCompleted), r => r.RecordSequence,
+                    (a, b) => a with { SignedResult = b.SignedResult } == b && SameEnvelope(a.SignedResult, b.SignedResult));
         }
 
         public string? Checkpoint()
@@ -494,7 +508,27 @@ public static class EvidenceBundleVerifier
             }
         }
 
-        private static JsonNode Node<T>(T value) => JsonSerializer.SerializeToNode(value, EvidenceFormat.Json)!;
+        private static bool SameEnvelope(DsseEnvelope a, DsseEnvelope b) =>
+            a.PayloadType == b.PayloadType && a.Payload == b.Payload && a.Signatures.SequenceEqual(b.Signatures);
+
+        private static string? CompareItems<T>(string section, IReadOnlyList<T> actual, IReadOnlyList<T> expected, string kind, Func<T, long> sequence,
+            Func<T, T, bool> same)
+        {
+            if (actual.Count != expected.Count)
+            {
+                return $"section '{section}' lists {actual.Count} entries, the records hold {expected.Count}";
+            }
+
+            for (var i = 0; i < actual.Count; i++)
+            {
+                if (!same(actual[i], expected[i]))
+                {
+                    return $"section '{section}'[{i}] differs from record {sequence(expected[i])} ({kind})";
+                }
+            }
+
+            return null;
+        }
 
         private static string? Compare(string section, JsonNode? actual, SectionSource? expected, string kind)
         {

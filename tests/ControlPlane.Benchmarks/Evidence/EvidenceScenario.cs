@@ -38,7 +38,8 @@ internal sealed class EvidenceLedger
 
 /// <summary>
 /// The billing walk-through as events: keys announced, proposal submitted, assessed, decided, approved, then
-/// <c>workSteps</c> signed work packages with signed results, ending completed. Optionally interleaved with
+/// <c>workSteps</c> signed work packages with signed results, ending completed: 11 + 3 x workSteps + refusals
+/// records of the proposal. Optionally interleaved with
 /// another proposal's and the graph's events, so the proposal's records are not contiguous in the global chain.
 /// </summary>
 internal sealed class EvidenceScenario : IDisposable
@@ -66,10 +67,11 @@ internal sealed class EvidenceScenario : IDisposable
 
     public EvidenceLedger Ledger { get; } = new();
 
-    public static EvidenceScenario Create(int workSteps = 2, bool interleave = true, Guid? proposalId = null, DateTimeOffset? start = null)
+    /// <param name="refusals">Refused transitions recorded after completion (an agent cancelling too late), to size bundles exactly.</param>
+    public static EvidenceScenario Create(int workSteps = 2, bool interleave = true, int refusals = 0)
     {
-        var scenario = new EvidenceScenario(proposalId ?? Guid.NewGuid());
-        scenario.Write(workSteps, start ?? new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+        var scenario = new EvidenceScenario(Guid.NewGuid());
+        scenario.Write(workSteps, refusals, new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
         var other = Guid.NewGuid();
         scenario.Ledger.Append(KeyEvent("evidence", EvidenceFormat.EvidenceOwner, EvidenceKeyId, scenario.EvidenceKey, scenario.Events[0].OccurredAt));
         var i = 0;
@@ -111,7 +113,7 @@ internal sealed class EvidenceScenario : IDisposable
         EvidenceKey.Dispose();
     }
 
-    private void Write(int workSteps, DateTimeOffset t0)
+    private void Write(int workSteps, int refusals, DateTimeOffset t0)
     {
         var id = ProposalId;
         var t = t0;
@@ -168,5 +170,9 @@ internal sealed class EvidenceScenario : IDisposable
         }
 
         Move(ProposalState.Completed, "verification passed", "orchestrator");
+        for (var i = 0; i < refusals; i++)
+        {
+            Add(new ProposalTransitionRefused(id, ProposalState.Completed, "cancel", "the proposal is already completed", Next()), null);
+        }
     }
 }

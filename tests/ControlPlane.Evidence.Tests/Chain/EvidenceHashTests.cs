@@ -51,7 +51,7 @@ public sealed class EvidenceHashTests
         var record = EvidenceChain.Seal(draft, new ChainPosition(1, EvidenceFormat.Genesis, null), Guid.NewGuid(), DateTimeOffset.UnixEpoch);
 
         Assert.Equal(CanonicalJson.Hash(graphChanged), record.PayloadHash);
-        Assert.Equal(CanonicalJson.ToText(graphChanged), record.Payload.ToJsonString());
+        Assert.Equal(CanonicalJson.Serialize(graphChanged), CanonicalJson.Serialize(record.Payload));
         Assert.Equal(EvidenceHash.Record(record), record.RecordHash);
     }
 
