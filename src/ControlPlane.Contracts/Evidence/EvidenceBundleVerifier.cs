@@ -283,20 +283,10 @@ public static class EvidenceBundleVerifier
         {
             foreach (var package in Bundle.WorkPackages)
             {
-                var label = $"work package {package.WorkId}";
-                if (VerifyEnvelope(package.Envelope, WorkPackage.PayloadType, EvidenceFormat.FleetOwner, label, out var payload) is { } failure)
+                if (VerifyStatement<WorkPackage>(package.Envelope, WorkPackage.PayloadType, EvidenceFormat.FleetOwner, $"work package {package.WorkId}",
+                        package.WorkId, "work package", p => (p.WorkId, p.ProposalId), out _) is { } failure)
                 {
                     return failure;
-                }
-
-                if (Decode<WorkPackage>(payload) is not { } signed)
-                {
-                    return $"{label}: the signed payload is not a work package";
-                }
-
-                if (EvidenceFormat.Id(signed.WorkId) != package.WorkId || EvidenceFormat.Id(signed.ProposalId) != Bundle.ProposalId)
-                {
-                    return $"{label}: the signed package is for work {signed.WorkId} of proposal {signed.ProposalId}";
                 }
             }
 
@@ -308,22 +298,13 @@ public static class EvidenceBundleVerifier
             foreach (var result in Bundle.Results)
             {
                 var label = $"result {result.WorkId}";
-                if (VerifyEnvelope(result.SignedResult, WorkResult.PayloadType, EvidenceFormat.RunnerOwner, label, out var payload) is { } failure)
+                if (VerifyStatement<WorkResult>(result.SignedResult, WorkResult.PayloadType, EvidenceFormat.RunnerOwner, label,
+                        result.WorkId, "work result", r => (r.WorkId, r.ProposalId), out var signed) is { } failure)
                 {
                     return failure;
                 }
 
-                if (Decode<WorkResult>(payload) is not { } signed)
-                {
-                    return $"{label}: the signed payload is not a work result";
-                }
-
-                if (EvidenceFormat.Id(signed.WorkId) != result.WorkId || EvidenceFormat.Id(signed.ProposalId) != Bundle.ProposalId)
-                {
-                    return $"{label}: the signed result is for work {signed.WorkId} of proposal {signed.ProposalId}";
-                }
-
-                if (signed.RunnerId != result.RunnerId)
+                if (signed!.RunnerId != result.RunnerId)
                 {
                     return $"{label}: the signed result names runner '{signed.RunnerId}', the bundle says '{result.RunnerId}'";
                 }
@@ -452,6 +433,31 @@ public static class EvidenceBundleVerifier
             }
 
             payload = verified;
+            return null;
+        }
+
+        /// <summary>Verifies a signed statement of work (package or result) and that it is about this work of this proposal.</summary>
+        private string? VerifyStatement<T>(DsseEnvelope envelope, string payloadType, string ownerKind, string label, string workId, string what,
+            Func<T, (Guid WorkId, Guid ProposalId)> ids, out T? signed) where T : class
+        {
+            signed = null;
+            if (VerifyEnvelope(envelope, payloadType, ownerKind, label, out var payload) is { } failure)
+            {
+                return failure;
+            }
+
+            if (Decode<T>(payload) is not { } statement)
+            {
+                return $"{label}: the signed payload is not a {what}";
+            }
+
+            var (signedWork, signedProposal) = ids(statement);
+            if (EvidenceFormat.Id(signedWork) != workId || EvidenceFormat.Id(signedProposal) != Bundle.ProposalId)
+            {
+                return $"{label}: the signed {what} is for work {signedWork} of proposal {signedProposal}";
+            }
+
+            signed = statement;
             return null;
         }
 

@@ -18,12 +18,7 @@ public sealed class EvidenceAccessTests(EvidenceFixture fixture) : IClassFixture
         var proposalId = await ProductionProposalAsync();
         using var anonymous = await fixture.ClientAsync(null);
 
-        foreach (var path in Protected)
-        {
-            using var response = await anonymous.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, proposalId));
-            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{path}: {response.StatusCode}");
-        }
-
+        await AssertEveryProtectedEndpointAsync(anonymous, proposalId, HttpStatusCode.Unauthorized);
         using var keys = await anonymous.GetAsync("evidence/keys");
         Assert.Equal(HttpStatusCode.OK, keys.StatusCode);
     }
@@ -34,11 +29,7 @@ public sealed class EvidenceAccessTests(EvidenceFixture fixture) : IClassFixture
         var proposalId = await ProductionProposalAsync();
         using var nobody = await fixture.ClientAsync(EvidenceFixture.Nobody);
 
-        foreach (var path in Protected)
-        {
-            using var response = await nobody.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, proposalId));
-            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{path}: {response.StatusCode}");
-        }
+        await AssertEveryProtectedEndpointAsync(nobody, proposalId, HttpStatusCode.Forbidden);
     }
 
     [Fact]
@@ -81,6 +72,15 @@ public sealed class EvidenceAccessTests(EvidenceFixture fixture) : IClassFixture
             e.Metadata.GetMetadata<RequiresPermission>() is not null || e.Metadata.GetMetadata<AnonymousByDesign>() is not null,
             $"{e.RoutePattern.RawText} declares no permission"));
         Assert.Equal(Permissions.EvidenceExport, endpoints.Single(e => e.RoutePattern.RawText == "/evidence/chain/verify").Metadata.GetMetadata<RequiresPermission>()!.Permission);
+    }
+
+    private static async Task AssertEveryProtectedEndpointAsync(HttpClient client, Guid proposalId, HttpStatusCode expected)
+    {
+        foreach (var path in Protected)
+        {
+            using var response = await client.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, proposalId));
+            Assert.True(response.StatusCode == expected, $"{path}: {response.StatusCode}, expected {expected}");
+        }
     }
 
     private async Task<Guid> ProductionProposalAsync()
