@@ -8,4 +8,5 @@ foreach (var command in ProposalCommands.Create())
     root.Subcommands.Add(command);
 }
 
+root.Subcommands.Add(EvidenceCommand.Create());
 return await root.Parse(args).InvokeAsync();

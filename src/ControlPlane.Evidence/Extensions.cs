@@ -1,5 +1,11 @@
+using ControlPlane.Evidence.Consumers;
+using ControlPlane.Evidence.Data;
+using ControlPlane.Evidence.Recording;
+using ControlPlane.Evidence.Signing;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
+using ControlPlane.ServiceDefaults.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ControlPlane.Evidence;
 
@@ -10,7 +16,21 @@ internal static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(DatabaseName, typeof(Extensions).Assembly);
-        builder.AddControlPlaneBus();
+        var concurrency = builder.Configuration.GetValue("Evidence:ConsumerConcurrency", EvidenceConsumerSettings.DefaultConcurrency);
+        builder.AddControlPlaneBus(x =>
+        {
+            foreach (var kind in EvidenceKinds.All)
+            {
+                kind.Register(x, concurrency);
+            }
+        });
         builder.AddOutboxRelay();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(KeyProtector.FromConfiguration(builder.Configuration, builder.Environment, "Evidence:KeyEncryptionKey", "evidence-signing-keys"));
+        builder.Services.AddSingleton<EvidenceKeyStore>();
+        builder.Services.AddSingleton<EvidenceLog>();
+        builder.Services.AddSingleton<EvidenceStore>();
+        builder.Services.AddHostedService<EvidenceKeyStartup>();
     }
 }

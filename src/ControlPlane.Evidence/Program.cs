@@ -1,4 +1,5 @@
 using ControlPlane.Evidence;
+using ControlPlane.Evidence.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +11,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi().RequireAuthorization();
+app.MapEvidenceApi();
 
 app.Run();
 

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using ControlPlane.Contracts.Evidence;
+using Spectre.Console;
+
+namespace ControlPlane.Cli.Commands;
+
+/// <summary>
+/// `controlplane evidence verify &lt;file&gt; [--trust sha256:…]`: checks a bundle with nothing but the bundle,
+/// printing each check as it passes. Exit 0 when every check passes, 1 with the first precise failure, 2 when
+/// the file cannot be read.
+/// </summary>
+public static class EvidenceVerifyCommand
+{
+    public const int Verified = 0;
+    public const int Failed = 1;
+    public const int Unreadable = 2;
+
+    public static Command Create(IAnsiConsole console)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "The bundle (JSON) to verify." };
+        var trust = new Option<string?>("--trust")
+        {
+            Description = "Fingerprint (sha256:…) of the evidence key you trust, from GET /evidence/keys; without it the key in the bundle is reported, not pinned.",
+        };
+        var command = new Command("verify", "Verify an evidence bundle offline: hashes, chain links, every signature, the summary and the checkpoint.");
+        command.Arguments.Add(file);
+        command.Options.Add(trust);
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(file)!;
+            byte[] json;
+            try
+            {
+                json = await File.ReadAllBytesAsync(path.FullName, ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                console.MarkupLineInterpolated($"[red]cannot read {path.FullName}: {ex.Message}[/]");
+                return Unreadable;
+            }
+
+            console.MarkupLineInterpolated($"Verifying {path.FullName}");
+            return Run(json, parse.GetValue(trust), console);
+        });
+        return command;
+    }
+
+    /// <summary>Verifies <paramref name="json"/> and reports to <paramref name="console"/>; returns the exit code.</summary>
+    public static int Run(ReadOnlySpan<byte> json, string? trustedKey, IAnsiConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        var result = EvidenceBundleVerifier.Verify(json, new BundleVerifyOptions(trustedKey),
+            (_, description) => console.MarkupLineInterpolated($"[green]ok[/]   {description}"));
+        if (result.Ok)
+        {
+            console.MarkupLine("[green]Bundle verifies.[/]");
+            return Verified;
+        }
+
+        console.MarkupLineInterpolated($"[red]FAIL[/] {result.FailedCheck}: {result.Failure}");
+        console.MarkupLine("[red]Bundle does not verify.[/]");
+        return Failed;
+    }
+}

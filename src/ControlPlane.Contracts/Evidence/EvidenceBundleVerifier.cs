@@ -1,0 +1,575 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ControlPlane.Contracts.Evidence;
+
+/// <summary>Outcome of verifying a bundle: the checks that passed, in order, and the first failure (check and reason).</summary>
+public sealed record BundleVerification(IReadOnlyList<string> Passed, string? FailedCheck, string? Failure)
+{
+    public bool Ok => Failure is null;
+}
+
+/// <param name="TrustedEvidenceKey">When set, the checkpoint must be signed by the evidence key with this fingerprint ("sha256:…").</param>
+public sealed record BundleVerifyOptions(string? TrustedEvidenceKey = null);
+
+/// <summary>
+/// Verifies an evidence bundle offline, with nothing but the bundle (pure, no I/O). Checks, in this order, and
+/// stops at the first failure with a reason that names the record, envelope, key or field: the JSON shape and
+/// format version; each record's payload hash; each record hash; the proposal chain links; the keys against
+/// their records; every work-package envelope against fleet keys; every signed result against its runner's
+/// key; the summary sections against the records; the checkpoint signature and what it covers.
+/// </summary>
+public static class EvidenceBundleVerifier
+{
+    public const string ShapeCheck = "shape";
+    public const string PayloadHashCheck = "payload hashes";
+    public const string RecordHashCheck = "record hashes";
+    public const string ChainCheck = "proposal chain";
+    public const string KeysCheck = "keys";
+    public const string WorkPackagesCheck = "work packages";
+    public const string ResultsCheck = "results";
+    public const string SummaryCheck = "summary";
+    public const string CheckpointCheck = "checkpoint";
+
+    public static BundleVerification Verify(ReadOnlySpan<byte> json, BundleVerifyOptions? options = null, Action<string, string>? onPassed = null)
+    {
+        var passed = new List<string>();
+        var run = new Run(options ?? new BundleVerifyOptions());
+        try
+        {
+            (string Name, Func<string?> Check, Func<string> Describe)[] steps =
+            [
+                (PayloadHashCheck, run.PayloadHashes, () => $"payload hashes of {run.Bundle.Records.Count} records and {run.Bundle.Keys.Count} key records"),
+                (RecordHashCheck, run.RecordHashes, () => $"record hashes of {run.Bundle.Records.Count} records and {run.Bundle.Keys.Count} key records"),
+                (ChainCheck, run.ProposalChain, () => $"proposal chain: {run.Bundle.Records.Count} records linked from genesis, sequences {run.Bundle.Records[0].Sequence}..{run.Bundle.Records[^1].Sequence}"),
+                (KeysCheck, run.Keys, () => $"keys: {string.Join(", ", run.Bundle.Keys.Select(k => $"{k.OwnerKind} '{k.KeyId}'"))} match their SigningKeyPublished records"),
+                (WorkPackagesCheck, run.WorkPackages, () => $"work packages: {run.Bundle.WorkPackages.Count} envelopes verify against fleet keys ({WorkPackage.PayloadType})"),
+                (ResultsCheck, run.Results, () => $"results: {run.Bundle.Results.Count} signed results verify against their runners' keys ({WorkResult.PayloadType})"),
+                (SummaryCheck, run.Summary, () => "summary: proposal, impact, decision, approvals, work packages and results agree with the records"),
+                (CheckpointCheck, run.Checkpoint, () => run.CheckpointDescription),
+            ];
+
+            if (run.Shape(json) is { } shapeFailure)
+            {
+                return new BundleVerification(passed, ShapeCheck, shapeFailure);
+            }
+
+            Pass(ShapeCheck, $"shape: {EvidenceFormat.BundleFormat}, proposal {run.Bundle.ProposalId}, {run.Bundle.Records.Count} records, {run.Bundle.Keys.Count} keys");
+            foreach (var (name, check, describe) in steps)
+            {
+                string? failure;
+                try
+                {
+                    failure = check();
+                }
+                catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException or CryptographicException)
+                {
+                    // Anything the checks did not foresee still fails the bundle, never the verifier.
+                    failure = $"the bundle could not be checked: {ex.Message}";
+                }
+
+                if (failure is not null)
+                {
+                    return new BundleVerification(passed, name, failure);
+                }
+
+                Pass(name, describe());
+            }
+
+            return new BundleVerification(passed, null, null);
+        }
+        finally
+        {
+            run.Dispose();
+        }
+
+        void Pass(string name, string description)
+        {
+            passed.Add(description);
+            onPassed?.Invoke(name, description);
+        }
+    }
+
+    /// <summary>One verification: the parsed bundle and the keys imported from it.</summary>
+    private sealed class Run(BundleVerifyOptions options) : IDisposable
+    {
+        private readonly Dictionary<string, (BundleKey Key, ECDsa Public)> _keys = new(StringComparer.Ordinal);
+
+        // Canonical bytes of every payload, computed once while checking the shape, reused for the payload hashes.
+        private readonly Dictionary<EvidenceRecord, byte[]> _canonical = new(ReferenceEqualityComparer.Instance);
+
+        public EvidenceBundle Bundle { get; private set; } = null!;
+
+        public string CheckpointDescription { get; private set; } = string.Empty;
+
+        public string? Shape(ReadOnlySpan<byte> json)
+        {
+            try
+            {
+                Bundle = JsonSerializer.Deserialize<EvidenceBundle>(json, EvidenceFormat.Json)!;
+            }
+            catch (JsonException ex)
+            {
+                return $"not a well-formed evidence bundle: {ex.Message}";
+            }
+            catch (ArgumentException ex)
+            {
+                // JsonObject reports a repeated member inside a payload this way.
+                return $"not a well-formed evidence bundle: {ex.Message}";
+            }
+
+            if (Bundle is null)
+            {
+                return "not a well-formed evidence bundle: the document is null";
+            }
+
+            if (!string.Equals(Bundle.Format, EvidenceFormat.BundleFormat, StringComparison.Ordinal))
+            {
+                return $"format is '{Bundle.Format}', expected '{EvidenceFormat.BundleFormat}'";
+            }
+
+            if (!EvidenceFormat.IsId(Bundle.ProposalId))
+            {
+                return $"proposalId '{Bundle.ProposalId}' is not a lowercase UUID";
+            }
+
+            if (Bundle.Records.Count == 0 || Bundle.Records.Any(r => r is null))
+            {
+                return Bundle.Records.Count == 0 ? "the bundle holds no records" : "records: an entry is null";
+            }
+
+            if (Bundle.Approvals.Any(a => a is null) || Bundle.WorkPackages.Any(p => p is null) || Bundle.Results.Any(r => r is null) || Bundle.Keys.Any(k => k is null))
+            {
+                return "a summary or key entry is null";
+            }
+
+            // JsonNode reads member names lazily; walk every tree now so a repeated member or invalid UTF-8 is a
+            // shape error here rather than an exception in a later check.
+            foreach (var (record, label) in Bundle.Records.Select(r => (r, Label(r))).Concat(Bundle.Keys.Select(k => (k.Record, KeyLabel(k)))))
+            {
+                try
+                {
+                    _canonical[record] = CanonicalJson.Serialize(record.Payload);
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+                {
+                    return $"{label}: payload is not well-formed: {ex.Message}";
+                }
+            }
+
+            var trees = Bundle.Approvals.Select((a, i) => ((JsonNode?)a, $"section 'approvals'[{i}]"))
+                .Append((Bundle.Proposal, "section 'proposal'"))
+                .Append((Bundle.Impact, "section 'impact'"))
+                .Append((Bundle.Decision, "section 'decision'"))
+                .Append(((JsonNode?)Bundle.Checkpoint.Statement, "checkpoint: statement"));
+            foreach (var (tree, label) in trees)
+            {
+                try
+                {
+                    CanonicalJson.Serialize(tree);
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+                {
+                    return $"{label} is not well-formed: {ex.Message}";
+                }
+            }
+
+            foreach (var record in Bundle.Records)
+            {
+                if (RecordShape(record, Label(record)) is { } failure)
+                {
+                    return failure;
+                }
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var key in Bundle.Keys)
+            {
+                if (!seen.Add(key.KeyId))
+                {
+                    return $"key '{key.KeyId}' is listed twice";
+                }
+
+                if (RecordShape(key.Record, KeyLabel(key)) is { } failure)
+                {
+                    return failure;
+                }
+            }
+
+            var envelopes = Bundle.WorkPackages.Select(p => (p.Envelope, $"work package {p.WorkId}"))
+                .Concat(Bundle.Results.Select(r => (r.SignedResult, $"result {r.WorkId}")))
+                .Append((Bundle.Checkpoint.Envelope, "checkpoint"));
+            foreach (var (envelope, label) in envelopes)
+            {
+                if (envelope.Signatures.Count == 0 || envelope.Signatures.Any(s => s is null))
+                {
+                    return $"{label}: the envelope has no usable signature";
+                }
+
+                if (!EvidenceFormat.TryDecodeStrictBase64(envelope.Payload, out _) || envelope.Signatures.Any(s => !EvidenceFormat.TryDecodeStrictBase64(s.Sig, out _)))
+                {
+                    return $"{label}: the envelope's payload or a signature is not canonical base64";
+                }
+            }
+
+            return null;
+        }
+
+        public string? PayloadHashes() => FirstFailure(r =>
+            string.Equals(EvidenceHash.Payload(_canonical[r]), r.PayloadHash, StringComparison.Ordinal) ? null : $"{Label(r)}: payload hash mismatch");
+
+        public string? RecordHashes() => FirstFailure(EvidenceChain.CheckRecordHash);
+
+        public string? ProposalChain()
+        {
+            var previous = (EvidenceRecord?)null;
+            foreach (var record in Bundle.Records)
+            {
+                if (!string.Equals(record.ProposalId, Bundle.ProposalId, StringComparison.Ordinal))
+                {
+                    return $"{Label(record)}: belongs to proposal {record.ProposalId ?? "(none)"}, not {Bundle.ProposalId}";
+                }
+
+                if (previous is not null && record.Sequence <= previous.Sequence)
+                {
+                    return $"{Label(record)}: out of order after record {previous.Sequence}";
+                }
+
+                var expected = previous?.RecordHash ?? EvidenceFormat.Genesis;
+                if (!string.Equals(record.ProposalPrevHash, expected, StringComparison.Ordinal))
+                {
+                    return previous is null
+                        ? $"{Label(record)}: proposal chain broken: the first record does not link to genesis (records are missing before it)"
+                        : $"{Label(record)}: proposal chain broken: proposal_prev_hash is not the hash of record {previous.Sequence}";
+                }
+
+                previous = record;
+            }
+
+            return null;
+        }
+
+        public string? Keys()
+        {
+            foreach (var key in Bundle.Keys)
+            {
+                var record = key.Record;
+                if (record.Kind != nameof(SigningKeyPublished) || record.ProposalId is not null)
+                {
+                    return $"{KeyLabel(key)}: is not a SigningKeyPublished record";
+                }
+
+                foreach (var (field, value) in (ReadOnlySpan<(string Field, string Value)>)[("keyId", key.KeyId), ("owner", key.Owner), ("ownerKind", key.OwnerKind), ("publicKey", key.PublicKey)])
+                {
+                    if (!string.Equals(EvidenceBundleBuilder.KeyText(record, field), value, StringComparison.Ordinal))
+                    {
+                        return $"key '{key.KeyId}': {field} differs from what record {record.Sequence} published";
+                    }
+                }
+
+                if (EvidenceFormat.ImportP256(key.PublicKey) is not { } imported)
+                {
+                    return $"key '{key.KeyId}': publicKey is not a base64 DER ECDSA P-256 SubjectPublicKeyInfo";
+                }
+
+                _keys[key.KeyId] = (key, imported);
+            }
+
+            return null;
+        }
+
+        public string? WorkPackages()
+        {
+            foreach (var package in Bundle.WorkPackages)
+            {
+                if (VerifyStatement<WorkPackage>(package.Envelope, WorkPackage.PayloadType, EvidenceFormat.FleetOwner, $"work package {package.WorkId}",
+                        package.WorkId, "work package", p => (p.WorkId, p.ProposalId), out _) is { } failure)
+                {
+                    return failure;
+                }
+            }
+
+            return null;
+        }
+
+        public string? Results()
+        {
+            foreach (var result in Bundle.Results)
+            {
+                var label = $"result {result.WorkId}";
+                if (VerifyStatement<WorkResult>(result.SignedResult, WorkResult.PayloadType, EvidenceFormat.RunnerOwner, label,
+                        result.WorkId, "work result", r => (r.WorkId, r.ProposalId), out var signed) is { } failure)
+                {
+                    return failure;
+                }
+
+                if (signed!.RunnerId != result.RunnerId)
+                {
+                    return $"{label}: the signed result names runner '{signed.RunnerId}', the bundle says '{result.RunnerId}'";
+                }
+
+                // A runner's key vouches for that runner's results only.
+                foreach (var signature in result.SignedResult.Signatures)
+                {
+                    var owner = _keys[signature.KeyId].Key.Owner;
+                    if (owner != signed.RunnerId)
+                    {
+                        return $"{label}: signed with '{signature.KeyId}', the key of runner '{owner}', but the result is runner '{signed.RunnerId}''s";
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        public string? Summary()
+        {
+            BundleSummary derived;
+            try
+            {
+                derived = BundleSections.Derive(Bundle.Records);
+            }
+            catch (BundleSectionException ex)
+            {
+                return ex.Message;
+            }
+
+            return Compare("proposal", Bundle.Proposal, derived.Proposal, nameof(ProposalSubmitted))
+                ?? Compare("impact", Bundle.Impact, derived.Impact, nameof(ImpactAssessed))
+                ?? Compare("decision", Bundle.Decision, derived.Decision, nameof(PolicyDecided))
+                ?? CompareList("approvals", Bundle.Approvals, derived.Approvals.Select(a => (a.Value, a.Sequence, a.Kind)).ToList())
+                ?? CompareItems("workPackages", Bundle.WorkPackages, derived.WorkPackages, nameof(WorkPackageIssued), p => p.RecordSequence,
+                    (a, b) => a with { Envelope = b.Envelope } == b && SameEnvelope(a.Envelope, b.Envelope))
+                ?? CompareItems("results", Bundle.Results, derived.Results, nameof(WorkCompleted), r => r.RecordSequence,
+                    (a, b) => a with { SignedResult = b.SignedResult } == b && SameEnvelope(a.SignedResult, b.SignedResult));
+        }
+
+        public string? Checkpoint()
+        {
+            var checkpoint = Bundle.Checkpoint;
+            if (VerifyEnvelope(checkpoint.Envelope, EvidenceFormat.CheckpointPayloadType, EvidenceFormat.EvidenceOwner, "checkpoint", out var payload) is { } failure)
+            {
+                return failure;
+            }
+
+            if (!CanonicalJson.Serialize(checkpoint.Statement).AsSpan().SequenceEqual(payload))
+            {
+                return "checkpoint: the statement in clear differs from the signed statement";
+            }
+
+            CheckpointStatement? statement;
+            try
+            {
+                statement = JsonSerializer.Deserialize<CheckpointStatement>(payload, EvidenceFormat.Json);
+            }
+            catch (JsonException ex)
+            {
+                return $"checkpoint: the signed statement is malformed: {ex.Message}";
+            }
+
+            var head = Bundle.Records[^1];
+            var keys = Bundle.Keys.Select(k => new CheckpointKey(k.KeyId, k.Record.Sequence, k.Record.RecordHash));
+            var highest = Bundle.Keys.Select(k => k.Record.Sequence).Append(head.Sequence).Max();
+            var mismatch = statement switch
+            {
+                null => "the signed statement is null",
+                { Type: var type } when type != EvidenceFormat.CheckpointType => $"statement type is '{type}', expected '{EvidenceFormat.CheckpointType}'",
+                { ProposalId: var id } when id != Bundle.ProposalId => $"signed for proposal {id}, the bundle is {Bundle.ProposalId}",
+                { RecordCount: var count } when count != Bundle.Records.Count => $"signed for {count} records, the bundle holds {Bundle.Records.Count}",
+                { HeadSequence: var seq } when seq != head.Sequence => $"signed head is record {seq}, the bundle ends at record {head.Sequence}",
+                { HeadRecordHash: var hash } when hash != head.RecordHash => $"signed head hash {hash} is not record {head.Sequence}'s hash",
+                { Keys: var signedKeys } when signedKeys is null || !signedKeys.SequenceEqual(keys) => "the signed key records differ from the bundle's keys",
+                { GlobalSequence: var global } when global < highest => $"global head {global} is older than record {highest} in the bundle",
+                { GlobalHeadHash: var globalHash } when !EvidenceFormat.IsHash(globalHash) => "the global head hash is malformed",
+                { IssuedAt: var issued } when !EvidenceFormat.IsTimestamp(issued) => "issuedAt is malformed",
+                _ => null,
+            };
+            if (mismatch is not null)
+            {
+                return $"checkpoint: {mismatch}";
+            }
+
+            var signer = _keys[checkpoint.Envelope.Signatures[0].KeyId].Key;
+            var fingerprint = EvidenceFormat.KeyFingerprint(Convert.FromBase64String(signer.PublicKey));
+            if (options.TrustedEvidenceKey is { } trusted && !string.Equals(trusted, fingerprint, StringComparison.Ordinal))
+            {
+                return $"checkpoint: signed by evidence key '{signer.KeyId}' with fingerprint {fingerprint}, not the trusted {trusted}";
+            }
+
+            CheckpointDescription = $"checkpoint: signed by evidence key '{signer.KeyId}' ({fingerprint}{(options.TrustedEvidenceKey is null ? ", not pinned" : ", pinned")}), " +
+                $"covers {statement!.RecordCount} records up to {statement.HeadRecordHash}; global chain head is record {statement.GlobalSequence} {statement.GlobalHeadHash}";
+            return null;
+        }
+
+        public void Dispose()
+        {
+            foreach (var (_, key) in _keys.Values)
+            {
+                key.Dispose();
+            }
+        }
+
+        private string? VerifyEnvelope(DsseEnvelope envelope, string payloadType, string ownerKind, string label, out byte[] payload)
+        {
+            payload = [];
+            foreach (var signature in envelope.Signatures)
+            {
+                if (!_keys.TryGetValue(signature.KeyId, out var key))
+                {
+                    return $"{label}: signed by '{signature.KeyId}', a key the bundle does not carry";
+                }
+
+                if (key.Key.OwnerKind != ownerKind)
+                {
+                    return $"{label}: signed by '{signature.KeyId}', a {key.Key.OwnerKind} key, not a {ownerKind} key";
+                }
+            }
+
+            var verified = Dsse.Verify(envelope, payloadType, id => _keys.TryGetValue(id, out var k) ? k.Public : null, out var failure);
+            if (verified is null)
+            {
+                return $"{label}: {failure}";
+            }
+
+            payload = verified;
+            return null;
+        }
+
+        /// <summary>Verifies a signed statement of work (package or result) and that it is about this work of this proposal.</summary>
+        private string? VerifyStatement<T>(DsseEnvelope envelope, string payloadType, string ownerKind, string label, string workId, string what,
+            Func<T, (Guid WorkId, Guid ProposalId)> ids, out T? signed) where T : class
+        {
+            signed = null;
+            if (VerifyEnvelope(envelope, payloadType, ownerKind, label, out var payload) is { } failure)
+            {
+                return failure;
+            }
+
+            if (Decode<T>(payload) is not { } statement)
+            {
+                return $"{label}: the signed payload is not a {what}";
+            }
+
+            var (signedWork, signedProposal) = ids(statement);
+            if (EvidenceFormat.Id(signedWork) != workId || EvidenceFormat.Id(signedProposal) != Bundle.ProposalId)
+            {
+                return $"{label}: the signed {what} is for work {signedWork} of proposal {signedProposal}";
+            }
+
+            signed = statement;
+            return null;
+        }
+
+        private string? FirstFailure(Func<EvidenceRecord, string?> check)
+        {
+            foreach (var record in Bundle.Records)
+            {
+                if (check(record) is { } failure)
+                {
+                    return failure;
+                }
+            }
+
+            foreach (var key in Bundle.Keys)
+            {
+                if (check(key.Record) is { } failure)
+                {
+                    return $"key '{key.KeyId}': {failure}";
+                }
+            }
+
+            return null;
+        }
+
+        private static string? RecordShape(EvidenceRecord record, string label) =>
+            record switch
+            {
+                { Sequence: <= 0 } => $"{label}: sequence must be positive",
+                { Kind.Length: 0 } => $"{label}: kind is empty",
+                _ when !EvidenceFormat.IsId(record.RecordId) => $"{label}: recordId is not a lowercase UUID",
+                { ProposalId: { } id } when !EvidenceFormat.IsId(id) => $"{label}: proposalId is not a lowercase UUID",
+                _ when !EvidenceFormat.IsTimestamp(record.OccurredAt) => $"{label}: occurredAt is not a UTC timestamp with microseconds",
+                _ when !EvidenceFormat.IsTimestamp(record.RecordedAt) => $"{label}: recordedAt is not a UTC timestamp with microseconds",
+                _ when !EvidenceFormat.IsHash(record.PayloadHash) => $"{label}: payloadHash is malformed",
+                _ when !EvidenceFormat.IsHash(record.PrevHash) => $"{label}: prevHash is malformed",
+                { ProposalPrevHash: { } link } when !EvidenceFormat.IsHash(link) => $"{label}: proposalPrevHash is malformed",
+                _ when !EvidenceFormat.IsHash(record.RecordHash) => $"{label}: recordHash is malformed",
+                _ => null,
+            };
+
+        private static string Label(EvidenceRecord record) => $"record {record.Sequence} ({record.Kind})";
+
+        private static string KeyLabel(BundleKey key) => $"key '{key.KeyId}' {Label(key.Record)}";
+
+        private static T? Decode<T>(byte[] payload) where T : class
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<T>(payload, ContractJson.Options);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        private static bool SameEnvelope(DsseEnvelope a, DsseEnvelope b) =>
+            a.PayloadType == b.PayloadType && a.Payload == b.Payload && a.Signatures.SequenceEqual(b.Signatures);
+
+        private static string? CompareItems<T>(string section, IReadOnlyList<T> actual, IReadOnlyList<T> expected, string kind, Func<T, long> sequence,
+            Func<T, T, bool> same)
+        {
+            if (actual.Count != expected.Count)
+            {
+                return $"section '{section}' lists {actual.Count} entries, the records hold {expected.Count}";
+            }
+
+            for (var i = 0; i < actual.Count; i++)
+            {
+                if (!same(actual[i], expected[i]))
+                {
+                    return $"section '{section}'[{i}] differs from record {sequence(expected[i])} ({kind})";
+                }
+            }
+
+            return null;
+        }
+
+        private static string? Compare(string section, JsonNode? actual, SectionSource? expected, string kind)
+        {
+            if (actual is null && expected is null)
+            {
+                return null;
+            }
+
+            if (expected is null)
+            {
+                return $"section '{section}' is present but the bundle holds no {kind} record";
+            }
+
+            return Same(actual, expected.Value) ? null : $"section '{section}' differs from record {expected.Sequence} ({expected.Kind})";
+        }
+
+        private static string? CompareList(string section, IReadOnlyList<JsonNode> actual, IReadOnlyList<(JsonNode Value, long Sequence, string Kind)> expected)
+        {
+            if (actual.Count != expected.Count)
+            {
+                return $"section '{section}' lists {actual.Count} entries, the records hold {expected.Count}";
+            }
+
+            for (var i = 0; i < actual.Count; i++)
+            {
+                if (!Same(actual[i], expected[i].Value))
+                {
+                    return $"section '{section}'[{i}] differs from record {expected[i].Sequence} ({expected[i].Kind})";
+                }
+            }
+
+            return null;
+        }
+
+        private static bool Same(JsonNode? a, JsonNode? b) =>
+            CanonicalJson.Serialize(a).AsSpan().SequenceEqual(CanonicalJson.Serialize(b));
+    }
+}

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Data;
+using ControlPlane.Evidence.Recording;
+using ControlPlane.Evidence.Signing;
+using ControlPlane.ServiceDefaults.Health;
+using ControlPlane.ServiceDefaults.Security;
+
+namespace ControlPlane.Evidence.Apis;
+
+/// <summary>
+/// The evidence API. Reading a proposal's evidence needs evidence:read through a binding that covers the
+/// proposal (its environment, targets or teams); listing the whole log needs an unscoped evidence:read and
+/// recomputing the chain an unscoped evidence:export. The public keys are open, like JWKS.
+/// </summary>
+public static partial class EvidenceApi
+{
+    public const int MaxPageSize = 1000;
+    private const int DefaultPageSize = 100;
+
+    public static IEndpointRouteBuilder MapEvidenceApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/evidence").WithTags("Evidence");
+
+        group.MapGet("/keys", GetKeysAsync)
+            .AllowAnonymous().WithMetadata(new AnonymousByDesign("evidence's public checkpoint keys, published like JWKS"))
+            .WithSummary("Evidence's public checkpoint keys");
+        group.MapGet("/proposals/{id}", GetProposalAsync)
+            .RequirePermission(Permissions.EvidenceRead)
+            .WithSummary("The records of one proposal, in order, with both chain hashes");
+        group.MapGet("/proposals/{id}/bundle", GetBundleAsync)
+            .RequirePermission(Permissions.EvidenceRead)
+            .WithSummary($"A signed evidence bundle ({EvidenceFormat.BundleFormat}) that verifies offline");
+        group.MapGet("/records", GetRecordsAsync)
+            .RequirePermission(Permissions.EvidenceRead)
+            .WithSummary("Records in sequence order, filtered by kind and actor, paged with since/limit");
+        group.MapGet("/chain/verify", VerifyChainAsync)
+            .RequirePermission(Permissions.EvidenceExport)
+            .WithSummary("Recompute the whole global chain; OK or the first broken sequence");
+        return app;
+    }
+
+    private static async Task<IResult> GetKeysAsync(EvidenceKeyStore keys, CancellationToken ct)
+    {
+        var stored = await keys.PublicKeysAsync(ct);
+        return Results.Json(new EvidenceKeySet([.. stored.Select(k => new EvidencePublicKey(k.KeyId, "ES256", k.PublicKey,
+            EvidenceFormat.KeyFingerprint(Convert.FromBase64String(k.PublicKey)), EvidenceFormat.Timestamp(k.CreatedAt)))]), EvidenceFormat.Json);
+    }
+
+    private static async Task<IResult> GetProposalAsync(string id, HttpContext http, EvidenceStore store, CancellationToken ct)
+    {
+        if (!TryParseId(id, out var proposalId, out var invalid))
+        {
+            return invalid;
+        }
+
+        var records = await store.ProposalAsync(proposalId, ct);
+        if (records.Count == 0)
+        {
+            return NoEvidence(proposalId);
+        }
+
+        return Forbidden(http.GetCaller(), records)
+            ?? Results.Json(new ProposalEvidence(EvidenceFormat.Id(proposalId), records), EvidenceFormat.Json);
+    }
+
+    private static async Task<IResult> GetBundleAsync(string id, HttpContext http, EvidenceStore store, EvidenceKeyStore keys, TimeProvider clock,
+        ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (!TryParseId(id, out var proposalId, out var invalid))
+        {
+            return invalid;
+        }
+
+        var snapshot = await store.BundleSnapshotAsync(proposalId, ct);
+        if (snapshot is null)
+        {
+            return NoEvidence(proposalId);
+        }
+
+        if (Forbidden(http.GetCaller(), snapshot.Records) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        var (key, signer) = await keys.GetSignerAsync(ct);
+        using (signer.Key)
+        {
+            // The checkpoint key must itself be evidence: until its announcement has been recorded, no bundle.
+            if (!snapshot.KeyRecords.Any(r => r.Payload is JsonObject p && (string?)p["keyId"] == key.KeyId))
+            {
+                http.Response.Headers.RetryAfter = "2";
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Evidence key not recorded yet",
+                    detail: $"The announcement of evidence key '{key.KeyId}' has not been recorded yet; retry in a moment.");
+            }
+
+            try
+            {
+                var bundle = EvidenceBundleBuilder.Build(proposalId, snapshot.Records, snapshot.KeyRecords, snapshot.Head, signer, clock.GetUtcNow());
+                return Results.Bytes(EvidenceBundleBuilder.Serialize(bundle), "application/json");
+            }
+            catch (BundleSectionException ex)
+            {
+                LogUnsummarizable(loggers.CreateLogger(typeof(EvidenceApi)), proposalId, ex.Message);
+                return Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Evidence cannot be summarized",
+                    detail: ex.Message);
+            }
+        }
+    }
+
+    private static async Task<IResult> GetRecordsAsync(string? kind, string? actor, string? since, string? limit, HttpContext http, EvidenceStore store,
+        CancellationToken ct)
+    {
+        if (!http.GetCaller().HasPermission(Permissions.EvidenceRead, environment: null))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: "Listing the whole evidence log needs evidence:read through an unscoped binding.");
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (kind is not null && !EvidenceKinds.Names.Contains(kind))
+        {
+            errors["kind"] = [$"Unknown kind '{kind}'. Known kinds: {string.Join(", ", EvidenceKinds.Names.Order(StringComparer.Ordinal))}."];
+        }
+
+        var after = 0L;
+        if (since is not null && (!long.TryParse(since, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
+        {
+            errors["since"] = ["since is a record sequence number (0 or more); records after it are returned."];
+        }
+
+        var size = DefaultPageSize;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxPageSize))
+        {
+            errors["limit"] = [$"limit is a number from 1 to {MaxPageSize}."];
+        }
+
+        if (actor is { Length: 0 or > 256 })
+        {
+            errors["actor"] = ["actor must be 1 to 256 characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
+        var records = await store.PageAsync(kind, actor, after, size, ct);
+        return Results.Json(new EvidencePage(records, records.Count == size ? records[^1].Sequence : null), EvidenceFormat.Json);
+    }
+
+    private static async Task<IResult> VerifyChainAsync(HttpContext http, EvidenceStore store, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (!http.GetCaller().HasPermission(Permissions.EvidenceExport, environment: null))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: "Verifying the whole chain needs evidence:export through an unscoped binding.");
+        }
+
+        var result = await store.VerifyChainAsync(ct);
+        if (!result.Ok)
+        {
+            LogChainBroken(loggers.CreateLogger(typeof(EvidenceApi)), result.BrokenAt ?? 0, result.Reason ?? string.Empty);
+        }
+
+        return Results.Json(result, EvidenceFormat.Json);
+    }
+
+    /// <summary>
+    /// Object-level check: a binding scoped to an environment, node or team reads a proposal's evidence only
+    /// when the proposal (from its ProposalSubmitted and ImpactAssessed records) lies inside that scope.
+    /// </summary>
+    private static IResult? Forbidden(Caller caller, IReadOnlyList<EvidenceRecord> records)
+    {
+        var submitted = records.FirstOrDefault(r => r.Kind == nameof(ProposalSubmitted))?.Payload as JsonObject;
+        var impact = (records.LastOrDefault(r => r.Kind == nameof(ImpactAssessed))?.Payload as JsonObject)?["impact"] as JsonObject;
+        var environment = Text(submitted?["environment"]);
+        var targets = Texts(submitted?["targets"]);
+        var teams = Texts(impact?["teams"]);
+        return caller.HasPermission(Permissions.EvidenceRead, environment, targets, teams)
+            ? null
+            : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: "None of your evidence:read bindings covers this proposal's environment, targets or teams.");
+    }
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    private static List<string>? Texts(JsonNode? node) => node is JsonArray array ? [.. array.Select(Text).OfType<string>()] : null;
+
+    private static bool TryParseId(string id, out Guid proposalId, out IResult invalid)
+    {
+        invalid = Results.Empty;
+        if (Guid.TryParseExact(id, "D", out proposalId))
+        {
+            return true;
+        }
+
+        invalid = Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["The proposal id must be a UUID (8-4-4-4-12)."] });
+        return false;
+    }
+
+    private static IResult NoEvidence(Guid proposalId) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No evidence",
+            detail: $"Evidence holds no records of proposal {EvidenceFormat.Id(proposalId)}.");
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Evidence of proposal {ProposalId} cannot be summarized: {Reason}")]
+    private static partial void LogUnsummarizable(ILogger logger, Guid proposalId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Evidence chain broken at sequence {Sequence}: {Reason}")]
+    private static partial void LogChainBroken(ILogger logger, long sequence, string reason);
+}
