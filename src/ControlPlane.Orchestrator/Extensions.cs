@@ -1,6 +1,13 @@
+using ControlPlane.Orchestrator.Consumers;
+using ControlPlane.Orchestrator.Lifecycle;
+using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Orchestrator.RateLimiting;
+using ControlPlane.Orchestrator.Timers;
 using ControlPlane.ServiceDefaults.Caching;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Orchestrator;
 
@@ -11,8 +18,26 @@ internal static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(DatabaseName, typeof(Extensions).Assembly);
-        builder.AddControlPlaneBus();
+        builder.AddControlPlaneBus(x =>
+        {
+            // Queue names carry the service name: other services consume the same events into their own queues.
+            x.AddConsumer<SubmitProposalConsumer>().Endpoint(e => e.Name = SubmitProposalConsumer.Queue);
+            x.AddConsumer<ImpactAssessedConsumer>().Endpoint(e => e.Name = ImpactAssessedConsumer.Queue);
+            x.AddConsumer<PolicyDecidedConsumer>().Endpoint(e => e.Name = PolicyDecidedConsumer.Queue);
+        });
         builder.AddOutboxRelay();
         builder.AddRedisCache();
+
+        builder.Services.Configure<OrchestratorOptions>(builder.Configuration.GetSection(OrchestratorOptions.Section));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new SubmissionValidator(sp.GetRequiredService<IOptions<OrchestratorOptions>>().Value.EffectiveEnvironments));
+        builder.Services.AddSingleton<IntakeRateLimiter>();
+        builder.Services.AddSingleton<ProposalIntake>();
+        builder.Services.AddSingleton<LifecycleEffects>();
+        builder.Services.AddSingleton<ProposalLifecycle>();
+        builder.Services.AddSingleton<ProposalCommands>();
+        builder.Services.AddSingleton<ProposalQueries>();
+        builder.Services.AddSingleton<TimerHandlers>();
+        builder.Services.AddHostedService<TimerPoller>();
     }
 }
