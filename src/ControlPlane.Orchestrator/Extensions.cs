@@ -1,7 +1,9 @@
 using ControlPlane.Orchestrator.Consumers;
+using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.Orchestrator.Proposals;
 using ControlPlane.Orchestrator.RateLimiting;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Orchestrator.Timers;
 using ControlPlane.ServiceDefaults.Caching;
 using ControlPlane.ServiceDefaults.Data;
@@ -24,6 +26,8 @@ internal static class Extensions
             x.AddConsumer<SubmitProposalConsumer>().Endpoint(e => e.Name = SubmitProposalConsumer.Queue);
             x.AddConsumer<ImpactAssessedConsumer>().Endpoint(e => e.Name = ImpactAssessedConsumer.Queue);
             x.AddConsumer<PolicyDecidedConsumer>().Endpoint(e => e.Name = PolicyDecidedConsumer.Queue);
+            x.AddConsumer<WorkCompletedConsumer>().Endpoint(e => e.Name = WorkCompletedConsumer.Queue);
+            x.AddConsumer<WorkRefusedConsumer>().Endpoint(e => e.Name = WorkRefusedConsumer.Queue);
         });
         builder.AddOutboxRelay();
         builder.AddRedisCache();
@@ -38,6 +42,13 @@ internal static class Extensions
         builder.Services.AddSingleton<ProposalCommands>();
         builder.Services.AddSingleton<ProposalQueries>();
         builder.Services.AddSingleton<TimerHandlers>();
+        builder.Services.AddSingleton<WorkResults>();
+        builder.Services.AddSingleton(sp => new ActionCatalog(sp.GetRequiredService<IOptions<OrchestratorOptions>>().Value));
+        builder.Services.AddSingleton<TargetLeases>();
+        builder.Services.AddSingleton<SchedulerSignal>();
+        builder.Services.AddSingleton<SchedulerStatus>();
+        builder.Services.AddSingleton<KillSwitchStore>();
         builder.Services.AddHostedService<TimerPoller>();
+        builder.Services.AddHostedService<Scheduler>();
     }
 }

@@ -12,6 +12,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapOpenApi().RequireAuthorization();
 app.MapProposalsApi();
+app.MapScheduleApi();
 
 app.Run();
 

@@ -1,34 +1,21 @@
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
-using ControlPlane.ServiceDefaults.Messaging;
 using MassTransit;
 
 namespace ControlPlane.Orchestrator.Consumers;
 
 /// <summary>policy decided: keep the decision and move to authorized, awaiting-approval or denied.</summary>
-public sealed partial class PolicyDecidedConsumer(ProposalLifecycle lifecycle, ILogger<PolicyDecidedConsumer> logger) : IConsumer<PolicyDecided>
+public sealed class PolicyDecidedConsumer(ProposalLifecycle lifecycle, ILogger<PolicyDecidedConsumer> logger) : IConsumer<PolicyDecided>
 {
     public const string Queue = "orchestrator-policy-decided";
 
     public Task Consume(ConsumeContext<PolicyDecided> context) => lifecycle.RunAsync(async scope =>
     {
         var message = context.Message;
-        if (!await scope.Work.AcceptOnceAsync(Queue, context.MessageId ?? throw new MessageRejectedException("message without id"), scope.CancellationToken))
-        {
-            return;
-        }
-
-        var proposal = await scope.LoadAsync(message.ProposalId);
+        var proposal = await ConsumerSteps.ProposalForAsync(scope, Queue, context, message.ProposalId, message.ContentHash, "policy-decided", logger);
         if (proposal is null)
         {
-            LogUnknown(logger, message.ProposalId);
-            return;
-        }
-
-        if (!string.Equals(message.ContentHash, proposal.ContentHash, StringComparison.Ordinal))
-        {
-            await scope.RecordRefusalAsync(proposal, "policy-decided", "the decision is for other content (content hash differs)");
             return;
         }
 
@@ -52,7 +39,4 @@ public sealed partial class PolicyDecidedConsumer(ProposalLifecycle lifecycle, I
             await ProposalStore.SetDecisionAsync(scope.Work, proposal.Id, decision, message.GraphVersion, scope.CancellationToken);
         }
     }, context.CancellationToken);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "PolicyDecided for unknown proposal {ProposalId} ignored")]
-    private static partial void LogUnknown(ILogger logger, Guid proposalId);
 }

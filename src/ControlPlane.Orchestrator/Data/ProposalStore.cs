@@ -64,6 +64,14 @@ public static class ProposalStore
         return await ReadOneAsync(command, ct);
     }
 
+    /// <summary>Loads the proposal and locks its row until the transaction ends (serializes sibling work results).</summary>
+    public static async Task<ProposalRecord?> LockAsync(UnitOfWork work, Guid id, CancellationToken ct)
+    {
+        await using var command = work.Command($"select {Columns} from proposals where id = $1 for update");
+        command.Parameters.Add(new() { Value = id });
+        return await ReadOneAsync(command, ct);
+    }
+
     /// <summary>Moves the proposal to <paramref name="state"/> if nobody changed it since <paramref name="expectedVersion"/>.</summary>
     public static async Task<bool> TryUpdateStateAsync(UnitOfWork work, Guid id, long expectedVersion, ProposalState state, DateTimeOffset at,
         bool authorized, CancellationToken ct)
@@ -173,6 +181,24 @@ public static class ProposalStore
         await using var command = work.Command("delete from timers where proposal_id = $1 and ($2::text is null or kind = $2)");
         command.Parameters.Add(new() { Value = proposalId });
         command.Parameters.Add(new() { Value = (object?)kind ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public static async Task DeleteWorkTimerAsync(UnitOfWork work, Guid workId, CancellationToken ct)
+    {
+        await using var command = work.Command("delete from timers where work_id = $1");
+        command.Parameters.Add(new() { Value = workId });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Cancels the proposal's timers except those of rollback work, which outlives the proposal's end.</summary>
+    public static async Task DeleteTimersExceptRollbackAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
+    {
+        await using var command = work.Command("""
+            delete from timers t where t.proposal_id = $1
+              and not exists (select 1 from work_items w where w.work_id = t.work_id and w.step = 'rollback')
+            """);
+        command.Parameters.Add(new() { Value = proposalId });
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -134,7 +134,7 @@ public sealed partial class LifecycleScope(UnitOfWork work, LifecycleEffects eff
 
         await effects.ApplyAsync(this, after, transition);
         var transitions = new List<Transition> { transition };
-        if (transition.FollowUp is { } next && effects.FollowUpsEnabled)
+        if (transition.FollowUp is { } next)
         {
             var followed = await ApplyAsync(after, new Trigger(next, FollowUpReason(next)), LifecycleActors.Orchestrator);
             transitions.AddRange(followed.Transitions);

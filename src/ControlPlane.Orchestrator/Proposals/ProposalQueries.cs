@@ -2,6 +2,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Approvals;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.ServiceDefaults.Security;
 using Npgsql;
 using NpgsqlTypes;
@@ -27,6 +28,9 @@ public sealed record ProposalView(
     ApprovalStatus? ApprovalStatus,
     IReadOnlyList<ApprovalRecorded> Approvals,
     IReadOnlyList<HistoryEntry> History,
+    IReadOnlyList<WorkItem> Work,
+    IReadOnlyList<LeaseRow> Leases,
+    string? WaitingReason,
     DateTimeOffset SubmittedAt,
     DateTimeOffset? AuthorizedAt,
     DateTimeOffset UpdatedAt);
@@ -42,7 +46,7 @@ public sealed record ProposalSummary(
     DateTimeOffset SubmittedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>Reads for the API, with the object-level rule applied (an invisible proposal does not exist).</summary>
-public sealed class ProposalQueries(NpgsqlDataSource dataSource)
+public sealed class ProposalQueries(NpgsqlDataSource dataSource, SchedulerStatus scheduler)
 {
     public const int MaxLimit = 200;
 
@@ -86,13 +90,26 @@ public sealed class ProposalQueries(NpgsqlDataSource dataSource)
             }
         }
 
+        IReadOnlyList<WorkItem> work;
+        await using (var command = new NpgsqlCommand(null, connection))
+        {
+            work = await WorkStore.ForProposalAsync(command, id, ct);
+        }
+
+        IReadOnlyList<LeaseRow> leases;
+        await using (var command = new NpgsqlCommand(null, connection))
+        {
+            leases = await WorkStore.LeasesAsync(command, id, ct);
+        }
+
         var status = proposal.Decision?.Outcome == DecisionOutcome.RequireApproval
             ? new ApprovalStatus(ApprovalRules.RequiredCount(proposal.Decision), ApprovalRules.RequiredRoles(proposal.Decision),
                 approvals.Count(a => a.Decision == ApprovalDecision.Approve), expiresAt)
             : null;
         return new ProposalView(proposal.Id, proposal.State, proposal.Version, proposal.AgentId, proposal.SponsorId, proposal.AgentFleet,
             proposal.IdempotencyKey, proposal.Action, proposal.Targets, proposal.Environment, proposal.Change, proposal.ContentHash,
-            proposal.Impact, proposal.Decision, status, approvals, history, proposal.SubmittedAt, proposal.AuthorizedAt, proposal.UpdatedAt);
+            proposal.Impact, proposal.Decision, status, approvals, history, work, leases,
+            proposal.State == ProposalState.Scheduled ? scheduler.WaitingReason(id) : null, proposal.SubmittedAt, proposal.AuthorizedAt, proposal.UpdatedAt);
     }
 
     /// <summary>

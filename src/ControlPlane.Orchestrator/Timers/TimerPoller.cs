@@ -1,7 +1,11 @@
 using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
+using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.ServiceDefaults.Data;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace ControlPlane.Orchestrator.Timers;
 
@@ -90,9 +94,9 @@ public sealed partial class TimerPoller(ProposalLifecycle lifecycle, TimerHandle
 }
 
 /// <summary>What each timer kind does when it fires.</summary>
-public sealed class TimerHandlers
+public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases leases, IOptions<OrchestratorOptions> options, ILogger<TimerHandlers> logger)
 {
-    public async Task FireAsync(LifecycleScope scope, Proposals.ProposalRecord proposal, DueTimer timer)
+    public async Task FireAsync(LifecycleScope scope, ProposalRecord proposal, DueTimer timer)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(proposal);
@@ -103,9 +107,79 @@ public sealed class TimerHandlers
                 await scope.ApplyAsync(proposal, new Trigger(TriggerKind.ApprovalExpired, "the approval window passed without enough approvals"),
                     LifecycleActors.Timer);
                 break;
+            case TimerKinds.WorkDeadline when timer.WorkId is { } workId:
+                await WorkDeadlineAsync(scope, proposal, workId);
+                break;
             default:
                 // A timer that outlived its purpose (the proposal moved on) is simply dropped.
                 break;
         }
     }
+
+    /// <summary>
+    /// No result by the deadline: offer the work once more (an execution keeps its fencing tokens while its leases
+    /// are still held, else takes them again), or fail the proposal when the attempts are spent or the targets are
+    /// gone. Never stuck.
+    /// </summary>
+    private async Task WorkDeadlineAsync(LifecycleScope scope, ProposalRecord proposal, Guid workId)
+    {
+        var ct = scope.CancellationToken;
+        var item = await WorkStore.LockAsync(scope.Work, workId, ct);
+        if (item is not { Status: WorkStatus.Pending })
+        {
+            return;
+        }
+
+        var late = $"no result for {WorkStore.StepName(item.Step)} '{item.Name}' (attempt {item.Attempt}) by its deadline";
+        await WorkStore.CompleteAsync(scope.Work, workId, WorkStatus.TimedOut, Trigger.Kebab(nameof(WorkOutcome.TimedOut)), null, late, scope.Now, ct);
+        if (item.Step == WorkStep.Rollback)
+        {
+            LogRollbackTimedOut(logger, proposal.Id);
+            if (ProposalStateMachine.IsTerminal(proposal.State) && !await WorkStore.HasPendingRollbackAsync(scope.Work, proposal.Id, ct))
+            {
+                await effects.ReleaseLeasesAsync(scope, proposal.Id, proposal.Environment);
+            }
+
+            return;
+        }
+
+        if (!WorkResults.StepMatches(item.Step, proposal.State))
+        {
+            return;
+        }
+
+        var retry = item.Attempt < options.Value.Work.MaxAttempts;
+        var reason = retry ? late + "; offering it once more" : late + "; no attempts left";
+        if (retry && item.Step == WorkStep.Execute)
+        {
+            (retry, reason) = await ReconfirmLeasesAsync(scope, proposal, late);
+        }
+
+        await scope.ApplyAsync(proposal, new Trigger(TriggerKind.TimedOut, reason, retry), LifecycleActors.Timer);
+    }
+
+    private async Task<(bool Retry, string Reason)> ReconfirmLeasesAsync(LifecycleScope scope, ProposalRecord proposal, string late)
+    {
+        var o = options.Value;
+        try
+        {
+            var result = await leases.AcquireAsync(proposal.Id, proposal.Environment, proposal.Targets, o.ConcurrencyFor(proposal.Environment), o.Leases.Ttl);
+            if (result is LeaseResult.Acquired acquired)
+            {
+                await WorkStore.UpsertLeasesAsync(scope.Work, proposal.Id, proposal.Environment, acquired.FencingTokens, scope.Now, scope.CancellationToken);
+                return (true, late + "; offering it once more under fencing tokens " +
+                    string.Join(", ", acquired.FencingTokens.Select(t => $"{t.Key}={t.Value}")));
+            }
+
+            return (false, late + "; its target leases were lost and cannot be taken again (" +
+                (result is LeaseResult.TargetBusy busy ? $"{busy.Target} is leased by another change" : "the environment is full") + ")");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return (false, late + "; its target leases cannot be confirmed (Redis unreachable)");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Rollback of proposal {ProposalId} did not report by its deadline; releasing its leases")]
+    private static partial void LogRollbackTimedOut(ILogger logger, Guid proposalId);
 }

@@ -25,7 +25,11 @@ public sealed class OrchestratorPlane : IAsyncDisposable
         Bus = bus;
         _settings = settings;
         RedisPrefix = redisPrefix;
+        Fleet = new FleetSimulator(bus);
     }
+
+    /// <summary>The simulated fleet answering this plane's WorkRequested (default: succeed at once).</summary>
+    public FleetSimulator Fleet { get; }
 
     public TestVirtualHost VirtualHost { get; }
 
@@ -84,6 +88,9 @@ public sealed class OrchestratorPlane : IAsyncDisposable
 
     public async Task<HttpClient> HumanAsync(string human) => Host!.CreateHttpClient(await _identity.HumanTokenAsync(human));
 
+    /// <summary>The work orchestrator requested for one proposal, in the order it arrived.</summary>
+    public IReadOnlyList<WorkRequested> WorkFor(Guid id) => Bus.Seen<WorkRequested>().Where(w => w.ProposalId == id).ToList();
+
     public static SubmitProposal Proposal(string key, string environment = "dev", string kind = "restart", string[]? targets = null,
         string? rollbackPlan = "roll back to the previous image", string summary = "Restart to clear a memory leak") => new(
         key,
@@ -117,11 +124,15 @@ public sealed class OrchestratorPlane : IAsyncDisposable
         graphVersion, targets, [], revenuePath ? 0 : 3, dataClasses ?? [], revenuePath, false, teams ?? ["payments"], [],
         revenuePath ? ["billing is on the revenue path"] : [], DateTimeOffset.UtcNow);
 
-    /// <summary>Plays system-graph: waits for ProposalSubmitted of <paramref name="id"/>, publishes ImpactAssessed.</summary>
+    /// <summary>
+    /// Plays system-graph: waits for ProposalSubmitted of <paramref name="id"/>, publishes ImpactAssessed and waits
+    /// until orchestrator took it (events of two services travel on different queues; policy answers after this).
+    /// </summary>
     public async Task<ProposalSubmitted> AssessAsync(Guid id, ImpactReport? impact = null)
     {
         var submitted = await Bus.WaitForAsync<ProposalSubmitted>(s => s.ProposalId == id, $"ProposalSubmitted {id}");
         await Bus.PublishAsync(new ImpactAssessed(id, submitted, impact ?? Impact(submitted.Targets)));
+        await WaitForStateAsync(id, ProposalState.Assessing);
         return submitted;
     }
 

@@ -47,6 +47,7 @@ public sealed class TestBus : IAsyncDisposable
                 Record<ProposalTransitionRefused>(e, () => self!);
                 Record<ProposalSubmissionRefused>(e, () => self!);
                 Record<ApprovalRecorded>(e, () => self!);
+                Record<KillSwitchChanged>(e, () => self!);
                 e.Handler<WorkRequested>(async context =>
                 {
                     self!.Add(context.Message);

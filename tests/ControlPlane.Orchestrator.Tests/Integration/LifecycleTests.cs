@@ -3,11 +3,16 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Tests.Infrastructure;
+using ControlPlane.Testing;
 using MassTransit;
 
 namespace ControlPlane.Orchestrator.Tests.Integration;
 
-public sealed class LifecyclePlane(IdentityFixture identity) : PlaneFixture(identity, "orch-lifecycle");
+public sealed class LifecyclePlane(IdentityFixture identity) : PlaneFixture(identity, "orch-lifecycle")
+{
+    // Authorized proposals move on to scheduling at once; frozen environments keep them there for these tests.
+    protected override void Configure(ControlPlane.Testing.PlaneSettings settings) => FreezeEverything(settings);
+}
 
 /// <summary>
 /// Propose → assess → decide → authorize on the real bus and database, with the test playing system-graph and
@@ -22,15 +27,25 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
     private static Task<HttpResponseMessage> ApproveAsync(HttpClient http, Guid id, string decision = "approve", object? pins = null) =>
         http.PostAsJsonAsync($"proposals/{id}/approvals", pins ?? new { decision, comment = "looked at the impact" });
 
+    private async Task<Guid> AwaitingApprovalAsync(int count = 1, TimeSpan? expiresAfter = null)
+    {
+        var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "production"), OrchestratorPlane.RequireApproval(count, expiresAfter));
+        await _plane.WaitForStateAsync(id, ProposalState.AwaitingApproval);
+        return id;
+    }
+
+    private async Task<string> WaitingReasonAsync(Guid id) =>
+        (await Eventually.UntilAsync(() => _plane.GetAsync(id), p => p.WaitingReason is not null, TimeSpan.FromSeconds(10), "a waiting reason")).WaitingReason!;
+
     [Fact]
     public async Task A_low_risk_dev_action_is_authorized_without_a_human_within_seconds()
     {
         var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "dev", targets: ["search"]), OrchestratorPlane.Allow());
 
-        var authorized = await _plane.WaitForStateAsync(id, ProposalState.Authorized, TimeSpan.FromSeconds(10));
+        var authorized = await _plane.WaitForStateAsync(id, ProposalState.Scheduled, TimeSpan.FromSeconds(10));
 
-        Assert.Equal([ProposalState.Submitted, ProposalState.Assessing, ProposalState.Authorized], authorized.History.Select(h => h.To));
-        Assert.Equal(["system-graph", "policy"], authorized.History.Skip(1).Select(h => h.Actor));
+        Assert.Equal([ProposalState.Submitted, ProposalState.Assessing, ProposalState.Authorized, ProposalState.Scheduled], authorized.History.Select(h => h.To));
+        Assert.Equal(["system-graph", "policy", "orchestrator"], authorized.History.Skip(1).Select(h => h.Actor));
         Assert.Equal(DecisionOutcome.Allow, authorized.Decision!.Outcome);
         Assert.Equal("sha256:bundle", authorized.Decision.BundleHash);
         Assert.Equal(["dev-autonomous"], authorized.Decision.RulesFired);
@@ -88,14 +103,15 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
         using (var r = await ApproveAsync(alice, id, pins: new { decision = "approve", proposalHash = waiting.ContentHash, graphVersion = 7, policyHash = "sha256:bundle" }))
         {
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-            Assert.Equal("authorized", JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("state").GetString());
+            Assert.Equal("scheduled", JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("state").GetString());
         }
 
         var authorized = await _plane.GetAsync(id);
-        Assert.Equal(ProposalState.Authorized, authorized.State);
+        Assert.Equal(ProposalState.Scheduled, authorized.State);
+        Assert.Contains(authorized.History, h => h.To == ProposalState.Authorized && h.Actor == IdentityFixture.Alice);
+        Assert.Contains("change freeze", authorized.WaitingReason ?? await WaitingReasonAsync(id), StringComparison.Ordinal);
         var approval = Assert.Single(authorized.Approvals);
         Assert.Equal((IdentityFixture.Alice, waiting.ContentHash, 7L, "sha256:bundle"), (approval.ApproverId, approval.ProposalHash, approval.GraphVersion, approval.PolicyHash));
-        Assert.Equal(IdentityFixture.Alice, authorized.History[^1].Actor);
         await _plane.Bus.WaitForAsync<ApprovalRecorded>(a => a.ProposalId == id && a.ApproverId == IdentityFixture.Alice, "ApprovalRecorded");
 
         using var late = await ApproveAsync(alice, id);
@@ -105,8 +121,7 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
     [Fact]
     public async Task Two_required_approvals_need_two_distinct_humans()
     {
-        var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "production"), OrchestratorPlane.RequireApproval(count: 2));
-        await _plane.WaitForStateAsync(id, ProposalState.AwaitingApproval);
+        var id = await AwaitingApprovalAsync(count: 2);
         using var alice = await _plane.HumanAsync(IdentityFixture.Alice);
         using var bob = await _plane.HumanAsync(IdentityFixture.Bob);
 
@@ -130,15 +145,14 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
         }
 
         var authorized = await _plane.GetAsync(id);
-        Assert.Equal(ProposalState.Authorized, authorized.State);
+        Assert.Equal(ProposalState.Scheduled, authorized.State);
         Assert.Equal([IdentityFixture.Alice, IdentityFixture.Bob], authorized.Approvals.Select(a => a.ApproverId).Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public async Task Concurrent_approvals_are_both_counted()
     {
-        var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "production"), OrchestratorPlane.RequireApproval(count: 2));
-        await _plane.WaitForStateAsync(id, ProposalState.AwaitingApproval);
+        var id = await AwaitingApprovalAsync(count: 2);
         using var alice = await _plane.HumanAsync(IdentityFixture.Alice);
         using var bob = await _plane.HumanAsync(IdentityFixture.Bob);
 
@@ -146,7 +160,7 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
 
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
         var authorized = await _plane.GetAsync(id);
-        Assert.Equal(ProposalState.Authorized, authorized.State);
+        Assert.Equal(ProposalState.Scheduled, authorized.State);
         Assert.Equal(2, authorized.Approvals.Count);
         foreach (var a in answers)
         {
@@ -157,8 +171,7 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
     [Fact]
     public async Task One_rejection_ends_the_proposal_as_rejected()
     {
-        var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "production"), OrchestratorPlane.RequireApproval(count: 2));
-        await _plane.WaitForStateAsync(id, ProposalState.AwaitingApproval);
+        var id = await AwaitingApprovalAsync(count: 2);
         using var bob = await _plane.HumanAsync(IdentityFixture.Bob);
 
         using var response = await ApproveAsync(bob, id, "reject");
@@ -173,9 +186,7 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
     [Fact]
     public async Task An_approval_window_that_passes_ends_the_proposal_as_expired()
     {
-        var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "production"),
-            OrchestratorPlane.RequireApproval(expiresAfter: TimeSpan.FromSeconds(2)));
-        await _plane.WaitForStateAsync(id, ProposalState.AwaitingApproval);
+        var id = await AwaitingApprovalAsync(expiresAfter: TimeSpan.FromSeconds(2));
 
         var expired = await _plane.WaitForStateAsync(id, ProposalState.Expired, TimeSpan.FromSeconds(15));
 
@@ -245,17 +256,17 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
     public async Task Illegal_and_foreign_triggers_are_refused_recorded_and_never_applied()
     {
         var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "dev"), OrchestratorPlane.Allow());
-        var authorized = await _plane.WaitForStateAsync(id, ProposalState.Authorized);
+        var authorized = await _plane.WaitForStateAsync(id, ProposalState.Scheduled);
 
         await _plane.DecideAsync(id, OrchestratorPlane.Deny());
         await _plane.Bus.PublishAsync(new PolicyDecided(id, "sha256:someone-else", 7, OrchestratorPlane.Deny()));
 
-        await _plane.Bus.WaitForAsync<ProposalTransitionRefused>(r => r.ProposalId == id && r.Trigger == "policy-denied" && r.State == ProposalState.Authorized,
+        await _plane.Bus.WaitForAsync<ProposalTransitionRefused>(r => r.ProposalId == id && r.Trigger == "policy-denied" && r.State == ProposalState.Scheduled,
             "the late decision refused");
         await _plane.Bus.WaitForAsync<ProposalTransitionRefused>(r => r.ProposalId == id && r.Reason.Contains("content hash", StringComparison.Ordinal),
             "the foreign decision refused");
         var after = await _plane.GetAsync(id);
-        Assert.Equal(ProposalState.Authorized, after.State);
+        Assert.Equal(ProposalState.Scheduled, after.State);
         Assert.Equal(authorized.Version, after.Version);
         Assert.Equal(DecisionOutcome.Allow, after.Decision!.Outcome);
     }

@@ -3,7 +3,10 @@ using ControlPlane.Orchestrator.Tests.Infrastructure;
 
 namespace ControlPlane.Orchestrator.Tests.Integration;
 
-public sealed class RestartPlane(IdentityFixture identity) : PlaneFixture(identity, "orch-restart");
+public sealed class RestartPlane(IdentityFixture identity) : PlaneFixture(identity, "orch-restart")
+{
+    protected override void Configure(ControlPlane.Testing.PlaneSettings settings) => FreezeEverything(settings);
+}
 
 /// <summary>State lives in PostgreSQL and messages in the outbox and durable queues: a restart loses nothing.</summary>
 public sealed class RestartTests(RestartPlane fixture) : IClassFixture<RestartPlane>
@@ -18,7 +21,6 @@ public sealed class RestartTests(RestartPlane fixture) : IClassFixture<RestartPl
         await plane.StopHostAsync();
         await plane.StartHostAsync();
         var submitted = await plane.AssessAsync(id);
-        await plane.WaitForStateAsync(id, ProposalState.Assessing);
 
         // Down again while system-graph and policy answer: their events wait in orchestrator's durable queues.
         await plane.StopHostAsync();
@@ -33,10 +35,10 @@ public sealed class RestartTests(RestartPlane fixture) : IClassFixture<RestartPl
         }
 
         var done = await plane.GetAsync(id);
-        Assert.Equal(ProposalState.Authorized, done.State);
+        Assert.Equal(ProposalState.Scheduled, done.State);
         Assert.Equal(submitted.ContentHash, done.ContentHash);
         Assert.Equal(
-            [ProposalState.Submitted, ProposalState.Assessing, ProposalState.AwaitingApproval, ProposalState.Authorized],
+            [ProposalState.Submitted, ProposalState.Assessing, ProposalState.AwaitingApproval, ProposalState.Authorized, ProposalState.Scheduled],
             done.History.Select(h => h.To));
     }
 }
