@@ -9,6 +9,7 @@ using ControlPlane.ServiceDefaults.Caching;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Orchestrator;
@@ -31,6 +32,17 @@ internal static class Extensions
         });
         builder.AddOutboxRelay();
         builder.AddRedisCache();
+        // Redis down must not take orchestrator out of service: intake keeps working (nothing new is scheduled),
+        // so the cache check reports Degraded (still HTTP 200 on /health) instead of Unhealthy.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(o =>
+        {
+            foreach (var check in o.Registrations.Where(r => r.Name == "cache"))
+            {
+                var inner = check.Factory;
+                check.Factory = sp => new DegradedWhenUnhealthy(inner(sp));
+                check.FailureStatus = HealthStatus.Degraded;
+            }
+        });
 
         builder.Services.Configure<OrchestratorOptions>(builder.Configuration.GetSection(OrchestratorOptions.Section));
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -50,5 +62,15 @@ internal static class Extensions
         builder.Services.AddSingleton<KillSwitchStore>();
         builder.Services.AddHostedService<TimerPoller>();
         builder.Services.AddHostedService<Scheduler>();
+    }
+}
+
+/// <summary>Reports a dependency orchestrator can work without as Degraded rather than Unhealthy.</summary>
+internal sealed class DegradedWhenUnhealthy(IHealthCheck inner) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var result = await inner.CheckHealthAsync(context, cancellationToken);
+        return result.Status == HealthStatus.Unhealthy ? HealthCheckResult.Degraded(result.Description, result.Exception, result.Data) : result;
     }
 }

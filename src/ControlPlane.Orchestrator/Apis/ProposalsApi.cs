@@ -144,6 +144,11 @@ public static class ProposalsApi
         CancelRequest? body = null;
         if (http.Request.ContentLength > 0 || http.Request.Headers.ContentType.Count > 0)
         {
+            if (!http.Request.HasJsonContentType())
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send application/json {reason}, or no body."] });
+            }
+
             try
             {
                 body = await http.Request.ReadFromJsonAsync<CancelRequest>(ct);

@@ -67,5 +67,12 @@ public sealed class RedisDownIntakeTests(RedisDownPlane fixture) : IClassFixture
 
         Assert.Equal(ProposalState.Submitted, stored.State);
         await plane.Bus.WaitForAsync<ProposalSubmitted>(s => s.ProposalId == id, "ProposalSubmitted despite Redis being down");
+
+        // Still ready for traffic: the cache check degrades instead of failing readiness.
+        using var http = plane.Host!.CreateHttpClient();
+        using var health = await http.GetAsync("health");
+        var body = System.Text.Json.JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(health.StatusCode == System.Net.HttpStatusCode.OK, body.ToString());
+        Assert.Equal("Degraded", body.GetProperty("checks").GetProperty("cache").GetProperty("status").GetString());
     }
 }
