@@ -1,6 +1,16 @@
+using ControlPlane.Orchestrator.Consumers;
+using ControlPlane.Orchestrator.Data;
+using ControlPlane.Orchestrator.Lifecycle;
+using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Orchestrator.RateLimiting;
+using ControlPlane.Orchestrator.Scheduling;
+using ControlPlane.Orchestrator.Timers;
 using ControlPlane.ServiceDefaults.Caching;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Orchestrator;
 
@@ -11,8 +21,56 @@ internal static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(DatabaseName, typeof(Extensions).Assembly);
-        builder.AddControlPlaneBus();
+        builder.AddControlPlaneBus(x =>
+        {
+            // Queue names carry the service name: other services consume the same events into their own queues.
+            x.AddConsumer<SubmitProposalConsumer>().Endpoint(e => e.Name = SubmitProposalConsumer.Queue);
+            x.AddConsumer<ImpactAssessedConsumer>().Endpoint(e => e.Name = ImpactAssessedConsumer.Queue);
+            x.AddConsumer<PolicyDecidedConsumer>().Endpoint(e => e.Name = PolicyDecidedConsumer.Queue);
+            x.AddConsumer<WorkCompletedConsumer>().Endpoint(e => e.Name = WorkCompletedConsumer.Queue);
+            x.AddConsumer<WorkRefusedConsumer>().Endpoint(e => e.Name = WorkRefusedConsumer.Queue);
+        });
         builder.AddOutboxRelay();
         builder.AddRedisCache();
+        // Redis down must not take orchestrator out of service: intake keeps working (nothing new is scheduled),
+        // so the cache check reports Degraded (still HTTP 200 on /health) instead of Unhealthy.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(o =>
+        {
+            foreach (var check in o.Registrations.Where(r => r.Name == "cache"))
+            {
+                var inner = check.Factory;
+                check.Factory = sp => new DegradedWhenUnhealthy(inner(sp));
+                check.FailureStatus = HealthStatus.Degraded;
+            }
+        });
+
+        builder.Services.Configure<OrchestratorOptions>(builder.Configuration.GetSection(OrchestratorOptions.Section));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new SubmissionValidator(sp.GetRequiredService<IOptions<OrchestratorOptions>>().Value.EffectiveEnvironments));
+        builder.Services.AddSingleton<IntakeRateLimiter>();
+        builder.Services.AddSingleton<ProposalIntake>();
+        builder.Services.AddSingleton<LifecycleEffects>();
+        builder.Services.AddSingleton<ProposalLifecycle>();
+        builder.Services.AddSingleton<ProposalCommands>();
+        builder.Services.AddSingleton<ProposalQueries>();
+        builder.Services.AddSingleton<TimerHandlers>();
+        builder.Services.AddSingleton<WorkResults>();
+        builder.Services.AddSingleton(sp => new ActionCatalog(sp.GetRequiredService<IOptions<OrchestratorOptions>>().Value));
+        builder.Services.AddSingleton<TargetLeases>();
+        builder.Services.AddSingleton<SchedulerSignal>();
+        builder.Services.AddSingleton<SchedulerStatus>();
+        builder.Services.AddSingleton<KillSwitchStore>();
+        builder.Services.AddHostedService<TimerPoller>();
+        builder.Services.AddHostedService<Scheduler>();
+    }
+}
+
+/// <summary>Reports a dependency orchestrator can work without as Degraded rather than Unhealthy.</summary>
+internal sealed class DegradedWhenUnhealthy(IHealthCheck inner) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var result = await inner.CheckHealthAsync(context, cancellationToken);
+        return result.Status == HealthStatus.Unhealthy ? HealthCheckResult.Degraded(result.Description, result.Exception, result.Data) : result;
     }
 }

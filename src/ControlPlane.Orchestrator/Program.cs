@@ -1,4 +1,5 @@
 using ControlPlane.Orchestrator;
+using ControlPlane.Orchestrator.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +11,8 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi().RequireAuthorization();
+app.MapProposalsApi();
+app.MapScheduleApi();
 
 app.Run();
 

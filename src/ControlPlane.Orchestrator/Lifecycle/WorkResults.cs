@@ -1,0 +1,89 @@
+using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Data;
+using ControlPlane.Orchestrator.Proposals;
+
+namespace ControlPlane.Orchestrator.Lifecycle;
+
+/// <summary>
+/// What a step's result means for the proposal: WorkCompleted and WorkRefused land here. Unknown work ids and
+/// results for work that is no longer pending (duplicates, late answers, superseded offers) change nothing.
+/// </summary>
+public sealed partial class WorkResults(LifecycleEffects effects, ILogger<WorkResults> logger)
+{
+    public async Task ApplyAsync(LifecycleScope scope, Guid workId, WorkOutcome outcome, string runnerId, string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var ct = scope.CancellationToken;
+        var item = await WorkStore.LockAsync(scope.Work, workId, ct);
+        if (item is null)
+        {
+            LogUnknown(logger, workId);
+            return;
+        }
+
+        if (item.Status != WorkStatus.Pending)
+        {
+            LogLate(logger, workId, item.Status);
+            return;
+        }
+
+        // Results of sibling checks (two validations) arrive together: with the proposal row locked, the second
+        // sees the first's result and exactly one of them concludes "all passed".
+        var proposal = await ProposalStore.LockAsync(scope.Work, item.ProposalId, ct);
+        var succeeded = outcome == WorkOutcome.Succeeded;
+        await WorkStore.CompleteAsync(scope.Work, workId, succeeded ? WorkStatus.Succeeded : WorkStatus.Failed, Trigger.Kebab(outcome.ToString()), runnerId,
+            reason, scope.Now, ct);
+        await ProposalStore.DeleteWorkTimerAsync(scope.Work, workId, ct);
+        if (proposal is null)
+        {
+            return;
+        }
+
+        if (item.Step == WorkStep.Rollback)
+        {
+            if (ProposalStateMachine.IsTerminal(proposal.State) && !await WorkStore.HasPendingRollbackAsync(scope.Work, proposal.Id, ct))
+            {
+                await effects.ReleaseLeasesAsync(scope, proposal.Id, proposal.Environment);
+            }
+
+            return;
+        }
+
+        if (!StepMatches(item.Step, proposal.State))
+        {
+            return; // the proposal moved on (cancelled, failed by another step): the result is kept, nothing else
+        }
+
+        var verdict = $"{WorkStore.StepName(item.Step)} '{item.Name}' {Trigger.Kebab(outcome.ToString())} on {runnerId}" +
+            (string.IsNullOrWhiteSpace(reason) ? string.Empty : $": {reason}");
+        TriggerKind? kind = (item.Step, succeeded) switch
+        {
+            (WorkStep.Validate, false) => TriggerKind.ValidationFailed,
+            (WorkStep.Validate, true) when await WorkStore.AllSucceededAsync(scope.Work, proposal.Id, WorkStep.Validate, ct) => TriggerKind.ValidationsPassed,
+            (WorkStep.Execute, true) => TriggerKind.ExecutionSucceeded,
+            (WorkStep.Execute, false) => TriggerKind.ExecutionFailed,
+            (WorkStep.Verify, false) => TriggerKind.VerificationFailed,
+            (WorkStep.Verify, true) when await WorkStore.AllSucceededAsync(scope.Work, proposal.Id, WorkStep.Verify, ct) => TriggerKind.VerificationsPassed,
+            _ => null, // one of several checks passed; the others are still out
+        };
+        if (kind is { } k)
+        {
+            await scope.ApplyAsync(proposal, new Trigger(k, verdict), runnerId);
+        }
+    }
+
+    /// <summary>Whether a result of this step still matters in this state.</summary>
+    public static bool StepMatches(WorkStep step, ProposalState state) => (step, state) switch
+    {
+        (WorkStep.Validate, ProposalState.Validating) => true,
+        (WorkStep.Execute, ProposalState.Executing) => true,
+        (WorkStep.Verify, ProposalState.Verifying) => true,
+        _ => false,
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Result for unknown work {WorkId} ignored")]
+    private static partial void LogUnknown(ILogger logger, Guid workId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Result for work {WorkId} ignored: the work is already {Status}")]
+    private static partial void LogLate(ILogger logger, Guid workId, string status);
+}

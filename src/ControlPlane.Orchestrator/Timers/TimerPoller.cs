@@ -1,0 +1,185 @@
+using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Data;
+using ControlPlane.Orchestrator.Lifecycle;
+using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Orchestrator.Scheduling;
+using ControlPlane.ServiceDefaults.Data;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ControlPlane.Orchestrator.Timers;
+
+/// <summary>A due timer row, locked for this replica.</summary>
+public sealed record DueTimer(long Id, Guid ProposalId, string Kind, Guid? WorkId);
+
+/// <summary>
+/// Fires due timers from PostgreSQL (the broker has no delayed delivery). Each timer is claimed with
+/// "for update skip locked" inside the unit of work that applies its trigger, so replicas never fire one twice,
+/// and a crash before commit leaves the timer due for the next poll.
+/// </summary>
+public sealed partial class TimerPoller(ProposalLifecycle lifecycle, TimerHandlers handlers, DatabaseMigrator migrator,
+    IOptions<OrchestratorOptions> options, ILogger<TimerPoller> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!migrator.Completed && !stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(200, stoppingToken);
+        }
+
+        var backoff = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await FireNextAsync(stoppingToken))
+                {
+                    // drain everything that is due
+                }
+
+                backoff = TimeSpan.Zero;
+                await Task.Delay(options.Value.Timers.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                backoff = TimeSpan.FromMilliseconds(Math.Clamp(backoff.TotalMilliseconds * 2, 250, 10_000));
+                LogPollFailed(logger, ex, backoff.TotalMilliseconds);
+                await Task.Delay(backoff, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Fires one due timer; false when none is due.</summary>
+    public Task<bool> FireNextAsync(CancellationToken ct) => lifecycle.RunAsync(async scope =>
+    {
+        DueTimer? timer = null;
+        await using (var claim = scope.Work.Command("""
+            select id, proposal_id, kind, work_id from timers where due_at <= now()
+            order by due_at limit 1 for update skip locked
+            """))
+        await using (var reader = await claim.ExecuteReaderAsync(ct))
+        {
+            if (await reader.ReadAsync(ct))
+            {
+                timer = new DueTimer(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetGuid(3));
+            }
+        }
+
+        if (timer is null)
+        {
+            return false;
+        }
+
+        await using (var delete = scope.Work.Command("delete from timers where id = $1"))
+        {
+            delete.Parameters.Add(new() { Value = timer.Id });
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+
+        var proposal = await scope.LoadAsync(timer.ProposalId);
+        if (proposal is not null)
+        {
+            await handlers.FireAsync(scope, proposal, timer);
+        }
+
+        return true;
+    }, ct);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Timer poll failed; retrying in {DelayMs} ms")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception, double delayMs);
+}
+
+/// <summary>What each timer kind does when it fires.</summary>
+public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases leases, IOptions<OrchestratorOptions> options, ILogger<TimerHandlers> logger)
+{
+    public async Task FireAsync(LifecycleScope scope, ProposalRecord proposal, DueTimer timer)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(proposal);
+        ArgumentNullException.ThrowIfNull(timer);
+        switch (timer.Kind)
+        {
+            case TimerKinds.ApprovalExpiry when proposal.State == ProposalState.AwaitingApproval:
+                await scope.ApplyAsync(proposal, new Trigger(TriggerKind.ApprovalExpired, "the approval window passed without enough approvals"),
+                    LifecycleActors.Timer);
+                break;
+            case TimerKinds.WorkDeadline when timer.WorkId is { } workId:
+                await WorkDeadlineAsync(scope, proposal, workId);
+                break;
+            default:
+                // A timer that outlived its purpose (the proposal moved on) is simply dropped.
+                break;
+        }
+    }
+
+    /// <summary>
+    /// No result by the deadline: offer the work once more (an execution keeps its fencing tokens while its leases
+    /// are still held, else takes them again), or fail the proposal when the attempts are spent or the targets are
+    /// gone. Never stuck.
+    /// </summary>
+    private async Task WorkDeadlineAsync(LifecycleScope scope, ProposalRecord proposal, Guid workId)
+    {
+        var ct = scope.CancellationToken;
+        var item = await WorkStore.LockAsync(scope.Work, workId, ct);
+        if (item is not { Status: WorkStatus.Pending })
+        {
+            return;
+        }
+
+        var late = $"no result for {WorkStore.StepName(item.Step)} '{item.Name}' (attempt {item.Attempt}) by its deadline";
+        await WorkStore.CompleteAsync(scope.Work, workId, WorkStatus.TimedOut, Trigger.Kebab(nameof(WorkOutcome.TimedOut)), null, late, scope.Now, ct);
+        if (item.Step == WorkStep.Rollback)
+        {
+            LogRollbackTimedOut(logger, proposal.Id);
+            if (ProposalStateMachine.IsTerminal(proposal.State) && !await WorkStore.HasPendingRollbackAsync(scope.Work, proposal.Id, ct))
+            {
+                await effects.ReleaseLeasesAsync(scope, proposal.Id, proposal.Environment);
+            }
+
+            return;
+        }
+
+        if (!WorkResults.StepMatches(item.Step, proposal.State))
+        {
+            return;
+        }
+
+        var retry = item.Attempt < options.Value.Work.MaxAttempts;
+        var reason = retry ? late + "; offering it once more" : late + "; no attempts left";
+        if (retry && item.Step == WorkStep.Execute)
+        {
+            (retry, reason) = await ReconfirmLeasesAsync(scope, proposal, late);
+        }
+
+        await scope.ApplyAsync(proposal, new Trigger(TriggerKind.TimedOut, reason, retry), LifecycleActors.Timer);
+    }
+
+    private async Task<(bool Retry, string Reason)> ReconfirmLeasesAsync(LifecycleScope scope, ProposalRecord proposal, string late)
+    {
+        var o = options.Value;
+        try
+        {
+            var result = await leases.AcquireAsync(proposal.Id, proposal.Environment, proposal.Targets, o.ConcurrencyFor(proposal.Environment), o.Leases.Ttl);
+            if (result is LeaseResult.Acquired acquired)
+            {
+                await WorkStore.UpsertLeasesAsync(scope.Work, proposal.Id, proposal.Environment, acquired.FencingTokens, scope.Now, scope.CancellationToken);
+                return (true, late + "; offering it once more under fencing tokens " +
+                    string.Join(", ", acquired.FencingTokens.Select(t => $"{t.Key}={t.Value}")));
+            }
+
+            return (false, late + "; its target leases were lost and cannot be taken again (" +
+                (result is LeaseResult.TargetBusy busy ? $"{busy.Target} is leased by another change" : "the environment is full") + ")");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return (false, late + "; its target leases cannot be confirmed (Redis unreachable)");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Rollback of proposal {ProposalId} did not report by its deadline; releasing its leases")]
+    private static partial void LogRollbackTimedOut(ILogger logger, Guid proposalId);
+}
