@@ -173,22 +173,23 @@ public sealed partial class Scheduler(
         foreach (var proposal in queue)
         {
             var keys = proposal.Targets.Select(t => proposal.Environment + "\n" + t).ToList();
+            // Environment-wide holds first: they are the reason a person needs to see, whatever else is queued.
             string? wait = null;
-            if (keys.Any(blockedTargets.Contains))
-            {
-                wait = "an earlier proposal waits for the same target";
-            }
-            else if (fullEnvironments.Contains(proposal.Environment))
-            {
-                wait = $"{proposal.Environment} has no free slot (limit {o.ConcurrencyFor(proposal.Environment)})";
-            }
-            else if (switches.TryGetValue((KillSwitchStore.EnvironmentScope, proposal.Environment), out var envSwitch))
+            if (switches.TryGetValue((KillSwitchStore.EnvironmentScope, proposal.Environment), out var envSwitch))
             {
                 wait = $"kill switch engaged on environment {proposal.Environment}: {envSwitch.Reason}";
             }
             else if (ChangeCalendar.FrozenBecause(o.Freezes, proposal.Environment, now) is { } frozen)
             {
                 wait = frozen;
+            }
+            else if (keys.Any(blockedTargets.Contains))
+            {
+                wait = "an earlier proposal waits for the same target";
+            }
+            else if (fullEnvironments.Contains(proposal.Environment))
+            {
+                wait = $"{proposal.Environment} has no free slot (limit {o.ConcurrencyFor(proposal.Environment)})";
             }
 
             if (wait is not null)
