@@ -31,8 +31,14 @@ public static class BusExtensions
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
-            // Every replica keeps its own revocation list, so this consumer gets a temporary queue per instance.
-            x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e => e.Temporary = true);
+            // Every replica keeps its own revocation list, so this consumer gets a temporary queue per instance. The
+            // queue is exclusive: its name must be unique across all services and replicas sharing the vhost.
+            var instance = $"{builder.Environment.ApplicationName.ToLowerInvariant()}-{Guid.NewGuid():N}";
+            x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e =>
+            {
+                e.Temporary = true;
+                e.InstanceId = instance;
+            });
             registerConsumers?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>
             {

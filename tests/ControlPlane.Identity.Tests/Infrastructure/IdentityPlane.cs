@@ -77,16 +77,23 @@ public sealed class IdentityPlane : IAsyncDisposable
                 .Build(), configureServices: services => services.AddSingleton<ILoggerProvider>(logs));
             // Revocations reach policy on its bus queue: wait until it is connected, or an early event is missed.
             using var http = plane.Policy.CreateHttpClient();
-            await Eventually.UntilAsync(async () => (await http.GetAsync("health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "policy healthy");
+            await WaitHealthyAsync(http, "policy");
         }
 
         using (var http = identity.Host.CreateHttpClient())
         {
-            await Eventually.UntilAsync(async () => (await http.GetAsync("health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "identity healthy");
+            await WaitHealthyAsync(http, "identity");
         }
 
         return plane;
     }
+
+    private static async Task WaitHealthyAsync(HttpClient http, string service) =>
+        await Eventually.UntilAsync(async () =>
+        {
+            using var response = await http.GetAsync("health");
+            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+        }, r => r.StartsWith("200 ", StringComparison.Ordinal), TimeSpan.FromSeconds(30), service + " /health");
 
     public Uri Issuer => new(Identity.Address.ToString().TrimEnd('/'));
 
