@@ -19,6 +19,7 @@ public sealed record Principal(
 {
     public bool IsActive => DisabledAt is null;
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string KindName => Kind == PrincipalKind.Agent ? "agent" : "human";
 
     public TokenSubject ToTokenSubject(string? clientId = null) =>
