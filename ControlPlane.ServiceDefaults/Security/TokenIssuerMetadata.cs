@@ -38,14 +38,23 @@ public sealed class DiscoveryIssuerMetadata : ITokenIssuerMetadata
     private volatile bool _refreshRequested;
 
     public DiscoveryIssuerMetadata(IConfiguration configuration, IHttpClientFactory httpClients)
-    {
-        var authority = Authority(configuration);
-        _metadataAddress = new Uri(authority, ".well-known/openid-configuration").ToString();
-        _retriever = new HttpDocumentRetriever(httpClients.CreateClient("identity-discovery"))
-        {
+        : this(Authority(configuration), httpClients.CreateClient("identity-discovery"),
             // Plain HTTP is only tolerated for loopback (local runs and tests) or when explicitly allowed inside a cluster.
-            RequireHttps = !authority.IsLoopback && !string.Equals(configuration["Identity:AllowInsecureMetadata"], "true", StringComparison.OrdinalIgnoreCase),
-        };
+            requireHttps: !Authority(configuration).IsLoopback && !string.Equals(configuration["Identity:AllowInsecureMetadata"], "true", StringComparison.OrdinalIgnoreCase))
+    {
+    }
+
+    private DiscoveryIssuerMetadata(Uri authority, HttpClient http, bool requireHttps)
+    {
+        _metadataAddress = new Uri(authority, ".well-known/openid-configuration").ToString();
+        _retriever = new HttpDocumentRetriever(http) { RequireHttps = requireHttps };
+    }
+
+    /// <summary>The same cache over any OIDC issuer (identity uses it for the corporate IdP's keys).</summary>
+    public static DiscoveryIssuerMetadata ForAuthority(Uri authority, HttpClient http, bool requireHttps)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        return new DiscoveryIssuerMetadata(new Uri(authority.ToString().TrimEnd('/') + "/"), http, requireHttps);
     }
 
     public static Uri Authority(IConfiguration configuration) =>

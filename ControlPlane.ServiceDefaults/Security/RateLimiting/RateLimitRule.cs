@@ -69,6 +69,9 @@ public enum RateLimitOutcome
 /// <summary>The answer for one request.</summary>
 public sealed record RateLimitDecision(RateLimitOutcome Outcome, int Remaining, TimeSpan RetryAfter)
 {
+    /// <summary>The store could not be asked; callers that fail closed suggest a retry in a few seconds.</summary>
+    public static RateLimitDecision StoreUnavailable { get; } = new(RateLimitOutcome.Unavailable, 0, TimeSpan.FromSeconds(5));
+
     public bool IsAllowed => Outcome == RateLimitOutcome.Allowed;
 
     /// <summary>The Retry-After header value: whole seconds, at least 1.</summary>

@@ -8,7 +8,15 @@ namespace ControlPlane.ServiceDefaults.Security.RateLimiting;
 
 public static class RateLimitingExtensions
 {
-    /// <summary>Registers <see cref="RedisRateLimiter"/>; call after <see cref="RedisExtensions.AddRedisCache{TBuilder}"/>.</summary>
+    /// <summary>
+    /// Registers <see cref="RedisRateLimiter"/>; call after <see cref="RedisExtensions.AddRedisCache{TBuilder}"/>. Use:
+    /// <code>
+    /// var rule = RateLimitRule.FromConfiguration(configuration, "Orchestrator:RateLimits:Intake", "proposal-intake", 60, TimeSpan.FromMinutes(1));
+    /// var decision = await limiter.AcquireAsync(rule, "principal:" + http.GetCaller().Id, ct);
+    /// if (decision.Outcome == RateLimitOutcome.Limited) return RateLimitResults.TooManyRequests(http, decision);
+    /// // Unavailable: the caller decides (identity's token endpoint answers 503; proposal intake lets the request through).
+    /// </code>
+    /// </summary>
     public static TBuilder AddRedisRateLimiter<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         if (!builder.Services.Any(s => s.ServiceType == typeof(RedisConnection)))
@@ -41,6 +49,6 @@ public static class RateLimitResults
         ArgumentNullException.ThrowIfNull(decision);
         http.Response.Headers.RetryAfter = decision.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Rate limiter unavailable",
-            detail: "The rate limiter's store is unreachable, so this endpoint refuses requests until it is back.");
+            detail: "The store behind rate limits and lockouts (Redis) is unreachable, so this endpoint refuses requests until it is back.");
     }
 }

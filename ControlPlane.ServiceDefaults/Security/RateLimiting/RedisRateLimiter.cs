@@ -58,7 +58,7 @@ public sealed partial class RedisRateLimiter(RedisConnection redis, ILogger<Redi
         catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidCastException)
         {
             LogUnavailable(logger, rule.Name, ex.GetType().Name);
-            return new RateLimitDecision(RateLimitOutcome.Unavailable, 0, TimeSpan.FromSeconds(5));
+            return RateLimitDecision.StoreUnavailable;
         }
     }
 

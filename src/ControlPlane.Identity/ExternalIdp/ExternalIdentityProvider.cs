@@ -1,7 +1,6 @@
 using ControlPlane.Identity.Principals;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using ControlPlane.ServiceDefaults.Security;
 using Microsoft.IdentityModel.Tokens;
 
 namespace ControlPlane.Identity.ExternalIdp;
@@ -57,7 +56,7 @@ public sealed record ExternalIdpSettings(
 public sealed class ExternalIdentityProvider
 {
     private readonly ExternalIdpSettings _settings;
-    private readonly ConfigurationManager<OpenIdConnectConfiguration>? _metadata;
+    private readonly DiscoveryIssuerMetadata? _metadata;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
     public ExternalIdentityProvider(ExternalIdpSettings settings, IHttpClientFactory httpClients)
@@ -67,13 +66,7 @@ public sealed class ExternalIdentityProvider
         _settings = settings;
         if (settings.Authority is { } authority)
         {
-            var retriever = new HttpDocumentRetriever(httpClients.CreateClient("external-idp")) { RequireHttps = !settings.AllowInsecureMetadata };
-            _metadata = new ConfigurationManager<OpenIdConnectConfiguration>(
-                new Uri(authority, ".well-known/openid-configuration").ToString(), new OpenIdConnectConfigurationRetriever(), retriever)
-            {
-                AutomaticRefreshInterval = TimeSpan.FromHours(1),
-                RefreshInterval = TimeSpan.FromSeconds(30),
-            };
+            _metadata = DiscoveryIssuerMetadata.ForAuthority(authority, httpClients.CreateClient("external-idp"), requireHttps: !settings.AllowInsecureMetadata);
         }
     }
 
@@ -87,22 +80,23 @@ public sealed class ExternalIdentityProvider
             return (null, "no external IdP is configured", false);
         }
 
-        OpenIdConnectConfiguration document;
+        IssuerMetadata metadata;
         try
         {
-            document = await _metadata.GetConfigurationAsync(cancellationToken);
+            metadata = await _metadata.GetAsync(cancellationToken);
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return (null, "the IdP's discovery document or keys are unavailable", true);
         }
 
-        var result = await _handler.ValidateTokenAsync(token, Parameters(document));
+        var result = await _handler.ValidateTokenAsync(token, Parameters(metadata));
         if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
         {
+            // The IdP may have rotated its keys: fetch them again (the cache throttles how often).
             _metadata.RequestRefresh();
-            document = await _metadata.GetConfigurationAsync(cancellationToken);
-            result = await _handler.ValidateTokenAsync(token, Parameters(document));
+            metadata = await _metadata.GetAsync(cancellationToken);
+            result = await _handler.ValidateTokenAsync(token, Parameters(metadata));
         }
 
         if (!result.IsValid)
@@ -133,11 +127,11 @@ public sealed class ExternalIdentityProvider
         return (new ExternalLogin(id, name, identity.FindFirst("email")?.Value?.ToLowerInvariant(), ((JsonWebToken)result.SecurityToken).Issuer, subject, groups), null, false);
     }
 
-    private TokenValidationParameters Parameters(OpenIdConnectConfiguration document) => new()
+    private TokenValidationParameters Parameters(IssuerMetadata metadata) => new()
     {
-        ValidIssuer = _settings.Issuer ?? document.Issuer,
+        ValidIssuer = _settings.Issuer ?? metadata.Issuer,
         ValidAudience = _settings.Audience,
-        IssuerSigningKeys = document.SigningKeys,
+        IssuerSigningKeys = metadata.SigningKeys,
         ValidAlgorithms = _settings.Algorithms,
         RequireExpirationTime = true,
         RequireSignedTokens = true,

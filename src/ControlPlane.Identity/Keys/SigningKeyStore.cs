@@ -63,7 +63,9 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
     private const long LockKey = 7364836;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IReadOnlyList<SigningKey> _keys = [];
+    private static readonly TimeSpan MinReloadGap = TimeSpan.FromSeconds(10);
     private DateTimeOffset _validUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastRequestedReload = DateTimeOffset.MinValue;
 
     /// <summary>Published keys: the active one first, then the next (pending) one, then retired ones whose tokens may still live.</summary>
     public async Task<IReadOnlyList<SigningKey>> GetKeysAsync(CancellationToken cancellationToken)
@@ -168,6 +170,20 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
         await work.CommitAsync(cancellationToken);
         Invalidate();
         return step;
+    }
+
+    /// <summary>
+    /// A token named a kid this replica does not know (another replica may have rotated): read the keys again at
+    /// the next use, at most every 10 s, so made-up kids cannot turn into a database read per request.
+    /// </summary>
+    public void RequestReload()
+    {
+        var now = clock.GetUtcNow();
+        if (now - _lastRequestedReload >= MinReloadGap)
+        {
+            _lastRequestedReload = now;
+            Invalidate();
+        }
     }
 
     private void Invalidate() => _validUntil = DateTimeOffset.MinValue;

@@ -128,7 +128,7 @@ public sealed partial class TokenEndpoint(
             var check = await assertions.ValidateAsync(client.Assertion!, client.ClientId, issuerName.Current, cancellationToken);
             if (check.Unavailable)
             {
-                return RateLimitResults.Unavailable(http, new RateLimitDecision(RateLimitOutcome.Unavailable, 0, TimeSpan.FromSeconds(5)));
+                return RateLimitResults.Unavailable(http, RateLimitDecision.StoreUnavailable);
             }
 
             if (check.Failure is not null)
@@ -144,7 +144,7 @@ public sealed partial class TokenEndpoint(
             var (state, remaining) = await lockout.CheckAsync(client.ClientId, cancellationToken);
             if (state == LockState.Unavailable)
             {
-                return RateLimitResults.Unavailable(http, new RateLimitDecision(RateLimitOutcome.Unavailable, 0, TimeSpan.FromSeconds(5)));
+                return RateLimitResults.Unavailable(http, RateLimitDecision.StoreUnavailable);
             }
 
             if (state == LockState.Locked)

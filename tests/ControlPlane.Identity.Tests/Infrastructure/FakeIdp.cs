@@ -22,6 +22,7 @@ public sealed class FakeIdp : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly RSA _rsa = RSA.Create(2048);
     private readonly ECDsa _ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly List<RSA> _laterKeys = [];
     private int _discoveryRequests;
 
     private FakeIdp(WebApplication app) => _app = app;
@@ -52,7 +53,7 @@ public sealed class FakeIdp : IAsyncDisposable
                 ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" },
             });
         });
-        app.MapGet("/keys", () => Results.Json(new { keys = new object[] { idp.RsaJwk(), idp.EcJwk() } }));
+        app.MapGet("/keys", () => Results.Json(new { keys = new object[] { RsaJwk(idp._rsa, "rsa-1"), idp.EcJwk() }.Concat(idp.LaterJwks()) }));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         idp.Issuer = address.TrimEnd('/');
@@ -99,10 +100,29 @@ public sealed class FakeIdp : IAsyncDisposable
         });
     }
 
-    private Dictionary<string, string> RsaJwk()
+    /// <summary>The IdP rotates: a new RSA key appears in its JWKS; tokens signed with it name a kid identity has not seen.</summary>
+    public RsaSecurityKey AddRsaKey()
     {
-        var p = _rsa.ExportParameters(false);
-        return new() { ["kty"] = "RSA", ["kid"] = "rsa-1", ["use"] = "sig", ["alg"] = "RS256", ["n"] = Base64UrlEncoder.Encode(p.Modulus), ["e"] = Base64UrlEncoder.Encode(p.Exponent) };
+        lock (_laterKeys)
+        {
+            var rsa = RSA.Create(2048);
+            _laterKeys.Add(rsa);
+            return new RsaSecurityKey(rsa) { KeyId = $"rsa-{_laterKeys.Count + 1}" };
+        }
+    }
+
+    private object[] LaterJwks()
+    {
+        lock (_laterKeys)
+        {
+            return [.. _laterKeys.Select((rsa, i) => RsaJwk(rsa, $"rsa-{i + 2}"))];
+        }
+    }
+
+    private static Dictionary<string, string> RsaJwk(RSA rsa, string kid)
+    {
+        var p = rsa.ExportParameters(false);
+        return new() { ["kty"] = "RSA", ["kid"] = kid, ["use"] = "sig", ["alg"] = "RS256", ["n"] = Base64UrlEncoder.Encode(p.Modulus), ["e"] = Base64UrlEncoder.Encode(p.Exponent) };
     }
 
     private Dictionary<string, string> EcJwk()
@@ -117,5 +137,6 @@ public sealed class FakeIdp : IAsyncDisposable
         await _app.DisposeAsync();
         _rsa.Dispose();
         _ec.Dispose();
+        _laterKeys.ForEach(k => k.Dispose());
     }
 }

@@ -93,6 +93,18 @@ public sealed class TokenExchangeTests(ExternalIdpPlane fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task When_the_IdP_rotates_its_keys_the_first_token_of_the_new_key_is_accepted()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _plane.TokenRequestAsync(Exchange(_idp.Issue("before.rotation@example.com")))).Status);
+        var fetches = _idp.DiscoveryRequests;
+
+        var (status, body, _) = await _plane.TokenRequestAsync(Exchange(_idp.Issue("after.rotation@example.com", signWith: _idp.AddRsaKey())));
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.True(_idp.DiscoveryRequests > fetches, "identity fetched the IdP's metadata again");
+    }
+
+    [Fact]
     public async Task Group_bindings_are_replaced_on_each_exchange_and_direct_bindings_are_kept()
     {
         const string Human = "mover@example.com";

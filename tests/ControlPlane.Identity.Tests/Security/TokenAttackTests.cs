@@ -103,6 +103,18 @@ public sealed class TokenAttackTests(IdentityAndPolicy fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_basic_authorization_header_is_no_way_into_an_api()
+    {
+        using var identity = _plane.IdentityAnonymous();
+        identity.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{IdentityPlane.SeededAgent}:{TestIdentity.AgentSecret}")));
+
+        using var response = await identity.GetAsync("principals/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+    }
+
+    [Fact]
     public async Task A_revoked_agents_earlier_token_is_refused_at_another_service_within_seconds_and_not_logged()
     {
         using var fleetAdmin = await _plane.IdentityAsAsync(IdentityPlane.FleetAdmin);
