@@ -95,8 +95,6 @@ public sealed class IdentityPlane : IAsyncDisposable
             return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
         }, r => r.StartsWith("200 ", StringComparison.Ordinal), TimeSpan.FromSeconds(30), service + " /health");
 
-    public Uri Issuer => new(Identity.Address.ToString().TrimEnd('/'));
-
     public string IssuerText => Identity.Address.ToString().TrimEnd('/');
 
     /// <summary>A client of identity with a token of <paramref name="human"/> for identity (dev login).</summary>
