@@ -30,7 +30,9 @@ public sealed partial class BearerTokenHandler(
 
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return Fail("authorization header is not a bearer token");
+            // Another scheme (HTTP Basic client authentication at identity's token endpoint) is not ours to judge;
+            // an endpoint that needs a bearer token still answers 401 through the challenge.
+            return AuthenticateResult.NoResult();
         }
 
         var check = await validator.ValidateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);

@@ -47,6 +47,9 @@ public static class Permissions
     public const string AgentsWrite = "agents:write";
     public const string BindingsWrite = "bindings:write";
 
+    /// <summary>Rotate identity's token signing key now (automatic rotation needs no caller).</summary>
+    public const string KeysRotate = "keys:rotate";
+
     private static readonly string[] Reading = [ProposalsRead, GraphRead, PolicyRead, FleetRead, PolicyEvaluate];
 
     public static readonly FrozenDictionary<string, FrozenSet<string>> ByRole = new Dictionary<string, string[]>
@@ -64,7 +67,7 @@ public static class Permissions
         [Roles.Admin] =
         [
             .. Reading, ProposalsSubmit, ProposalsApprove, ProposalsCancel, ScheduleOperate, GraphWrite, PolicyWrite,
-            FleetWrite, EvidenceRead, EvidenceExport, PrincipalsRead, AgentsWrite, BindingsWrite,
+            FleetWrite, EvidenceRead, EvidenceExport, PrincipalsRead, AgentsWrite, BindingsWrite, KeysRotate,
         ],
     }.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenSet(StringComparer.Ordinal), StringComparer.Ordinal);
 

@@ -1,10 +1,14 @@
+using ControlPlane.Identity.Credentials;
+using ControlPlane.Identity.ExternalIdp;
 using ControlPlane.Identity.Keys;
 using ControlPlane.Identity.Principals;
 using ControlPlane.Identity.Seeding;
 using ControlPlane.Identity.Tokens;
+using ControlPlane.ServiceDefaults.Caching;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
 using ControlPlane.ServiceDefaults.Security;
+using ControlPlane.ServiceDefaults.Security.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ControlPlane.Identity;
@@ -18,15 +22,31 @@ internal static class Extensions
         builder.AddServiceDatabase(DatabaseName, typeof(Extensions).Assembly);
         builder.AddControlPlaneBus();
         builder.AddOutboxRelay();
+        builder.AddRedisCache();
+        builder.AddRedisRateLimiter();
+
+        // Settings are read now, so a bad value fails the start rather than the first request.
+        builder.Services.AddSingleton(TokenSettings.FromConfiguration(builder.Configuration));
+        builder.Services.AddSingleton(LockoutSettings.FromConfiguration(builder.Configuration));
+        builder.Services.AddSingleton(TokenRateLimits.FromConfiguration(builder.Configuration));
+        builder.Services.AddSingleton(ExternalIdpSettings.FromConfiguration(builder.Configuration));
+        builder.Services.AddSingleton(KeyProtector.FromConfiguration(builder.Configuration, builder.Environment, "Identity:KeyEncryptionKey", "identity-signing-keys"));
 
         builder.Services.AddHttpContextAccessor();
+        builder.Services.AddHttpClient("external-idp");
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(KeyProtector.FromConfiguration(builder.Configuration, builder.Environment, "Identity:KeyEncryptionKey", "identity-signing-keys"));
         builder.Services.AddSingleton<SigningKeyStore>();
         builder.Services.AddSingleton<IssuerName>();
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<PrincipalStore>();
+        builder.Services.AddSingleton<PrincipalWriter>();
+        builder.Services.AddSingleton<CredentialLockout>();
+        builder.Services.AddSingleton<AssertionReplayCache>();
+        builder.Services.AddSingleton<ClientAssertionValidator>();
+        builder.Services.AddSingleton<ExternalIdentityProvider>();
+        builder.Services.AddSingleton<TokenEndpoint>();
         builder.Services.Replace(ServiceDescriptor.Singleton<ITokenIssuerMetadata, LocalIssuerMetadata>());
         builder.Services.AddHostedService<IdentityStartup>();
+        builder.Services.AddHostedService<KeyRotationService>();
     }
 }

@@ -15,6 +15,8 @@ app.MapOpenApi().RequireAuthorization();
 app.MapDiscoveryApi();
 app.MapTokenApi();
 app.MapPrincipalsApi();
+app.MapAgentsApi();
+app.MapKeysApi();
 if (devLogin)
 {
     app.MapDevLoginApi();

@@ -5,6 +5,7 @@ using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Identity;
 using ControlPlane.Identity.Seeding;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.Testing;
 
@@ -33,8 +34,18 @@ public sealed class TestIdentity : IAsyncDisposable
 
     public Uri Address => Host.BaseAddress;
 
+    /// <summary>identity's own database (tests read its outbox, or its encrypted signing keys).</summary>
+    public string DatabaseConnectionString => _database.ConnectionString;
+
     /// <summary>Starts identity with these principals. Agents get <see cref="AgentSecret"/> as their client secret.</summary>
-    public static async Task<TestIdentity> StartAsync(TestVirtualHost vhost, IdentitySeed seed)
+    public static Task<TestIdentity> StartAsync(TestVirtualHost vhost, IdentitySeed seed) => StartAsync(vhost, seed, null, null);
+
+    /// <summary>
+    /// As <see cref="StartAsync(TestVirtualHost, IdentitySeed)"/>, with extra settings (token lifetime, rate limits,
+    /// an external IdP, …) and services (a log capture) for the test.
+    /// </summary>
+    public static async Task<TestIdentity> StartAsync(TestVirtualHost vhost, IdentitySeed seed, Action<PlaneSettings>? configure,
+        Action<IServiceCollection>? configureServices = null)
     {
         var database = await TestDatabase.CreateAsync("identity");
         var seedPath = Path.Combine(Path.GetTempPath(), $"cpt-identity-seed-{Guid.NewGuid():N}.json");
@@ -45,8 +56,20 @@ public sealed class TestIdentity : IAsyncDisposable
             .Database("identity-db", database.ConnectionString)
             .Set("Identity:SeedFile", seedPath)
             .Set("Identity:DevLogin:Enabled", "true");
-        var host = new ServiceHost<IdentityService>(settings.Build());
-        _ = host.BaseAddress; // start now: seeding and the first key happen at start
+        configure?.Invoke(settings);
+        var host = new ServiceHost<IdentityService>(settings.Build(), configureServices: configureServices);
+        try
+        {
+            _ = host.BaseAddress; // start now: seeding and the first key happen at start
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            await database.DisposeAsync();
+            File.Delete(seedPath);
+            throw;
+        }
+
         return new TestIdentity(database, seedPath, host);
     }
 

@@ -28,7 +28,7 @@ public static class DevLoginApi
                 return Results.Problem(statusCode: 404, title: "Unknown human", detail: $"No active human principal '{body.Principal}' is seeded.");
             }
 
-            return TokenApi.TokenResponse(await issuer.IssueAsync(principal.ToTokenSubject(), body.Audience, ct));
+            return TokenEndpoint.TokenResponse(await issuer.IssueAsync(principal.ToTokenSubject(), body.Audience, ct));
         })
         .AllowAnonymous()
         .WithMetadata(new AnonymousByDesign("development IdP, Development environment only"))

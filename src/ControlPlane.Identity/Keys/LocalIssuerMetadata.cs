@@ -12,8 +12,6 @@ public sealed class LocalIssuerMetadata(SigningKeyStore keys, IssuerName issuer)
         return new IssuerMetadata(issuer.Current, published.Select(k => (Microsoft.IdentityModel.Tokens.SecurityKey)k.SecurityKey).ToList());
     }
 
-    public void RequestRefresh()
-    {
-        // The store re-reads the database every minute; nothing to do.
-    }
+    /// <summary>Another replica may have rotated the key: re-read the database (throttled by the store).</summary>
+    public void RequestRefresh() => keys.RequestReload();
 }

@@ -27,7 +27,7 @@ public sealed record SeedAgent(
 /// second ./run.sh reuses what the first created.
 /// </summary>
 public sealed partial class IdentityStartup(
-    SigningKeyStore keys, PrincipalStore principals, DatabaseMigrator migrator, IConfiguration configuration,
+    SigningKeyStore keys, PrincipalWriter principals, DatabaseMigrator migrator, IConfiguration configuration,
     IHostEnvironment environment, ILogger<IdentityStartup> logger) : IHostedService
 {
     public const string Actor = "system:seed";
@@ -42,7 +42,7 @@ public sealed partial class IdentityStartup(
         await keys.EnsureActiveKeyAsync(cancellationToken);
         if (configuration["Identity:SeedFile"] is { Length: > 0 } path)
         {
-            await using var stream = File.OpenRead(path);
+            await using var stream = File.OpenRead(Resolve(path));
             var seed = await JsonSerializer.DeserializeAsync<IdentitySeed>(stream, ContractJson.Options, cancellationToken)
                 ?? throw new InvalidOperationException($"Seed file {path} is empty.");
             await ApplyAsync(seed, cancellationToken);
@@ -52,17 +52,29 @@ public sealed partial class IdentityStartup(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>A relative seed path is looked up under the content root, then next to the binaries (the file is copied to output).</summary>
+    private string Resolve(string path)
+    {
+        if (Path.IsPathRooted(path))
+        {
+            return path;
+        }
+
+        var underContentRoot = Path.Combine(environment.ContentRootPath, path);
+        return File.Exists(underContentRoot) ? underContentRoot : Path.Combine(AppContext.BaseDirectory, path);
+    }
+
     private async Task ApplyAsync(IdentitySeed seed, CancellationToken cancellationToken)
     {
         foreach (var human in seed.Humans ?? [])
         {
-            await principals.UpsertAsync(new Principal(human.Id, PrincipalKind.Human, human.Name, human.Email, null, null, [], [],
+            await principals.UpsertSeedAsync(new Principal(human.Id, PrincipalKind.Human, human.Name, human.Email, null, null, [], [],
                 human.Bindings ?? [], null), Actor, cancellationToken);
         }
 
         foreach (var agent in seed.Agents ?? [])
         {
-            await principals.UpsertAsync(new Principal(agent.Id, PrincipalKind.Agent, agent.Name, null, agent.Sponsor, agent.Fleet,
+            await principals.UpsertSeedAsync(new Principal(agent.Id, PrincipalKind.Agent, agent.Name, null, agent.Sponsor, agent.Fleet,
                 agent.Environments ?? [], agent.ActionKinds ?? [], agent.Bindings ?? [], null), Actor, cancellationToken);
             if (agent.Secret is { Length: > 0 } secret)
             {
@@ -71,7 +83,7 @@ public sealed partial class IdentityStartup(
                     throw new InvalidOperationException("Seed files with plain client secrets are accepted only in Development.");
                 }
 
-                await principals.AddSecretAsync(agent.Id, agent.Id + ":seed-secret", secret, Actor, cancellationToken);
+                await principals.AddSeedSecretAsync(agent.Id, agent.Id + ":seed-secret", secret, Actor, cancellationToken);
             }
         }
     }

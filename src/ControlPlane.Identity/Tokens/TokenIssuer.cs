@@ -15,14 +15,12 @@ public sealed record IssuedToken(string AccessToken, int ExpiresInSeconds);
 /// Mints RFC 9068 access tokens: typ at+jwt, ES256 with the active key's kid, one audience (a service name),
 /// short lifetime, and the ControlPlane claims every service authorizes on.
 /// </summary>
-public sealed class TokenIssuer(SigningKeyStore keys, IssuerName issuer, IConfiguration configuration, TimeProvider clock)
+public sealed class TokenIssuer(SigningKeyStore keys, IssuerName issuer, IConfiguration configuration, TokenSettings settings, TimeProvider clock)
 {
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly HashSet<string> _audiences = new(configuration.GetSection("Identity:Audiences").Get<string[]>() ?? [], StringComparer.Ordinal);
 
-    public TimeSpan Lifetime { get; } = TimeSpan.TryParse(configuration["Identity:TokenLifetime"], System.Globalization.CultureInfo.InvariantCulture, out var lifetime)
-        ? lifetime
-        : TimeSpan.FromMinutes(10);
+    public TimeSpan Lifetime => settings.Lifetime;
 
     public bool IsKnownAudience(string audience) => _audiences.Contains(audience);
 
@@ -71,6 +69,6 @@ public sealed class TokenIssuer(SigningKeyStore keys, IssuerName issuer, IConfig
             TokenType = ControlPlaneClaims.TokenType,
             SigningCredentials = new SigningCredentials(key.SecurityKey, SecurityAlgorithms.EcdsaSha256),
         });
-        return new IssuedToken(token, (int)Lifetime.TotalSeconds);
+        return new IssuedToken(token, (int)Math.Ceiling(Lifetime.TotalSeconds));
     }
 }
