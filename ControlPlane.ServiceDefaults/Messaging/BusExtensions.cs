@@ -31,8 +31,15 @@ public static class BusExtensions
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
-            // Every replica keeps its own revocation list, so this consumer gets a temporary queue per instance.
-            x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e => e.Temporary = true);
+            // Every replica keeps its own revocation list, so this consumer gets a temporary queue per instance. The
+            // queue is exclusive, so its name must be unique per instance too: with one fixed name the second service
+            // on a vhost is refused the queue (RESOURCE_LOCKED) and its whole bus stays "not started".
+            var instanceQueue = $"principal-revoked-{builder.Environment.ApplicationName.Replace('.', '-').ToLowerInvariant()}-{Guid.NewGuid():N}";
+            x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e =>
+            {
+                e.Temporary = true;
+                e.Name = instanceQueue;
+            });
             registerConsumers?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>
             {
