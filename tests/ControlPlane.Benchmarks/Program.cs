@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
 
 // One entry for every suite in this assembly: pick with --filter, e.g. --filter '*Dsse*'.
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Named through a benchmark type, not Program: the referenced web services export a Program class of their own.
+BenchmarkSwitcher.FromAssembly(typeof(ControlPlane.Benchmarks.Contracts.CanonicalJsonBenchmarks).Assembly).Run(args);

@@ -18,7 +18,8 @@ public sealed class GraphSnapshot
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(edges);
         Version = version;
-        _nodes = [.. nodes];
+        // Index order is id order, so walks can order nodes by comparing ints rather than strings.
+        _nodes = [.. nodes.OrderBy(n => n.Id, StringComparer.Ordinal)];
         _index = _nodes.Select((n, i) => KeyValuePair.Create(n.Id, i)).ToFrozenDictionary(StringComparer.Ordinal);
         if (_index.Count != _nodes.Length)
         {
@@ -51,9 +52,12 @@ public sealed class GraphSnapshot
 
         _dependents = new int[pairs.Count];
         var fill = _dependentStart[..^1];
-        foreach (var (dependent, dependency) in pairs.OrderBy(p => p.Dependency).ThenBy(p => _nodes[p.Dependent].Id, StringComparer.Ordinal))
+        // Filled in dependent order, so each node's dependents come out ordered by id.
+        var ordered = pairs.Select(p => ((long)p.Dependent << 32) | (uint)p.Dependency).ToArray();
+        Array.Sort(ordered);
+        foreach (var pair in ordered)
         {
-            _dependents[fill[dependency]++] = dependent;
+            _dependents[fill[(int)(pair & 0xFFFF_FFFF)]++] = (int)(pair >> 32);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using ControlPlane.Contracts;
 
@@ -25,63 +26,80 @@ public static class ImpactAnalyzer
 
         var targetIds = targets.Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         var unknown = new List<string>();
-        var depth = new int[graph.NodeCount];
-        var parent = new int[graph.NodeCount];
-        Array.Fill(depth, -1);
-        var queue = new int[graph.NodeCount];
-        int head = 0, tail = 0;
-
-        foreach (var id in targetIds)
+        // Walk state is as large as the graph: rent it, so an assessment of a leaf does not allocate 3 × N ints.
+        var depth = ArrayPool<int>.Shared.Rent(graph.NodeCount);
+        var parent = ArrayPool<int>.Shared.Rent(graph.NodeCount);
+        var queue = ArrayPool<int>.Shared.Rent(graph.NodeCount);
+        int[] touchedIndexes;
+        ImpactedNode[] dependents;
+        int knownTargets;
+        try
         {
-            if (!graph.TryGetIndex(id, out var index))
+            Array.Fill(depth, -1, 0, graph.NodeCount);
+            int head = 0, tail = 0;
+            foreach (var id in targetIds)
             {
-                unknown.Add(id);
-                continue;
+                if (!graph.TryGetIndex(id, out var index))
+                {
+                    unknown.Add(id);
+                    continue;
+                }
+
+                depth[index] = 0;
+                parent[index] = -1;
+                queue[tail++] = index;
             }
 
-            depth[index] = 0;
-            parent[index] = -1;
-            queue[tail++] = index;
-        }
-
-        var knownTargets = tail;
-        while (head < tail)
-        {
-            var current = queue[head++];
-            foreach (var dependent in graph.DependentsOf(current))
+            knownTargets = tail;
+            while (head < tail)
             {
-                if (depth[dependent] < 0)
+                var current = queue[head++];
+                foreach (var dependent in graph.DependentsOf(current))
                 {
-                    depth[dependent] = depth[current] + 1;
-                    parent[dependent] = current;
-                    queue[tail++] = dependent;
+                    if (depth[dependent] < 0)
+                    {
+                        depth[dependent] = depth[current] + 1;
+                        parent[dependent] = current;
+                        queue[tail++] = dependent;
+                    }
                 }
             }
+
+            // BFS order is already by depth; within one depth, order by id (index order is id order) so reports are
+            // stable. Sorting (depth, index) packed in a long avoids a comparison delegate.
+            var keys = new long[tail - knownTargets];
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var index = queue[knownTargets + i];
+                keys[i] = ((long)depth[index] << 32) | (uint)index;
+            }
+
+            Array.Sort(keys);
+            var dependentIndexes = Array.ConvertAll(keys, k => (int)(k & 0xFFFF_FFFF));
+
+            dependents = new ImpactedNode[dependentIndexes.Length];
+            for (var i = 0; i < dependentIndexes.Length; i++)
+            {
+                var index = dependentIndexes[i];
+                var node = graph[index];
+                dependents[i] = new ImpactedNode(node.Id, depth[index], PathFromTarget(graph, parent, depth[index], index),
+                    node.CriticalityTier, node.Team, node.RevenuePath, node.DataClasses, node.InternetExposed);
+            }
+
+            // Touched: the known targets first, in the order given (the head of the queue), then every dependent.
+            touchedIndexes = [.. queue.AsSpan(0, knownTargets), .. dependentIndexes];
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(depth);
+            ArrayPool<int>.Shared.Return(parent);
+            ArrayPool<int>.Shared.Return(queue);
         }
 
-        // BFS order is already by depth; within one depth, order by id so reports are stable.
-        var dependentIndexes = queue.AsSpan(knownTargets, tail - knownTargets).ToArray();
-        Array.Sort(dependentIndexes, (a, b) => depth[a] != depth[b] ? depth[a].CompareTo(depth[b]) : string.CompareOrdinal(graph[a].Id, graph[b].Id));
-
-        var dependents = new ImpactedNode[dependentIndexes.Length];
-        for (var i = 0; i < dependentIndexes.Length; i++)
+        var touched = new List<(GraphNode Node, IReadOnlyList<string>? Path)>(touchedIndexes.Length);
+        for (var i = 0; i < touchedIndexes.Length; i++)
         {
-            var index = dependentIndexes[i];
-            var node = graph[index];
-            dependents[i] = new ImpactedNode(node.Id, depth[index], PathFromTarget(graph, parent, depth[index], index),
-                node.CriticalityTier, node.Team, node.RevenuePath, node.DataClasses, node.InternetExposed);
-        }
-
-        // Touched: the known targets (in the order given) and then every dependent.
-        var touched = new List<(GraphNode Node, IReadOnlyList<string>? Path)>(knownTargets + dependents.Length);
-        for (var i = 0; i < knownTargets; i++)
-        {
-            touched.Add((graph[queue[i]], null));
-        }
-
-        for (var i = 0; i < dependents.Length; i++)
-        {
-            touched.Add((graph[dependentIndexes[i]], dependents[i].Path));
+            touched.Add((graph[touchedIndexes[i]], i < knownTargets ? null : dependents[i - knownTargets].Path));
         }
 
         int? highest = touched.Count == 0 ? null : touched.Min(t => t.Node.CriticalityTier);
