@@ -4,50 +4,29 @@ using ControlPlane.Testing;
 
 namespace ControlPlane.Policy.Tests;
 
-/// <summary>
-/// The real identity service and policy (fresh policy-db, so the default bundle activates at start) on their own
-/// vhost, plus a test bus that publishes like system-graph, identity and fleet and records what policy publishes.
-/// </summary>
+/// <summary>policy on a fresh policy-db (so the default bundle activates at start), the real identity service, and a test bus recording PolicyDecided and PolicyBundleActivated.</summary>
 public sealed class PolicyFixture : IAsyncLifetime
 {
     public const string PolicyAdmin = "paula@example.com";
     public const string Viewer = "vera@example.com";
-    public const string Audience = "policy";
 
     private static readonly IdentitySeed Principals = new(
         [new SeedHuman(PolicyAdmin, "Paula Policy-Admin", PolicyAdmin, ["policy-admin"]), new SeedHuman(Viewer, "Vera Viewer", Viewer, ["viewer"])],
         []);
 
-    public TestVirtualHost Vhost { get; private set; } = null!;
-    public TestBus Bus { get; private set; } = null!;
-    public TestIdentity Identity { get; private set; } = null!;
-    public TestDatabase Database { get; private set; } = null!;
-    public ServiceHost<PolicyService> Host { get; private set; } = null!;
+    public ServiceUnderTest<PolicyService> Plane { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        Vhost = await TestVirtualHost.CreateAsync("policy");
-        Identity = await TestIdentity.StartAsync(Vhost, Principals);
-        Database = await TestDatabase.CreateAsync("policy");
-        Host = new ServiceHost<PolicyService>(new PlaneSettings(Vhost, PlaneSettings.NewRedisPrefix())
-            .Database("policy-db", Database.ConnectionString)
-            .Service("identity", Identity.Address)
-            .Build());
-        await Host.WaitUntilReadyAsync();
-        Bus = await TestBus.StartAsync(Vhost, o => o.Observe<PolicyDecided>().Observe<PolicyBundleActivated>());
-    }
+    public ServiceHost<PolicyService> Host => Plane.Host;
 
-    public async Task<HttpClient> ClientAsync(string principal) =>
-        Host.CreateHttpClient(await Identity.HumanTokenAsync(principal, Audience));
+    public TestBus Bus => Plane.Bus;
 
-    public async ValueTask DisposeAsync()
-    {
-        await Host.DisposeAsync();
-        await Bus.DisposeAsync();
-        await Identity.DisposeAsync();
-        await Database.DisposeAsync();
-        await Vhost.DisposeAsync();
-    }
+    public async ValueTask InitializeAsync() =>
+        Plane = await ServiceUnderTest<PolicyService>.StartAsync("policy", "policy-db", Principals,
+            o => o.Observe<PolicyDecided>().Observe<PolicyBundleActivated>());
+
+    public Task<HttpClient> ClientAsync(string principal) => Plane.ClientAsync(principal);
+
+    public async ValueTask DisposeAsync() => await Plane.DisposeAsync();
 }
 
 [CollectionDefinition(Name)]

@@ -228,19 +228,15 @@ public sealed class GraphStore(NpgsqlDataSource dataSource, TimeProvider time)
 
     public async Task<IReadOnlyList<GraphVersionEntry>> ListVersionsAsync(int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        var command = dataSource.CreateCommand(
             "select version, change, subject, detail::text, changed_by, changed_at from graph_versions order by version desc limit $1");
         Add(command, limit);
-        var entries = new List<GraphVersionEntry>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        return await ReadAllAsync(command, reader =>
         {
             using var detail = JsonDocument.Parse(reader.GetString(3));
-            entries.Add(new GraphVersionEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), detail.RootElement.Clone(),
-                reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5)));
-        }
-
-        return entries;
+            return new GraphVersionEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), detail.RootElement.Clone(),
+                reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5));
+        }, cancellationToken);
     }
 
     /// <summary>Records an assessment in the consumer's unit of work (same transaction as its inbox row and outbox message).</summary>
@@ -293,36 +289,28 @@ public sealed class GraphStore(NpgsqlDataSource dataSource, TimeProvider time)
         return ReadEdgesAsync(command, cancellationToken);
     }
 
-    private static async Task<List<StoredNode>> ReadNodesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static Task<List<StoredNode>> ReadNodesAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        ReadAllAsync(command, reader => new StoredNode(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            reader.GetInt16(4), reader.GetBoolean(5), reader.GetFieldValue<string[]>(6), reader.GetBoolean(7), reader.GetInt64(8),
+            reader.GetString(9), reader.GetFieldValue<DateTimeOffset>(10)), cancellationToken);
+
+    private static Task<List<StoredEdge>> ReadEdgesAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        ReadAllAsync(command, reader => new StoredEdge(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
+            reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5)), cancellationToken);
+
+    /// <summary>Runs the command (and disposes it) and maps every row.</summary>
+    private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
         await using (command)
         {
-            var nodes = new List<StoredNode>();
+            var rows = new List<T>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                nodes.Add(new StoredNode(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt16(4),
-                    reader.GetBoolean(5), reader.GetFieldValue<string[]>(6), reader.GetBoolean(7), reader.GetInt64(8), reader.GetString(9),
-                    reader.GetFieldValue<DateTimeOffset>(10)));
+                rows.Add(map(reader));
             }
 
-            return nodes;
-        }
-    }
-
-    private static async Task<List<StoredEdge>> ReadEdgesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        await using (command)
-        {
-            var edges = new List<StoredEdge>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                edges.Add(new StoredEdge(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4),
-                    reader.GetFieldValue<DateTimeOffset>(5)));
-            }
-
-            return edges;
+            return rows;
         }
     }
 

@@ -5,20 +5,16 @@ using ControlPlane.SystemGraph.Graph;
 
 namespace ControlPlane.SystemGraph.Seed;
 
-/// <summary>A seed file: nodes (id plus the PUT /graph/nodes body) and edges (the PUT /graph/edges body).</summary>
-public sealed record GraphSeed(IReadOnlyList<SeedNode>? Nodes, IReadOnlyList<EdgeBody>? Edges);
-
-public sealed record SeedNode(
-    string? Id,
-    string? Kind,
-    string? Name,
-    string? Team,
-    int? CriticalityTier,
-    bool? RevenuePath,
-    IReadOnlyList<string>? DataClasses,
-    bool? InternetExposed)
+/// <summary>
+/// A seed file: nodes (each the PUT /graph/nodes body plus its "id") and edges (the PUT /graph/edges body). Nodes
+/// stay JSON until validation, so a seed node is read exactly like an API body.
+/// </summary>
+public sealed record GraphSeed(IReadOnlyList<JsonElement>? Nodes, IReadOnlyList<EdgeBody>? Edges)
 {
-    public NodeBody ToBody() => new(Kind, Name, Team, CriticalityTier, RevenuePath, DataClasses, InternetExposed);
+    public static string? IdOf(JsonElement node) =>
+        node.ValueKind == JsonValueKind.Object && node.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+
+    public static NodeBody BodyOf(JsonElement node) => node.Deserialize<NodeBody>(ContractJson.Options) ?? new NodeBody(null, null, null, null, null, null, null);
 }
 
 /// <summary>
@@ -89,12 +85,24 @@ public sealed partial class GraphSeeder(GraphStore store, IConfiguration configu
         foreach (var (entry, i) in (seed.Nodes ?? []).Select((n, i) => (n, i)))
         {
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            if (GraphValidation.ToNode(entry.Id ?? string.Empty, entry.ToBody(), errors) is { } node)
+            var id = GraphSeed.IdOf(entry);
+            NodeBody body;
+            try
+            {
+                body = GraphSeed.BodyOf(entry);
+            }
+            catch (JsonException ex)
+            {
+                problems.Add($"nodes[{i}] ({id}): {ex.Message}");
+                continue;
+            }
+
+            if (GraphValidation.ToNode(id ?? string.Empty, body, errors) is { } node)
             {
                 nodes.Add(node);
             }
 
-            problems.AddRange(errors.SelectMany(e => e.Value.Select(m => $"nodes[{i}] ({entry.Id}).{e.Key}: {m}")));
+            problems.AddRange(errors.SelectMany(e => e.Value.Select(m => $"nodes[{i}] ({id}).{e.Key}: {m}")));
         }
 
         var edges = new List<GraphEdge>();

@@ -43,7 +43,7 @@ public sealed class AutonomyApiTests(PolicyFixture fixture)
     [Fact]
     public async Task Projections_ignore_an_event_older_than_what_they_hold()
     {
-        await using var dataSource = fixture.Database.OpenDataSource();
+        await using var dataSource = fixture.Plane.Database.OpenDataSource();
         var projections = new AgentProjections(dataSource);
         var at = DateTimeOffset.UtcNow;
 
@@ -83,7 +83,7 @@ public sealed class AutonomyApiTests(PolicyFixture fixture)
         using var viewer = await fixture.ClientAsync(PolicyFixture.Viewer);
 
         await Eventually.UntilAsync(async () => (await viewer.GetAsync("agents/marker-agent/autonomy")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(20), "the marker agent");
-        await Eventually.UntilAsync(async () => await fixture.Vhost.CountMessagesAsync("policy-principal-changed") == 0, TimeSpan.FromSeconds(20), "both events consumed");
+        await Eventually.UntilAsync(async () => await fixture.Plane.Vhost.CountMessagesAsync("policy-principal-changed") == 0, TimeSpan.FromSeconds(20), "both events consumed");
         using var human = await viewer.GetAsync("agents/hugo@example.com/autonomy");
 
         Assert.Equal(HttpStatusCode.NotFound, human.StatusCode);

@@ -36,9 +36,8 @@ public sealed class PolicyApiTests(PolicyFixture fixture)
         Assert.Equal("1", stored.GetProperty("version").GetString());
         Assert.Equal(DefaultBundle.ActivatedBy, stored.GetProperty("uploadedBy").GetString());
         Assert.Contains("deny-destructive-regulated-without-rollback", stored.GetProperty("yaml").GetString(), StringComparison.Ordinal);
-        await using var dataSource = fixture.Database.OpenDataSource();
-        await using var first = dataSource.CreateCommand("select bundle_hash || ' ' || activated_by from policy_activations order by id limit 1");
-        Assert.Equal($"{hash} {DefaultBundle.ActivatedBy}", await first.ExecuteScalarAsync());
+        Assert.Equal(1, await fixture.Plane.CountAsync(
+            $"select count(*) from (select * from policy_activations order by id limit 1) first where bundle_hash = '{hash}' and activated_by = '{DefaultBundle.ActivatedBy}'"));
     }
 
     [Fact]

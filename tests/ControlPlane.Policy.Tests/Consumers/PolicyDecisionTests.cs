@@ -1,12 +1,12 @@
 using ControlPlane.Contracts;
 using ControlPlane.Testing;
-using Npgsql;
 
 namespace ControlPlane.Policy.Tests.Consumers;
 
 [Collection(PolicyCollection.Name)]
 public sealed class PolicyDecisionTests(PolicyFixture fixture)
 {
+    private const string Queue = "policy-impact-assessed";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     private static ImpactAssessed Assessed(string action, string environment, string? rollbackPlan, ImpactReport impact)
@@ -35,18 +35,16 @@ public sealed class PolicyDecisionTests(PolicyFixture fixture)
         var assessed = Assessed("deploy", "production", "redeploy v1", BillingImpact(version: 42));
         var messageId = Guid.NewGuid();
 
-        var acknowledged = await fixture.Vhost.AcknowledgedAsync("policy-impact-assessed");
+        var acknowledged = await fixture.Plane.Vhost.AcknowledgedAsync(Queue);
         await fixture.Bus.PublishAsync(assessed, messageId);
         await fixture.Bus.PublishAsync(assessed, messageId);
 
         var decided = await Eventually.UntilAsync(() => Task.FromResult(fixture.Bus.Received<PolicyDecided>().Where(d => d.Message.ProposalId == assessed.ProposalId).ToList()),
             d => d.Count >= 1, Wait, "PolicyDecided for the billing proposal");
-        await Eventually.UntilAsync(async () => await fixture.Vhost.AcknowledgedAsync("policy-impact-assessed") >= acknowledged + 2, Wait, "both deliveries handled");
-        await Eventually.UntilAsync(async () => await CountAsync("select count(*) from outbox_messages where sent_at is null") == 0, Wait, "the outbox to drain");
-        await Task.Delay(TimeSpan.FromSeconds(1)); // a second PolicyDecided, were there one, would have been relayed by now
+        await fixture.Plane.WaitUntilSettledAsync(Queue, acknowledged, deliveries: 2, Wait);
 
         Assert.Single(fixture.Bus.Received<PolicyDecided>(), d => d.Message.ProposalId == assessed.ProposalId);
-        Assert.Equal(1, await CountAsync($"select count(*) from policy_decisions where proposal_id = '{assessed.ProposalId}'"));
+        Assert.Equal(1, await fixture.Plane.CountAsync($"select count(*) from policy_decisions where proposal_id = '{assessed.ProposalId}'"));
         var message = decided[0].Message;
         Assert.Equal(assessed.Proposal.ContentHash, message.ContentHash);
         Assert.Equal(42, message.GraphVersion);
@@ -84,12 +82,5 @@ public sealed class PolicyDecisionTests(PolicyFixture fixture)
             d => d.Count >= 1, Wait, "PolicyDecided for the dev proposal");
         Assert.Equal(DecisionOutcome.Allow, decided[0].Message.Decision.Outcome);
         Assert.Equal(["dev-autonomous"], decided[0].Message.Decision.RulesFired);
-    }
-
-    private async Task<long> CountAsync(string sql)
-    {
-        await using var dataSource = fixture.Database.OpenDataSource();
-        await using var command = dataSource.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

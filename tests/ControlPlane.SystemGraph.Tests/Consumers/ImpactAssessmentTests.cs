@@ -1,12 +1,12 @@
 using ControlPlane.Contracts;
 using ControlPlane.Testing;
-using Npgsql;
 
 namespace ControlPlane.SystemGraph.Tests.Consumers;
 
 [Collection(GraphCollection.Name)]
 public sealed class ImpactAssessmentTests(GraphFixture fixture)
 {
+    private const string Queue = "system-graph-proposal-submitted";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     private static ProposalSubmitted Proposal(params string[] targets) => new(
@@ -22,18 +22,16 @@ public sealed class ImpactAssessmentTests(GraphFixture fixture)
         var messageId = Guid.NewGuid();
         var version = await fixture.CurrentVersionAsync();
 
-        var acknowledged = await fixture.Vhost.AcknowledgedAsync("system-graph-proposal-submitted");
+        var acknowledged = await fixture.Plane.Vhost.AcknowledgedAsync(Queue);
         await fixture.Bus.PublishAsync(proposal, messageId);
         await fixture.Bus.PublishAsync(proposal, messageId);
 
         var assessed = await Eventually.UntilAsync(() => Task.FromResult(fixture.Bus.Received<ImpactAssessed>().Where(m => m.Message.ProposalId == proposal.ProposalId).ToList()),
             m => m.Count >= 1, Wait, "ImpactAssessed for the billing proposal");
-        await Eventually.UntilAsync(async () => await fixture.Vhost.AcknowledgedAsync("system-graph-proposal-submitted") >= acknowledged + 2, Wait, "both deliveries handled");
-        await Eventually.UntilAsync(async () => await CountAsync("select count(*) from outbox_messages where sent_at is null") == 0, Wait, "the outbox to drain");
-        await Task.Delay(TimeSpan.FromSeconds(1)); // a second ImpactAssessed, were there one, would have been relayed by now
+        await fixture.Plane.WaitUntilSettledAsync(Queue, acknowledged, deliveries: 2, Wait);
 
         Assert.Single(fixture.Bus.Received<ImpactAssessed>(), m => m.Message.ProposalId == proposal.ProposalId);
-        Assert.Equal(1, await CountAsync($"select count(*) from impact_assessments where proposal_id = '{proposal.ProposalId}'"));
+        Assert.Equal(1, await fixture.Plane.CountAsync($"select count(*) from impact_assessments where proposal_id = '{proposal.ProposalId}'"));
         var impact = assessed[0].Message.Impact;
         Assert.Equal(proposal.ContentHash, assessed[0].Message.Proposal.ContentHash);
         Assert.Equal(["checkout", "reporting", "gateway", "web-app"], impact.Dependents.Select(d => d.NodeId));
@@ -57,7 +55,7 @@ public sealed class ImpactAssessmentTests(GraphFixture fixture)
         var impact = assessed[0].Message.Impact;
         Assert.Equal(["no-such-service"], impact.UnknownTargets);
         Assert.Contains($"unknown target 'no-such-service' is not in graph version {impact.GraphVersion}", impact.Reasons);
-        Assert.Equal(0, await fixture.Vhost.CountMessagesAsync("system-graph-proposal-submitted_error") ?? 0);
+        Assert.Equal(0, await fixture.Plane.Vhost.CountMessagesAsync(Queue + "_error") ?? 0);
     }
 
     [Fact]
@@ -65,18 +63,11 @@ public sealed class ImpactAssessmentTests(GraphFixture fixture)
     {
         var before = await fixture.CurrentVersionAsync();
 
-        await using (var second = new ServiceHost<SystemGraphService>(fixture.Settings))
+        await using (var second = new ServiceHost<SystemGraphService>(fixture.Plane.Settings))
         {
             await second.WaitUntilReadyAsync();
         }
 
         Assert.Equal(before, await fixture.CurrentVersionAsync());
-    }
-
-    private async Task<long> CountAsync(string sql)
-    {
-        await using var dataSource = fixture.Database.OpenDataSource();
-        await using var command = dataSource.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

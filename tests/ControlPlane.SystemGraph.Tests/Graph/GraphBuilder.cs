@@ -24,7 +24,7 @@ internal static class GraphBuilder
     public static GraphSnapshot Demo(long version = 1)
     {
         var seed = JsonSerializer.Deserialize<GraphSeed>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Seed", "demo-graph.json")), ContractJson.Options)!;
-        var nodes = seed.Nodes!.Select(n => GraphValidation.ToNode(n.Id!, n.ToBody(), new Dictionary<string, string[]>())!);
+        var nodes = seed.Nodes!.Select(n => GraphValidation.ToNode(GraphSeed.IdOf(n)!, GraphSeed.BodyOf(n), new Dictionary<string, string[]>())!);
         var edges = seed.Edges!.Select(e => GraphValidation.ToEdge(e, new Dictionary<string, string[]>())!);
         return new GraphSnapshot(version, nodes, edges);
     }
