@@ -153,7 +153,13 @@ public static class PolicyApi
 
         CompiledPolicy? policy;
         string source;
-        if (request.Bundle is { } yaml)
+        if (request.Bundle is { Length: > MaxBundleBytes })
+        {
+            errors["bundle"] = [$"an inline bundle is at most {MaxBundleBytes / 1024} KiB."];
+            policy = null;
+            source = "inline";
+        }
+        else if (request.Bundle is { } yaml)
         {
             var parsed = BundleParser.Parse(yaml);
             if (!parsed.IsValid)
