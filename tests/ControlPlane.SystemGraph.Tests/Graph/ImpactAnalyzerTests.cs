@@ -169,7 +169,7 @@ public sealed class ImpactAnalyzerTests
 
         Assert.Equal(["billing", "reporting", "checkout", "gateway", "web-app"], report.Dependents.Select(d => d.NodeId));
         Assert.Contains("regulated data: ledger-db, billing", report.Reasons);
-        Assert.Contains("tier-0 node affected: ledger-db, gateway", report.Reasons.Select(r => r.Replace("nodes", "node", StringComparison.Ordinal)));
+        Assert.Contains("tier-0 nodes affected: ledger-db, gateway", report.Reasons);
     }
 
     [Fact]
