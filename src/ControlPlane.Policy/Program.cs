@@ -1,4 +1,5 @@
 using ControlPlane.Policy;
+using ControlPlane.Policy.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +11,8 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi().RequireAuthorization();
+app.MapPolicyApi();
+app.MapAgentsApi();
 
 app.Run();
 

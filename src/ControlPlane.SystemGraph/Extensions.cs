@@ -1,5 +1,10 @@
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
+using ControlPlane.SystemGraph.Consumers;
+using ControlPlane.SystemGraph.Data;
+using ControlPlane.SystemGraph.Graph;
+using ControlPlane.SystemGraph.Seed;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ControlPlane.SystemGraph;
 
@@ -10,7 +15,13 @@ internal static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(DatabaseName, typeof(Extensions).Assembly);
-        builder.AddControlPlaneBus();
+        builder.AddControlPlaneBus(x => x.AddConsumer<ProposalSubmittedConsumer>().Endpoint(e => e.Name = ProposalSubmittedConsumer.Queue));
         builder.AddOutboxRelay();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<GraphStore>();
+        builder.Services.AddSingleton<GraphSnapshotCache>();
+        // After the migration host (AddServiceDatabase puts it first), so the tables exist.
+        builder.Services.AddHostedService<GraphSeeder>();
     }
 }

@@ -1,4 +1,5 @@
 using ControlPlane.SystemGraph;
+using ControlPlane.SystemGraph.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +11,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi().RequireAuthorization();
+app.MapGraphApi();
 
 app.Run();
 

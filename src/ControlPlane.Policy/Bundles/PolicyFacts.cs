@@ -1,0 +1,34 @@
+using ControlPlane.Contracts;
+
+namespace ControlPlane.Policy.Bundles;
+
+/// <summary>
+/// What policy decides on: the action, where, who, whether the change can be rolled back, and the impact facts.
+/// HighestCriticality is the lowest tier touched (0 most critical), null when no known node is touched.
+/// </summary>
+public sealed record PolicyFacts(
+    string ActionKind,
+    string Environment,
+    string? AgentId,
+    bool RollbackPlanPresent,
+    int? HighestCriticality,
+    bool RevenuePath,
+    IReadOnlyList<string> DataClasses,
+    int Dependents,
+    bool InternetExposed,
+    bool UnknownTargets)
+{
+    public static PolicyFacts From(ProposalSubmitted proposal, ImpactReport impact)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        return From(proposal.Action.Kind, proposal.Environment, proposal.AgentId, !string.IsNullOrWhiteSpace(proposal.Change?.RollbackPlan), impact);
+    }
+
+    /// <summary>Facts from an impact report; missing lists (a hand-written report) count as empty.</summary>
+    public static PolicyFacts From(string actionKind, string environment, string? agentId, bool rollbackPlanPresent, ImpactReport impact)
+    {
+        ArgumentNullException.ThrowIfNull(impact);
+        return new PolicyFacts(actionKind, environment, agentId, rollbackPlanPresent, impact.HighestCriticality, impact.RevenuePath,
+            impact.DataClasses ?? [], impact.Dependents?.Count ?? 0, impact.InternetExposed, impact.UnknownTargets is { Count: > 0 });
+    }
+}

@@ -1,0 +1,59 @@
+using ControlPlane.Contracts;
+
+namespace ControlPlane.Policy.Bundles;
+
+/// <summary>
+/// A policy bundle as parsed: ordered rules. This record is also the canonical form that is hashed (sets sorted,
+/// durations normalised), so the bundle hash pins what the rules say, not how the YAML was written.
+/// </summary>
+public sealed record PolicyBundle(string? Name, string? Description, IReadOnlyList<PolicyRule> Rules);
+
+/// <summary>
+/// One rule: when <see cref="Match"/> holds for the facts of a proposal, the rule fires with its outcome. Every
+/// matching rule fires; deny overrides require-approval overrides allow.
+/// </summary>
+public sealed record PolicyRule(
+    string Id,
+    string? Description,
+    RuleMatch Match,
+    DecisionOutcome Outcome,
+    ApprovalRequirement? Approval,
+    IReadOnlyList<StepRequirement> Validations,
+    IReadOnlyList<StepRequirement> Verifications);
+
+/// <summary>All present conditions must hold; an absent one does not constrain. Name lists accept "*" wildcards.</summary>
+public sealed record RuleMatch(
+    IReadOnlyList<string>? Actions,
+    IReadOnlyList<string>? Environments,
+    IReadOnlyList<string>? Agents,
+    ImpactMatch? Impact,
+    ChangeMatch? Change);
+
+/// <summary>
+/// Conditions on the impact report. Criticality is the highest criticality touched, i.e. the lowest tier number
+/// (0 is most critical); when no known node is touched there is no criticality and neither bound holds.
+/// </summary>
+public sealed record ImpactMatch(
+    int? HighestCriticalityAtMost,
+    int? HighestCriticalityAtLeast,
+    bool? RevenuePath,
+    IReadOnlyList<string>? DataClassesAnyOf,
+    int? DependentsAtLeast,
+    int? DependentsAtMost,
+    bool? InternetExposed,
+    bool? UnknownTargets);
+
+/// <summary>Conditions on the change itself: RollbackPlan true means "a rollback plan is present".</summary>
+public sealed record ChangeMatch(bool? RollbackPlan);
+
+/// <summary>Where a bundle problem is: the YAML path, the position, and the rule it belongs to when there is one.</summary>
+public sealed record BundleError(string Path, int Line, int Column, string? RuleId, string Message)
+{
+    public override string ToString() =>
+        $"line {Line}, column {Column}{(RuleId is null ? string.Empty : $" (rule '{RuleId}')")}: {Message}";
+}
+
+public sealed record BundleParseResult(PolicyBundle? Bundle, IReadOnlyList<BundleError> Errors)
+{
+    public bool IsValid => Bundle is not null && Errors.Count == 0;
+}

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using ControlPlane.Contracts;
+using ControlPlane.ServiceDefaults.Data;
+using ControlPlane.ServiceDefaults.Messaging;
+using ControlPlane.ServiceDefaults.Telemetry;
+using ControlPlane.SystemGraph.Data;
+using ControlPlane.SystemGraph.Graph;
+using MassTransit;
+using Npgsql;
+
+namespace ControlPlane.SystemGraph.Consumers;
+
+/// <summary>
+/// Assesses every submitted proposal against the current graph version and answers with
+/// <see cref="ImpactAssessed"/>. The inbox row, the stored assessment and the outgoing message commit together,
+/// so a redelivered ProposalSubmitted has no second effect.
+/// </summary>
+public sealed partial class ProposalSubmittedConsumer(
+    NpgsqlDataSource dataSource, GraphSnapshotCache graph, TimeProvider time, ILogger<ProposalSubmittedConsumer> logger)
+    : IConsumer<ProposalSubmitted>
+{
+    /// <summary>The queue; named for this service so another service's ProposalSubmitted consumer never competes for it.</summary>
+    public const string Queue = "system-graph-proposal-submitted";
+    private const string InboxName = "system-graph.proposal-submitted";
+
+    private static readonly ActivitySource Source = ControlPlaneTelemetry.CreateSource("SystemGraph");
+    private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "SystemGraph");
+    private static readonly Counter<long> Assessments = Meter.CreateCounter<long>("controlplane.graph.assessments", description: "Impact assessments of proposals");
+
+    public async Task Consume(ConsumeContext<ProposalSubmitted> context)
+    {
+        var messageId = context.MessageId ?? throw new MessageRejectedException("ProposalSubmitted without a MessageId cannot be deduplicated.");
+        var proposal = context.Message;
+        if (proposal.Targets is null)
+        {
+            throw new MessageRejectedException($"ProposalSubmitted {proposal.ProposalId} has no targets list.");
+        }
+
+        using var activity = Source.StartActivity("assess impact");
+        activity?.SetTag("controlplane.proposal_id", proposal.ProposalId);
+        var snapshot = await graph.GetAsync(context.CancellationToken);
+        var report = ImpactAnalyzer.Assess(snapshot, proposal.Targets, time.GetUtcNow());
+        activity?.SetTag("controlplane.graph_version", report.GraphVersion);
+
+        await using var work = await UnitOfWork.BeginAsync(dataSource, context.CancellationToken);
+        if (!await work.AcceptOnceAsync(InboxName, messageId, context.CancellationToken))
+        {
+            LogDuplicate(logger, messageId, proposal.ProposalId);
+            return;
+        }
+
+        await GraphStore.RecordAssessmentAsync(work, proposal.ProposalId, report, context.CancellationToken);
+        await work.EnqueueAsync(new ImpactAssessed(proposal.ProposalId, proposal, report), context.CancellationToken);
+        await work.CommitAsync(context.CancellationToken);
+        Assessments.Add(1);
+        LogAssessed(logger, proposal.ProposalId, report.GraphVersion, report.Dependents.Count, report.UnknownTargets.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Assessed proposal {ProposalId} against graph version {GraphVersion}: {Dependents} dependents, {Unknown} unknown targets")]
+    private static partial void LogAssessed(ILogger logger, Guid proposalId, long graphVersion, int dependents, int unknown);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ProposalSubmitted {MessageId} for {ProposalId} was already assessed; ignored")]
+    private static partial void LogDuplicate(ILogger logger, Guid messageId, Guid proposalId);
+}

@@ -1,0 +1,79 @@
+using System.Collections.Frozen;
+
+namespace ControlPlane.SystemGraph.Graph;
+
+/// <summary>
+/// One graph version, immutable, indexed for walking edges backwards: for every node, the nodes that depend on
+/// it directly (compressed sparse rows, so a 10k-node walk touches arrays rather than dictionaries).
+/// </summary>
+public sealed class GraphSnapshot
+{
+    private readonly GraphNode[] _nodes;
+    private readonly FrozenDictionary<string, int> _index;
+    private readonly int[] _dependentStart;
+    private readonly int[] _dependents;
+
+    public GraphSnapshot(long version, IEnumerable<GraphNode> nodes, IEnumerable<GraphEdge> edges)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(edges);
+        Version = version;
+        // Index order is id order, so walks can order nodes by comparing ints rather than strings.
+        _nodes = [.. nodes.OrderBy(n => n.Id, StringComparer.Ordinal)];
+        _index = _nodes.Select((n, i) => KeyValuePair.Create(n.Id, i)).ToFrozenDictionary(StringComparer.Ordinal);
+        if (_index.Count != _nodes.Length)
+        {
+            throw new ArgumentException("Node ids must be unique within a graph version.", nameof(nodes));
+        }
+
+        // Edges of several kinds between one pair are one dependency for impact purposes.
+        var pairs = new HashSet<(int Dependent, int Dependency)>();
+        foreach (var edge in edges)
+        {
+            if (!_index.TryGetValue(edge.From, out var from) || !_index.TryGetValue(edge.To, out var to))
+            {
+                throw new ArgumentException($"Edge {edge} names a node that is not in graph version {version}.", nameof(edges));
+            }
+
+            pairs.Add((from, to));
+        }
+
+        EdgeCount = pairs.Count;
+        _dependentStart = new int[_nodes.Length + 1];
+        foreach (var (_, dependency) in pairs)
+        {
+            _dependentStart[dependency + 1]++;
+        }
+
+        for (var i = 0; i < _nodes.Length; i++)
+        {
+            _dependentStart[i + 1] += _dependentStart[i];
+        }
+
+        _dependents = new int[pairs.Count];
+        var fill = _dependentStart[..^1];
+        // Filled in dependent order, so each node's dependents come out ordered by id.
+        var ordered = pairs.Select(p => ((long)p.Dependent << 32) | (uint)p.Dependency).ToArray();
+        Array.Sort(ordered);
+        foreach (var pair in ordered)
+        {
+            _dependents[fill[(int)(pair & 0xFFFF_FFFF)]++] = (int)(pair >> 32);
+        }
+    }
+
+    public static GraphSnapshot Empty { get; } = new(0, [], []);
+
+    public long Version { get; }
+
+    public int NodeCount => _nodes.Length;
+
+    /// <summary>Distinct (dependent, dependency) pairs.</summary>
+    public int EdgeCount { get; }
+
+    public GraphNode this[int index] => _nodes[index];
+
+    public bool TryGetIndex(string id, out int index) => _index.TryGetValue(id, out index);
+
+    /// <summary>The nodes that depend directly on the node at <paramref name="index"/>, ordered by id.</summary>
+    public ReadOnlySpan<int> DependentsOf(int index) => _dependents.AsSpan(_dependentStart[index], _dependentStart[index + 1] - _dependentStart[index]);
+}
