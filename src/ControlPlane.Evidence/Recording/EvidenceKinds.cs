@@ -62,6 +62,9 @@ public static class EvidenceKinds
         new EvidenceKind<RoleBindingChanged>(_ => null, e => e.ChangedBy, e => e.At),
         new EvidenceKind<FleetCapabilitiesChanged>(_ => null, _ => null, e => e.At),
         new EvidenceKind<SigningKeyPublished>(_ => null, e => e.Owner, e => e.At),
+        new EvidenceKind<CredentialLocked>(_ => null, e => e.PrincipalId, e => e.At),
+        new EvidenceKind<SigningKeyRotated>(_ => null, e => e.RotatedBy, e => e.At),
+        new EvidenceKind<KillSwitchChanged>(_ => null, e => e.ChangedBy, e => e.At),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);

@@ -52,7 +52,7 @@ public sealed class DefaultBundleTests
         Assert.Equal(TimeSpan.FromHours(4), decision.Approval.ExpiresAfter);
         Assert.Equal(["unit-tests", "integration-tests"], decision.Validations.Select(v => v.Name));
         Assert.All(decision.Validations, v => Assert.Equal("run-command", v.ActionKind));
-        Assert.Equal("http-check", decision.Verifications.Single().ActionKind);
+        Assert.Equal(("verify-service", "run-command"), (decision.Verifications.Single().Name, decision.Verifications.Single().ActionKind));
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class DefaultBundleTests
         Assert.Equal(DecisionOutcome.Allow, decision.Outcome);
         Assert.Equal(["production-low-risk-allow"], decision.RulesFired);
         Assert.Empty(decision.Validations);
-        Assert.Equal("health-check", decision.Verifications.Single().Name);
+        Assert.Equal("verify-service", decision.Verifications.Single().Name);
     }
 
     [Fact]
