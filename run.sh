@@ -67,7 +67,7 @@ runner_env() { # id fleet port
   echo "Runner__Id=$1"
   echo "Runner__Fleet=$2"
   echo "Runner__ClientId=$1"
-  echo "Runner__ClientSecret=demo-secret-$1"
+  echo "Runner__ClientSecret=demo-secret-$1-development-only"   # the demo seed's secret (Development only)
   echo "Runner__StateDirectory=$STATE/runners/$1"
   echo "Runner__ConfigFile=$ROOT/src/ControlPlane.Runner/demo/runner.$2.json"
 }

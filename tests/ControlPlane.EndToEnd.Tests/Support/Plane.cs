@@ -1,0 +1,171 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ControlPlane.Contracts;
+using ControlPlane.Identity.Seeding;
+using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace ControlPlane.EndToEnd.Tests.Support;
+
+/// <summary>
+/// The whole plane, started once for the end-to-end collection: every service on its own real port with its
+/// own database, one vhost, one Redis prefix, the demo identities, graph and default policy, and one runner per
+/// fleet running the demo commands. Configured with the keys ./run.sh and the AppHost use.
+/// </summary>
+public sealed class Plane : IAsyncLifetime
+{
+    private readonly List<TestDatabase> _databases = [];
+    private readonly List<IAsyncDisposable> _hosts = [];
+    private readonly Dictionary<string, Uri> _addresses = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), string> _tokens = [];
+    private string _redisPrefix = null!;
+    private string _runnerStates = null!;
+
+    public TestVirtualHost Vhost { get; private set; } = null!;
+    public TestIdentity Identity { get; private set; } = null!;
+    public ServiceHost<ControlPlane.Orchestrator.OrchestratorService> Orchestrator { get; private set; } = null!;
+    public IReadOnlyDictionary<string, string?> OrchestratorSettings { get; private set; } = null!;
+    public string RunnerStates => _runnerStates;
+
+    public Uri Address(string service) => _addresses[service];
+
+    public async ValueTask InitializeAsync()
+    {
+        Vhost = await TestVirtualHost.CreateAsync("e2e");
+        _redisPrefix = PlaneSettings.NewRedisPrefix();
+        var seed = JsonSerializer.Deserialize<IdentitySeed>(await File.ReadAllTextAsync(RepositoryPaths.IdentitySeed), ContractJson.Options)!;
+        Identity = await TestIdentity.StartAsync(Vhost, seed);
+        _addresses["identity"] = Identity.Address;
+
+        _addresses["system-graph"] = await StartAsync<ControlPlane.SystemGraph.SystemGraphService>("graph-db", s => s.Set("SystemGraph:SeedFile", RepositoryPaths.GraphSeed));
+        _addresses["policy"] = await StartAsync<ControlPlane.Policy.PolicyService>("policy-db");
+        _addresses["evidence"] = await StartAsync<ControlPlane.Evidence.EvidenceService>("evidence-db");
+        _addresses["fleet"] = await StartAsync<ControlPlane.Fleet.FleetService>("fleet-db");
+        var orchestratorDb = await TestDatabase.CreateAsync("orchestrator");
+        _databases.Add(orchestratorDb);
+        OrchestratorSettings = Settings().Database("orchestrator-db", orchestratorDb.ConnectionString).Build();
+        await StartOrchestratorAsync();
+
+        _runnerStates = Path.Combine(Path.GetTempPath(), $"cpt-runners-{Guid.NewGuid():N}");
+        foreach (var fleet in new[] { "testing", "remediation" })
+        {
+            var id = $"runner-{fleet}-1";
+            var runner = new ServiceHost<ControlPlane.Runner.RunnerService>(Settings()
+                .Service("fleet", _addresses["fleet"])
+                .Set("Runner:Id", id)
+                .Set("Runner:Fleet", fleet)
+                .Set("Runner:ClientId", id)
+                .Set("Runner:ClientSecret", $"demo-secret-{id}-development-only")
+                .Set("Runner:StateDirectory", Path.Combine(_runnerStates, id))
+                .Set("Runner:ConfigFile", RepositoryPaths.RunnerConfig(fleet))
+                .Set("Runner:HeartbeatInterval", "00:00:02")
+                .Build());
+            _hosts.Add(runner);
+            await runner.WaitUntilReadyAsync(); // healthy once fleet accepted its registration
+        }
+    }
+
+    /// <summary>Stops orchestrator (as a crash would, mid-flow) and starts a new one on the same database and vhost.</summary>
+    public async Task RestartOrchestratorAsync()
+    {
+        _hosts.Remove(Orchestrator);
+        await Orchestrator.DisposeAsync();
+        await StartOrchestratorAsync();
+    }
+
+    private async Task StartOrchestratorAsync()
+    {
+        Orchestrator = new ServiceHost<ControlPlane.Orchestrator.OrchestratorService>(OrchestratorSettings);
+        _hosts.Add(Orchestrator);
+        await Orchestrator.WaitUntilReadyAsync();
+        _addresses["orchestrator"] = Orchestrator.BaseAddress;
+    }
+
+    private PlaneSettings Settings() => new PlaneSettings(Vhost, _redisPrefix).Service("identity", Identity.Address);
+
+    private async Task<Uri> StartAsync<TEntryPoint>(string database, Action<PlaneSettings>? configure = null) where TEntryPoint : class
+    {
+        var db = await TestDatabase.CreateAsync(database.Replace("-db", "", StringComparison.Ordinal));
+        _databases.Add(db);
+        var settings = Settings().Database(database, db.ConnectionString);
+        configure?.Invoke(settings);
+        var host = new ServiceHost<TEntryPoint>(settings.Build());
+        _hosts.Add(host);
+        await host.WaitUntilReadyAsync();
+        return host.BaseAddress;
+    }
+
+    /// <summary>A client for <paramref name="service"/> acting as a demo human (dev login) or agent (client credentials).</summary>
+    public async Task<HttpClient> ClientAsync(string principal, string service)
+    {
+        if (!_tokens.TryGetValue((principal, service), out var token))
+        {
+            token = principal switch
+            {
+                Principals.RemediationAgent => await Identity.AgentTokenAsync(principal, service, Principals.RemediationAgentSecret),
+                Principals.TestingAgent => await Identity.AgentTokenAsync(principal, service, Principals.TestingAgentSecret),
+                _ => await Identity.HumanTokenAsync(principal, service),
+            };
+            _tokens[(principal, service)] = token;
+        }
+
+        var client = new HttpClient { BaseAddress = Address(service), Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Submits a proposal as an agent; returns its id.</summary>
+    public async Task<Guid> ProposeAsync(string agent, object body)
+    {
+        using var client = await ClientAsync(agent, "orchestrator");
+        using var response = await client.PostAsJsonAsync("proposals", body, ContractJson.Options);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"POST /proposals answered {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
+    }
+
+    public async Task<ProposalView> GetProposalAsync(Guid id, string reader = Principals.Viewer)
+    {
+        using var client = await ClientAsync(reader, "orchestrator");
+        return (await client.GetFromJsonAsync<ProposalView>($"proposals/{id}", ContractJson.Options))!;
+    }
+
+    /// <summary>Waits until the proposal reaches <paramref name="state"/>; fails early, with its history, if it ends elsewhere.</summary>
+    public async Task<ProposalView> WaitForStateAsync(Guid id, ProposalState state, TimeSpan? timeout = null)
+    {
+        var view = await Eventually.UntilAsync(() => GetProposalAsync(id), p => p.State == state || IsTerminal(p.State), timeout ?? TimeSpan.FromSeconds(60), $"proposal {id} to reach {state}");
+        Assert.True(view.State == state, $"proposal {id} ended {view.State}, not {state}: " +
+            string.Join(" | ", view.History.Select(h => $"{h.From}->{h.To} ({h.Reason})")));
+        return view;
+    }
+
+    public static bool IsTerminal(ProposalState state) => state is ProposalState.Completed or ProposalState.Denied or ProposalState.Rejected
+        or ProposalState.Expired or ProposalState.Failed or ProposalState.Cancelled;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in Enumerable.Reverse(_hosts))
+        {
+            await host.DisposeAsync();
+        }
+
+        await Identity.DisposeAsync();
+        foreach (var db in _databases)
+        {
+            await db.DisposeAsync();
+        }
+
+        await Vhost.DisposeAsync();
+        if (Directory.Exists(_runnerStates))
+        {
+            Directory.Delete(_runnerStates, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PlaneCollection : ICollectionFixture<Plane>
+{
+    public const string Name = "plane";
+}
