@@ -3,6 +3,7 @@ using ControlPlane.ServiceDefaults.Health;
 using ControlPlane.ServiceDefaults.Http;
 using ControlPlane.ServiceDefaults.Security;
 using ControlPlane.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -24,6 +25,7 @@ public static class ServiceDefaultsExtensions
         builder.AddControlPlaneSecurity();
         builder.Services.AddProblemDetails(ProblemDetailsDefaults.Configure);
         builder.Services.ConfigureHttpJsonOptions(o => ContractJson.Configure(o.SerializerOptions));
+        builder.Services.AddOpenApi();
         return builder;
     }
 
@@ -34,6 +36,8 @@ public static class ServiceDefaultsExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();
+        // The API description names every route and schema: any authenticated caller may read it, nobody else.
+        app.MapOpenApi().RequireAuthorization().WithMetadata(new AuthenticatedByDesign("OpenAPI description of this service"));
         return app;
     }
 }

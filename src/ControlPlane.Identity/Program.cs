@@ -5,13 +5,11 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
-builder.Services.AddOpenApi();
 var devLogin = DevLoginApi.IsEnabled(builder);
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapOpenApi().RequireAuthorization();
 app.MapDiscoveryApi();
 app.MapTokenApi();
 app.MapPrincipalsApi();

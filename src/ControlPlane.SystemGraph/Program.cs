@@ -5,12 +5,10 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
-builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapOpenApi().RequireAuthorization();
 app.MapGraphApi();
 
 app.Run();

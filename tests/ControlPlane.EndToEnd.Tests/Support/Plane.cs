@@ -19,6 +19,7 @@ public sealed class Plane : IAsyncLifetime
     private readonly List<IAsyncDisposable> _hosts = [];
     private readonly Dictionary<string, Uri> _addresses = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), string> _tokens = [];
+    private readonly Dictionary<string, IServiceProvider> _providers = new(StringComparer.Ordinal);
     private string _redisPrefix = null!;
     private string _runnerStates = null!;
 
@@ -30,18 +31,24 @@ public sealed class Plane : IAsyncLifetime
 
     public Uri Address(string service) => _addresses[service];
 
+    /// <summary>Each running service's container (for the endpoint audit): identity, system-graph, …, runner-testing-1.</summary>
+    public IReadOnlyDictionary<string, IServiceProvider> Services => _providers;
+
     public async ValueTask InitializeAsync()
     {
         Vhost = await TestVirtualHost.CreateAsync("e2e");
         _redisPrefix = PlaneSettings.NewRedisPrefix();
-        var seed = JsonSerializer.Deserialize<IdentitySeed>(await File.ReadAllTextAsync(RepositoryPaths.IdentitySeed), ContractJson.Options)!;
+        var demo = JsonSerializer.Deserialize<IdentitySeed>(await File.ReadAllTextAsync(RepositoryPaths.IdentitySeed), ContractJson.Options)!;
+        // The demo principals, plus one human per role (global binding) and one with none, for the access matrix.
+        var seed = demo with { Humans = [.. demo.Humans ?? [], .. RoleHumans.All.Select(h => new SeedHuman(h.Id, h.Id, h.Id, h.Role is null ? [] : [h.Role]))] };
         Identity = await TestIdentity.StartAsync(Vhost, seed);
+        _providers["identity"] = Identity.Host.Services;
         _addresses["identity"] = Identity.Address;
 
-        _addresses["system-graph"] = await StartAsync<ControlPlane.SystemGraph.SystemGraphService>("graph-db", s => s.Set("SystemGraph:SeedFile", RepositoryPaths.GraphSeed));
-        _addresses["policy"] = await StartAsync<ControlPlane.Policy.PolicyService>("policy-db");
-        _addresses["evidence"] = await StartAsync<ControlPlane.Evidence.EvidenceService>("evidence-db");
-        _addresses["fleet"] = await StartAsync<ControlPlane.Fleet.FleetService>("fleet-db");
+        await StartAsync<ControlPlane.SystemGraph.SystemGraphService>("system-graph", "graph-db", s => s.Set("SystemGraph:SeedFile", RepositoryPaths.GraphSeed));
+        await StartAsync<ControlPlane.Policy.PolicyService>("policy", "policy-db");
+        await StartAsync<ControlPlane.Evidence.EvidenceService>("evidence", "evidence-db");
+        await StartAsync<ControlPlane.Fleet.FleetService>("fleet", "fleet-db");
         var orchestratorDb = await TestDatabase.CreateAsync("orchestrator");
         _databases.Add(orchestratorDb);
         OrchestratorSettings = Settings().Database("orchestrator-db", orchestratorDb.ConnectionString).Build();
@@ -63,6 +70,7 @@ public sealed class Plane : IAsyncLifetime
                 .Build());
             _hosts.Add(runner);
             await runner.WaitUntilReadyAsync(); // healthy once fleet accepted its registration
+            _providers[id] = runner.Services;
         }
     }
 
@@ -80,11 +88,12 @@ public sealed class Plane : IAsyncLifetime
         _hosts.Add(Orchestrator);
         await Orchestrator.WaitUntilReadyAsync();
         _addresses["orchestrator"] = Orchestrator.BaseAddress;
+        _providers["orchestrator"] = Orchestrator.Services;
     }
 
     private PlaneSettings Settings() => new PlaneSettings(Vhost, _redisPrefix).Service("identity", Identity.Address);
 
-    private async Task<Uri> StartAsync<TEntryPoint>(string database, Action<PlaneSettings>? configure = null) where TEntryPoint : class
+    private async Task StartAsync<TEntryPoint>(string service, string database, Action<PlaneSettings>? configure = null) where TEntryPoint : class
     {
         var db = await TestDatabase.CreateAsync(database.Replace("-db", "", StringComparison.Ordinal));
         _databases.Add(db);
@@ -93,7 +102,8 @@ public sealed class Plane : IAsyncLifetime
         var host = new ServiceHost<TEntryPoint>(settings.Build());
         _hosts.Add(host);
         await host.WaitUntilReadyAsync();
-        return host.BaseAddress;
+        _addresses[service] = host.BaseAddress;
+        _providers[service] = host.Services;
     }
 
     /// <summary>A client for <paramref name="service"/> acting as a demo human (dev login) or agent (client credentials).</summary>
