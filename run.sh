@@ -91,7 +91,8 @@ stop_all() {
   wait 2>/dev/null || true
   if [ "$we_started_servers" = yes ]; then eng/servers.sh down; else say "servers were already running; left running"; fi
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
 
 for name in "${ORDER[@]}"; do
   start "$name" "src/ControlPlane.${PROJECT[$name]}" service_env "$name"

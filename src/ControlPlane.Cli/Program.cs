@@ -9,4 +9,5 @@ foreach (var command in ProposalCommands.Create())
 }
 
 root.Subcommands.Add(EvidenceCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();

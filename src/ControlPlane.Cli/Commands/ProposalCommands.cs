@@ -103,7 +103,7 @@ public static class ProposalCommands
             foreach (var p in items)
             {
                 table.AddRow(Markup.Escape(p!["id"]?.ToString() ?? ""), Markup.Escape(ProposalView.State(p)), Markup.Escape(p["agentId"]?.ToString() ?? ""),
-                    Markup.Escape(p["action"]?["kind"]?.ToString() ?? ""), Markup.Escape(string.Join(",", p["targets"]?.AsArray().Select(t => t!.ToString()) ?? [])),
+                    Markup.Escape(p["actionKind"]?.ToString() ?? ""), Markup.Escape(string.Join(",", p["targets"]?.AsArray().Select(t => t!.ToString()) ?? [])),
                     Markup.Escape(p["environment"]?.ToString() ?? ""));
             }
 
