@@ -2,7 +2,7 @@ using ControlPlane.Orchestrator.Consumers;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.Orchestrator.Proposals;
-using ControlPlane.Orchestrator.RateLimiting;
+using ControlPlane.ServiceDefaults.Security.RateLimiting;
 using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Orchestrator.Timers;
 using ControlPlane.ServiceDefaults.Caching;
@@ -47,7 +47,7 @@ internal static class Extensions
         builder.Services.Configure<OrchestratorOptions>(builder.Configuration.GetSection(OrchestratorOptions.Section));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new SubmissionValidator(sp.GetRequiredService<IOptions<OrchestratorOptions>>().Value.EffectiveEnvironments));
-        builder.Services.AddSingleton<IntakeRateLimiter>();
+        builder.AddRedisRateLimiter();
         builder.Services.AddSingleton<ProposalIntake>();
         builder.Services.AddSingleton<LifecycleEffects>();
         builder.Services.AddSingleton<ProposalLifecycle>();

@@ -1,9 +1,10 @@
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
-using ControlPlane.Orchestrator.RateLimiting;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Security;
+using ControlPlane.ServiceDefaults.Security.RateLimiting;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ControlPlane.Orchestrator.Proposals;
@@ -25,17 +26,31 @@ public abstract record IntakeResult
 /// limit, validation, canonical content hash, per-agent idempotency, and the proposal row with ProposalSubmitted
 /// and ProposalStateChanged in one transaction. Every refusal is recorded as ProposalSubmissionRefused.
 /// </summary>
-public sealed partial class ProposalIntake(NpgsqlDataSource dataSource, SubmissionValidator validator, IntakeRateLimiter limiter,
-    TimeProvider clock, ILogger<ProposalIntake> logger)
+public sealed partial class ProposalIntake(NpgsqlDataSource dataSource, SubmissionValidator validator, RedisRateLimiter limiter,
+    IOptions<OrchestratorOptions> options, TimeProvider clock, ILogger<ProposalIntake> logger)
 {
+    // Per principal, HTTP and bus together (Orchestrator:RateLimit:PerMinute; 0 turns it off).
+    private readonly RateLimitRule? _intakeLimit = options.Value.RateLimit.PerMinute > 0
+        ? new RateLimitRule("proposal-intake", options.Value.RateLimit.PerMinute, TimeSpan.FromMinutes(1))
+        : null;
+
     public async Task<IntakeResult> SubmitAsync(Caller caller, SubmitProposal? body, string channel, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var rate = await limiter.CheckAsync(caller.Id, ct);
-        if (!rate.Allowed)
+        if (_intakeLimit is not null)
         {
-            await RecordRefusalAsync(body?.IdempotencyKey, caller.Id, channel, "rate limit exceeded", null, ct);
-            return new IntakeResult.RateLimited(rate.RetryAfter);
+            var rate = await limiter.AcquireAsync(_intakeLimit, "principal:" + caller.Id, ct);
+            if (rate.Outcome == RateLimitOutcome.Limited)
+            {
+                await RecordRefusalAsync(body?.IdempotencyKey, caller.Id, channel, "rate limit exceeded", null, ct);
+                return new IntakeResult.RateLimited(rate.RetryAfter);
+            }
+
+            if (rate.Outcome == RateLimitOutcome.Unavailable)
+            {
+                // Fails open, unlike leases: a Redis outage must never cost an agent its proposal.
+                LogLimiterUnavailable(logger, caller.Id);
+            }
         }
 
         var check = validator.Validate(body);
@@ -101,6 +116,9 @@ public sealed partial class ProposalIntake(NpgsqlDataSource dataSource, Submissi
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proposal {ProposalId} submitted by {AgentId} over {Channel}")]
     private static partial void LogSubmitted(ILogger logger, Guid proposalId, string agentId, string channel);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Intake rate limiter unavailable; admitting the submission of {AgentId} so none is lost")]
+    private static partial void LogLimiterUnavailable(ILogger logger, string agentId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Submission by {AgentId} over {Channel} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string agentId, string channel, string reason);
