@@ -22,13 +22,32 @@ public static class EvidenceBundleCommand
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Where to write the bundle (default: evidence-<proposalId>.json)." };
         var token = new Option<string?>("--token") { Description = $"Bearer token with evidence:read for audience 'evidence' (default: ${TokenVariable})." };
         var url = new Option<string?>("--evidence-url") { Description = "Evidence's base address (default: services__evidence__http__0, else http://127.0.0.1:5106)." };
+        var human = new Option<string?>("--as") { Description = "Get the token for this seeded human from the development IdP (Development only), e.g. aud.auditor@example.com." };
         var command = new Command("bundle", "Download a proposal's signed evidence bundle to a file.");
         command.Arguments.Add(proposal);
         command.Options.Add(output);
         command.Options.Add(token);
         command.Options.Add(url);
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(proposal), parse.GetValue(output), parse.GetValue(token),
-            parse.GetValue(url), console, handler, ct));
+        command.Options.Add(human);
+        command.SetAction(async (parse, ct) =>
+        {
+            var bearer = parse.GetValue(token);
+            if (bearer is null && parse.GetValue(human) is { } who)
+            {
+                using var identity = new PlaneClient(new Credentials(who, null, null, null));
+                try
+                {
+                    bearer = await identity.TokenAsync("evidence", ct);
+                }
+                catch (Exception ex) when (ex is PlaneException or HttpRequestException)
+                {
+                    console.MarkupLineInterpolated($"[red]{ex.Message}[/]");
+                    return 2;
+                }
+            }
+
+            return await RunAsync(parse.GetValue(proposal), parse.GetValue(output), bearer, parse.GetValue(url), console, handler, ct);
+        });
         return command;
     }
 
@@ -38,7 +57,7 @@ public static class EvidenceBundleCommand
         token ??= Environment.GetEnvironmentVariable(TokenVariable);
         if (string.IsNullOrWhiteSpace(token))
         {
-            console.MarkupLine($"[red]No token: pass --token or set {TokenVariable} (a token for audience 'evidence').[/]");
+            console.MarkupLine($"[red]No token: pass --token, --as <human> (development IdP) or set {TokenVariable} (a token for audience 'evidence').[/]");
             return 2;
         }
 
