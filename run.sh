@@ -94,33 +94,45 @@ stop_all() {
 trap 'stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
-for name in "${ORDER[@]}"; do
-  start "$name" "src/ControlPlane.${PROJECT[$name]}" service_env "$name"
-done
-for runner in "${RUNNERS[@]}"; do
-  IFS=: read -r id fleet port <<<"$runner"
-  start "$id" "src/ControlPlane.Runner" runner_env "$id" "$fleet" "$port"
-done
-
-# ---- wait for health -------------------------------------------------------------------------------------
-say "waiting for every /health (logs in $LOGS/)"
 declare -A URL
 for name in "${ORDER[@]}"; do URL[$name]="http://127.0.0.1:${PORT[$name]}"; done
 for runner in "${RUNNERS[@]}"; do IFS=: read -r id _ port <<<"$runner"; URL[$id]="http://127.0.0.1:$port"; done
 deadline=$((SECONDS + 180))
-for name in "${ORDER[@]}" "${RUNNERS[@]%%:*}"; do
-  until curl -fsS "${URL[$name]}/health" >/dev/null 2>&1; do
-    if ! kill -0 "${PID_OF[$name]}" 2>/dev/null; then
-      say "$name exited during start. Last lines of $LOGS/$name.log:"
-      tail -n 20 "$LOGS/$name.log"; exit 1
-    fi
-    if [ $SECONDS -gt $deadline ]; then
-      say "$name did not become healthy within 180 s. Last lines of $LOGS/$name.log:"
-      tail -n 20 "$LOGS/$name.log"; exit 1
-    fi
-    sleep 1
+wait_healthy() { # names...
+  local name
+  for name in "$@"; do
+    until curl -fsS "${URL[$name]}/health" >/dev/null 2>&1; do
+      if ! kill -0 "${PID_OF[$name]}" 2>/dev/null; then
+        say "$name exited during start. Last lines of $LOGS/$name.log:"
+        tail -n 20 "$LOGS/$name.log"; exit 1
+      fi
+      if [ $SECONDS -gt $deadline ]; then
+        say "$name did not become healthy within 180 s. Last lines of $LOGS/$name.log:"
+        tail -n 20 "$LOGS/$name.log"; exit 1
+      fi
+      sleep 1
+    done
   done
+}
+
+# Started in waves, consumers before publishers: a message published before its consumer's queue exists is
+# dropped by the exchange, so on a first run evidence (which records every event) binds first, then the
+# services, then identity (whose seed events policy projects), then the runners. Queues are durable, so this
+# only matters the first time; the AppHost expresses the same order with WaitFor.
+say "starting (logs in $LOGS/)"
+start evidence "src/ControlPlane.${PROJECT[evidence]}" service_env evidence
+wait_healthy evidence
+for name in system-graph policy orchestrator fleet; do
+  start "$name" "src/ControlPlane.${PROJECT[$name]}" service_env "$name"
 done
+wait_healthy system-graph policy orchestrator fleet
+start identity "src/ControlPlane.${PROJECT[identity]}" service_env identity
+wait_healthy identity
+for runner in "${RUNNERS[@]}"; do
+  IFS=: read -r id fleet port <<<"$runner"
+  start "$id" "src/ControlPlane.Runner" runner_env "$id" "$fleet" "$port"
+done
+wait_healthy "${RUNNERS[@]%%:*}"
 
 printf '\n%-22s %-28s %s\n' SERVICE URL LOG
 for name in "${ORDER[@]}" "${RUNNERS[@]%%:*}"; do printf '%-22s %-28s %s\n' "$name" "${URL[$name]}" "$LOGS/$name.log"; done

@@ -30,22 +30,21 @@ var identityKek = builder.AddParameter("identity-key-encryption-key", secret: tr
 var fleetKek = builder.AddParameter("fleet-key-encryption-key", secret: true);
 var evidenceKek = builder.AddParameter("evidence-key-encryption-key", secret: true);
 
-var identity = builder.AddProject<Projects.ControlPlane_Identity>("identity")
-    .WithReference(identityDb).WaitFor(identityDb)
+// Consumers before publishers on a first start: a message published before its consumer's queue exists is
+// dropped by the exchange. Evidence (which records every event) starts first; identity (whose seed events policy
+// projects) after the services. Services need identity's address, not identity itself, to start.
+var evidence = builder.AddProject<Projects.ControlPlane_Evidence>("evidence")
+    .WithReference(evidenceDb).WaitFor(evidenceDb)
     .WithReference(messaging).WaitFor(messaging)
-    .WithReference(cache).WaitFor(cache)
-    .WithEnvironment("Identity__KeyEncryptionKey", identityKek)
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
-// Tokens must name one issuer whichever address they were fetched through.
-identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
+    .WithEnvironment("Evidence__KeyEncryptionKey", evidenceKek)
+    .WithHttpHealthCheck("/health");
 
 IResourceBuilder<ProjectResource> AddService<TProject>(string name, IResourceBuilder<PostgresDatabaseResource> database)
     where TProject : IProjectMetadata, new() =>
     builder.AddProject<TProject>(name)
         .WithReference(database).WaitFor(database)
         .WithReference(messaging).WaitFor(messaging)
-        .WithReference(identity).WaitFor(identity)
+        .WaitFor(evidence)
         .WithHttpHealthCheck("/health");
 
 var graph = AddService<Projects.ControlPlane_SystemGraph>("system-graph", graphDb);
@@ -55,11 +54,20 @@ var orchestrator = AddService<Projects.ControlPlane_Orchestrator>("orchestrator"
     .WithExternalHttpEndpoints();
 var fleet = AddService<Projects.ControlPlane_Fleet>("fleet", fleetDb)
     .WithEnvironment("Fleet__KeyEncryptionKey", fleetKek);
-var evidence = AddService<Projects.ControlPlane_Evidence>("evidence", evidenceDb)
-    .WithEnvironment("Evidence__KeyEncryptionKey", evidenceKek);
+
+var identity = builder.AddProject<Projects.ControlPlane_Identity>("identity")
+    .WithReference(identityDb).WaitFor(identityDb)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(cache).WaitFor(cache)
+    .WaitFor(policy)
+    .WithEnvironment("Identity__KeyEncryptionKey", identityKek)
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+// Tokens must name one issuer whichever address they were fetched through.
+identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
 
 // Every service knows where the others are (services__<name>__http__0), as ./run.sh sets it.
-IResourceBuilder<ProjectResource>[] services = [graph, policy, orchestrator, fleet, evidence];
+IResourceBuilder<ProjectResource>[] services = [identity, graph, policy, orchestrator, fleet, evidence];
 foreach (var service in services)
 {
     foreach (var other in services.Where(o => o != service))

@@ -62,6 +62,7 @@ internal static class Extensions
         builder.Services.AddSingleton<KillSwitchStore>();
         builder.Services.AddHostedService<TimerPoller>();
         builder.Services.AddHostedService<Scheduler>();
+        builder.Services.AddHostedService<ActionCatalogAnnouncer>();
     }
 }
 

@@ -21,6 +21,7 @@ internal static class Extensions
             x.AddConsumer<PrincipalChangedConsumer>().Endpoint(e => e.Name = PrincipalChangedConsumer.Queue);
             x.AddConsumer<AgentRevokedConsumer>().Endpoint(e => e.Name = AgentRevokedConsumer.Queue);
             x.AddConsumer<FleetCapabilitiesChangedConsumer>().Endpoint(e => e.Name = FleetCapabilitiesChangedConsumer.Queue);
+            x.AddConsumer<ActionCatalogPublishedConsumer>().Endpoint(e => e.Name = ActionCatalogPublishedConsumer.Queue);
         });
         builder.AddOutboxRelay();
 

@@ -52,7 +52,10 @@ public static partial class RunnerConfiguration
         return options;
     }
 
-    /// <summary>The action kinds this runner has handlers configured for: what it registers as capabilities.</summary>
+    /// <summary>
+    /// What the runner registers as capabilities: the action kinds it has handlers for, and for run-command each
+    /// allow-listed command as "run-command:&lt;name&gt;", so the plane can tell which proposals it can execute.
+    /// </summary>
     public static IReadOnlyList<string> Capabilities(RunnerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -60,6 +63,7 @@ public static partial class RunnerConfiguration
         if (options.Actions.RunCommand.Commands.Count > 0)
         {
             kinds.Add(RunCommandOptions.Kind);
+            kinds.AddRange(options.Actions.RunCommand.Commands.Keys.Order(StringComparer.Ordinal).Select(c => $"{RunCommandOptions.Kind}:{c}"));
         }
 
         if (options.Actions.HttpCheck.Enabled)

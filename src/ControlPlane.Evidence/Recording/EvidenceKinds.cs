@@ -65,6 +65,7 @@ public static class EvidenceKinds
         new EvidenceKind<CredentialLocked>(_ => null, e => e.PrincipalId, e => e.At),
         new EvidenceKind<SigningKeyRotated>(_ => null, e => e.RotatedBy, e => e.At),
         new EvidenceKind<KillSwitchChanged>(_ => null, e => e.ChangedBy, e => e.At),
+        new EvidenceKind<ActionCatalogPublished>(_ => null, e => e.Publisher, e => e.At),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);

@@ -57,9 +57,9 @@ public static partial class RegistrationRules
         {
             errors["capabilities"] = [$"capabilities must list 1-{MaxCapabilities} action kinds"];
         }
-        else if (registration.Capabilities.FirstOrDefault(c => !IsActionKind(c)) is { } bad)
+        else if (registration.Capabilities.FirstOrDefault(c => !IsCapability(c)) is { } bad)
         {
-            errors["capabilities"] = [$"'{bad}' is not an action kind (lowercase letters, digits and '-')"];
+            errors["capabilities"] = [$"'{bad}' is not a capability: an action kind (lowercase letters, digits and '-'), optionally ':' and a command name"];
         }
 
         var key = SigningKeyIds.ImportPublicKey(registration.PublicKey, out var keyFailure);
@@ -85,6 +85,12 @@ public static partial class RegistrationRules
     public static bool IsName(string? value) => value is { Length: > 0 and <= 100 } && NamePattern().IsMatch(value);
 
     public static bool IsActionKind(string? value) => value is { Length: > 0 and <= 64 } && ActionKindPattern().IsMatch(value);
+
+    /// <summary>An action kind ("run-command") or an action kind with one of the runner's allow-listed commands ("run-command:deploy").</summary>
+    public static bool IsCapability(string? value) => value is { Length: > 0 and <= 129 } && CapabilityPattern().IsMatch(value);
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*(:[A-Za-z0-9._-]{1,64})?$")]
+    private static partial Regex CapabilityPattern();
 
     [GeneratedRegex("^[A-Za-z0-9._@-]+$")]
     private static partial Regex NamePattern();

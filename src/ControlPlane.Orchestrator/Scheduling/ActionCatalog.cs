@@ -32,6 +32,20 @@ public sealed class ActionCatalog(OrchestratorOptions options)
 {
     public const string RollbackPlanParameter = "rollbackPlan";
     public const string FleetParameter = "fleet";
+    public const string CommandParameter = "command";
+
+    /// <summary>
+    /// The catalog as routes other services can reason about: which fleet, runner action and (when fixed by the
+    /// template) command each proposal kind becomes.
+    /// </summary>
+    public IReadOnlyList<ActionRoute> Routes() =>
+    [
+        .. options.Actions
+            .Where(a => !string.IsNullOrWhiteSpace(a.Value.ActionKind))
+            .OrderBy(a => a.Key, StringComparer.Ordinal)
+            .Select(a => new ActionRoute(a.Key, a.Value.Fleet ?? "remediation", a.Value.ActionKind!,
+                a.Value.Parameters.TryGetValue(CommandParameter, out var command) && !command.Contains('{', StringComparison.Ordinal) ? command : null)),
+    ];
 
     public bool TryExecution(ProposalRecord proposal, out RenderedStep? step, out string? error)
     {

@@ -24,8 +24,17 @@ public static class AgentsApi
                 detail: $"Policy has not heard of agent '{id}' from identity (PrincipalChanged).");
         }
 
-        var fleet = agent.Fleet is null ? null : await projections.FindFleetAsync(agent.Fleet, ct);
+        var routes = await projections.ListRoutesAsync(ct);
+        var fleets = new List<FleetCapabilities>();
+        foreach (var name in routes.Select(r => r.Fleet).Distinct(StringComparer.Ordinal))
+        {
+            if (await projections.FindFleetAsync(name, ct) is { } fleet)
+            {
+                fleets.Add(fleet);
+            }
+        }
+
         var policy = (await policies.GetAsync(ct))?.Policy;
-        return Results.Ok(AutonomyReportBuilder.Build(agent, fleet, policy, time.GetUtcNow()));
+        return Results.Ok(AutonomyReportBuilder.Build(agent, routes, fleets, policy, time.GetUtcNow()));
     }
 }

@@ -28,8 +28,8 @@ public sealed record RiskProfile(
         new(actionKind, environment, agentId, RollbackPlanPresent, HighestCriticality, RevenuePath, DataClasses, Dependents, InternetExposed, UnknownTargets);
 }
 
-/// <summary>Whether the agent's fleet can execute an action kind, and on what that rests.</summary>
-public sealed record Capability(bool Capable, string Basis);
+/// <summary>Whether the plane can execute an action kind for the agent, and on what that rests.</summary>
+public sealed record Capability(bool Capable, string Basis, ActionRoute? Route = null);
 
 public sealed record ProfileVerdict(
     string Profile,
@@ -49,7 +49,8 @@ public sealed record AutonomyReport(
     string? Fleet,
     DateTimeOffset? RevokedAt,
     BundleReference? Bundle,
-    FleetCapabilities? FleetCapabilities,
+    IReadOnlyList<ActionRoute> Routes,
+    IReadOnlyList<FleetCapabilities> Fleets,
     string Basis,
     IReadOnlyList<RiskProfile> Profiles,
     IReadOnlyList<AutonomyEntry> Entries,
@@ -66,8 +67,9 @@ public static class AutonomyReportBuilder
     public const string Basis =
         "Policy verdicts are evaluated against representative impact profiles (low-risk, elevated, worst-case), not against " +
         "the live system graph: the real verdict of a proposal depends on the blast radius of its targets at the time it is " +
-        "submitted. Capability comes from the last capability report of the agent's fleet. Use POST /policies/evaluate to " +
-        "dry-run specific impact facts.";
+        "submitted. Capability joins orchestrator's action catalog (the fleet, runner action and command a proposal kind " +
+        "becomes) with that fleet's last capability report (live runners and the commands they allow-list). Use " +
+        "POST /policies/evaluate to dry-run specific impact facts.";
 
     public static readonly IReadOnlyList<RiskProfile> Profiles =
     [
@@ -79,8 +81,10 @@ public static class AutonomyReportBuilder
             0, true, ["pci", "pii", "regulated"], 50, true, true, false),
     ];
 
-    public static AutonomyReport Build(AgentRecord agent, FleetCapabilities? fleet, CompiledPolicy? policy, DateTimeOffset now)
+    public static AutonomyReport Build(AgentRecord agent, IReadOnlyList<ActionRoute> routes, IReadOnlyList<FleetCapabilities> fleets, CompiledPolicy? policy, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(fleets);
         ArgumentNullException.ThrowIfNull(agent);
         var notes = new List<string>();
         if (agent.RevokedAt is { } revokedAt)
@@ -98,13 +102,9 @@ public static class AutonomyReportBuilder
             notes.Add("The agent has no allowed environments or no allowed action kinds in identity, so it may propose nothing.");
         }
 
-        if (agent.Fleet is null)
+        if (routes.Count == 0)
         {
-            notes.Add("The agent belongs to no fleet, so no runner executes its actions.");
-        }
-        else if (fleet is null)
-        {
-            notes.Add($"Fleet '{agent.Fleet}' has not reported its capabilities yet.");
+            notes.Add("Orchestrator has not announced its action catalog yet, so no proposal kind is known to map to a runner action.");
         }
 
         var entries = new List<AutonomyEntry>();
@@ -112,41 +112,42 @@ public static class AutonomyReportBuilder
         {
             foreach (var actionKind in agent.AllowedActionKinds.Order(StringComparer.Ordinal))
             {
-                var can = CapabilityOf(agent, fleet, actionKind);
+                var can = CapabilityOf(agent, routes, fleets, actionKind);
                 var verdicts = Profiles.Select(p => Verdict(p, PolicyEvaluator.Decide(policy, p.Facts(actionKind, environment, agent.AgentId), now))).ToList();
                 entries.Add(new AutonomyEntry(environment, actionKind, can, verdicts, Summarize(can, verdicts)));
             }
         }
 
         return new AutonomyReport(agent.AgentId, agent.DisplayName, agent.SponsorId, agent.Fleet, agent.RevokedAt,
-            policy is null ? null : new BundleReference(policy.Hash, policy.Version), fleet, Basis, Profiles, entries, notes, now);
+            policy is null ? null : new BundleReference(policy.Hash, policy.Version), routes, fleets, Basis, Profiles, entries, notes, now);
     }
 
-    private static Capability CapabilityOf(AgentRecord agent, FleetCapabilities? fleet, string actionKind)
+    private static Capability CapabilityOf(AgentRecord agent, IReadOnlyList<ActionRoute> routes, IReadOnlyList<FleetCapabilities> fleets, string actionKind)
     {
         if (agent.RevokedAt is not null)
         {
             return new Capability(false, "the agent is revoked");
         }
 
-        if (agent.Fleet is null)
+        if (routes.FirstOrDefault(r => string.Equals(r.ProposalKind, actionKind, StringComparison.Ordinal)) is not { } route)
         {
-            return new Capability(false, "the agent belongs to no fleet");
+            return new Capability(false, $"orchestrator maps no runner action to '{actionKind}' (Orchestrator:Actions:{actionKind})");
         }
 
-        if (fleet is null)
+        if (fleets.FirstOrDefault(f => string.Equals(f.Fleet, route.Fleet, StringComparison.Ordinal)) is not { } fleet)
         {
-            return new Capability(false, $"fleet '{agent.Fleet}' has not reported capabilities");
+            return new Capability(false, $"fleet '{route.Fleet}' has not reported its capabilities", route);
         }
 
-        if (!fleet.ActionKinds.Contains(actionKind, StringComparer.Ordinal))
+        var needs = route.RequiredCapability;
+        if (!fleet.ActionKinds.Contains(needs, StringComparer.Ordinal))
         {
-            return new Capability(false, $"fleet '{fleet.Fleet}' has no runner for '{actionKind}'");
+            return new Capability(false, $"no runner of fleet '{fleet.Fleet}' allow-lists {needs}", route);
         }
 
         return fleet.LiveRunners > 0
-            ? new Capability(true, $"fleet '{fleet.Fleet}' runs '{actionKind}' ({fleet.LiveRunners} live runner{(fleet.LiveRunners == 1 ? "" : "s")} at {fleet.ChangedAt:O})")
-            : new Capability(false, $"fleet '{fleet.Fleet}' handles '{actionKind}' but has no live runner");
+            ? new Capability(true, $"fleet '{fleet.Fleet}' runs {needs} ({fleet.LiveRunners} live runner{(fleet.LiveRunners == 1 ? "" : "s")} at {fleet.ChangedAt:O})", route)
+            : new Capability(false, $"fleet '{fleet.Fleet}' allow-lists {needs} but has no live runner", route);
     }
 
     private static ProfileVerdict Verdict(RiskProfile profile, PolicyDecision decision) => new(

@@ -34,3 +34,11 @@ public sealed class FleetCapabilitiesChangedConsumer(AgentProjections projection
     public Task Consume(ConsumeContext<FleetCapabilitiesChanged> context) =>
         string.IsNullOrEmpty(context.Message.Fleet) ? Task.CompletedTask : projections.ApplyAsync(context.Message, context.CancellationToken);
 }
+
+/// <summary>Projects orchestrator's action catalog: which fleet and runner command each proposal kind becomes.</summary>
+public sealed class ActionCatalogPublishedConsumer(AgentProjections projections) : IConsumer<ActionCatalogPublished>
+{
+    public const string Queue = "policy-action-catalog-published";
+
+    public Task Consume(ConsumeContext<ActionCatalogPublished> context) => projections.ApplyAsync(context.Message, context.CancellationToken);
+}

@@ -63,6 +63,50 @@ public sealed class AgentProjections(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Replaces the routes with a newer catalog; an older announcement (reordered delivery) changes nothing.</summary>
+    public async Task ApplyAsync(ActionCatalogPublished catalog, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var newer = new NpgsqlCommand("select coalesce(max(published_at), '-infinity') > $1 from action_routes", connection, tx))
+        {
+            Add(newer, catalog.At);
+            if (await newer.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return;
+            }
+        }
+
+        await using (var clear = new NpgsqlCommand("delete from action_routes", connection, tx))
+        {
+            await clear.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        foreach (var route in catalog.Routes ?? [])
+        {
+            await using var insert = new NpgsqlCommand(
+                "insert into action_routes (proposal_kind, fleet, runner_action, command, published_at) values ($1, $2, $3, $4, $5)", connection, tx);
+            Add(insert, route.ProposalKind, route.Fleet, route.RunnerAction, (object?)route.Command ?? DBNull.Value, catalog.At);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ActionRoute>> ListRoutesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select proposal_kind, fleet, runner_action, command from action_routes order by proposal_kind");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var routes = new List<ActionRoute>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            routes.Add(new ActionRoute(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return routes;
+    }
+
     public async Task<AgentRecord?> FindAgentAsync(string agentId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""

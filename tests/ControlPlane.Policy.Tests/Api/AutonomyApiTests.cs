@@ -16,19 +16,20 @@ public sealed class AutonomyApiTests(PolicyFixture fixture)
         var at = DateTimeOffset.UtcNow;
         await fixture.Bus.PublishAsync(new PrincipalChanged("ops-agent", "agent", "Ops agent", "sam@example.com", "remediation",
             ["dev", "production"], ["restart", "drop-table"], "registered", "admin@example.com", at), Guid.NewGuid());
-        await fixture.Bus.PublishAsync(new FleetCapabilitiesChanged("remediation", ["restart", "rollback"], 2, at), Guid.NewGuid());
+        await fixture.Bus.PublishAsync(new FleetCapabilitiesChanged("remediation", ["run-command", "run-command:restart-service"], 2, at), Guid.NewGuid());
+        await fixture.Bus.PublishAsync(new ActionCatalogPublished([new ActionRoute("restart", "remediation", "run-command", "restart-service")], "orchestrator", at), Guid.NewGuid());
         using var viewer = await fixture.ClientAsync(PolicyFixture.Viewer);
 
         var report = await Eventually.UntilAsync(async () =>
         {
             using var response = await viewer.GetAsync("agents/ops-agent/autonomy");
             return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
-        }, r => r.ValueKind == JsonValueKind.Object && r.TryGetProperty("fleetCapabilities", out var fleet) && fleet.GetProperty("liveRunners").GetInt32() == 2,
+        }, r => r.ValueKind == JsonValueKind.Object && r.GetProperty("fleets").GetArrayLength() == 1 && r.GetProperty("routes").GetArrayLength() == 1,
             TimeSpan.FromSeconds(20),
-            "the autonomy report with the fleet's capabilities");
+            "the autonomy report with the catalog and the fleet's capabilities");
 
         Assert.Equal("remediation", report.GetProperty("fleet").GetString());
-        Assert.Equal(2, report.GetProperty("fleetCapabilities").GetProperty("liveRunners").GetInt32());
+        Assert.Equal(2, report.GetProperty("fleets")[0].GetProperty("liveRunners").GetInt32());
         Assert.Contains("representative impact profiles", report.GetProperty("basis").GetString(), StringComparison.Ordinal);
         var entries = report.GetProperty("entries").EnumerateArray().ToList();
         Assert.Equal(4, entries.Count);

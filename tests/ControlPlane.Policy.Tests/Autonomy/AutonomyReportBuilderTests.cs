@@ -1,3 +1,4 @@
+using ControlPlane.Contracts;
 using ControlPlane.Policy.Autonomy;
 using ControlPlane.Policy.Bundles;
 using ControlPlane.Policy.Data;
@@ -12,12 +13,15 @@ public sealed class AutonomyReportBuilderTests
     private static AgentRecord Agent(string? fleet = "remediation", DateTimeOffset? revokedAt = null) =>
         new("ops-agent", "Ops agent", "sam@example.com", fleet, ["production", "dev"], ["restart", "drop-table"], revokedAt, Now);
 
-    private static readonly FleetCapabilities Remediation = new("remediation", ["restart"], 2, Now);
+    private static readonly FleetCapabilities Remediation = new("remediation", ["run-command", "run-command:restart-service"], 2, Now);
+
+    // As orchestrator announces it: restart runs restart-service on remediation; nothing maps drop-table.
+    private static readonly IReadOnlyList<ActionRoute> Routes = [new("restart", "remediation", "run-command", "restart-service")];
 
     [Fact]
     public void Every_environment_and_action_kind_gets_capability_and_a_verdict_per_profile()
     {
-        var report = AutonomyReportBuilder.Build(Agent(), Remediation, Default, Now);
+        var report = AutonomyReportBuilder.Build(Agent(), Routes, [Remediation], Default, Now);
 
         Assert.Equal([("dev", "drop-table"), ("dev", "restart"), ("production", "drop-table"), ("production", "restart")],
             report.Entries.Select(e => (e.Environment, e.ActionKind)));
@@ -36,7 +40,8 @@ public sealed class AutonomyReportBuilderTests
 
         var prodDrop = report.Entries.Single(e => e is { Environment: "production", ActionKind: "drop-table" });
         Assert.False(prodDrop.Can.Capable);
-        Assert.Equal("fleet 'remediation' has no runner for 'drop-table'", prodDrop.Can.Basis);
+        Assert.Equal("orchestrator maps no runner action to 'drop-table' (Orchestrator:Actions:drop-table)", prodDrop.Can.Basis);
+        Assert.Equal("fleet 'remediation' runs run-command:restart-service (2 live runners at " + Now.ToString("O") + ")", prodRestart.Can.Basis);
         Assert.Equal(AutonomyLevel.NotAtAll, prodDrop.Allowed[2].Autonomy);
         Assert.Contains("deny-destructive-regulated-without-rollback", prodDrop.Allowed[2].RulesFired);
         Assert.StartsWith("cannot execute; allowed unattended when low-risk", prodDrop.Summary, StringComparison.Ordinal);
@@ -45,7 +50,7 @@ public sealed class AutonomyReportBuilderTests
     [Fact]
     public void Without_a_policy_everything_is_not_at_all_and_the_note_says_why()
     {
-        var report = AutonomyReportBuilder.Build(Agent(), Remediation, null, Now);
+        var report = AutonomyReportBuilder.Build(Agent(), Routes, [Remediation], null, Now);
 
         Assert.Null(report.Bundle);
         Assert.All(report.Entries.SelectMany(e => e.Allowed), v => Assert.Equal(AutonomyLevel.NotAtAll, v.Autonomy));
@@ -53,23 +58,32 @@ public sealed class AutonomyReportBuilderTests
     }
 
     [Fact]
-    public void A_revoked_agent_or_an_unreported_fleet_cannot_execute()
+    public void A_revoked_agent_an_unreported_fleet_or_an_unannounced_catalog_cannot_execute()
     {
-        var revoked = AutonomyReportBuilder.Build(Agent(revokedAt: Now), Remediation, Default, Now);
-        var unreported = AutonomyReportBuilder.Build(Agent(), null, Default, Now);
-        var fleetless = AutonomyReportBuilder.Build(Agent(fleet: null), null, Default, Now);
+        var revoked = AutonomyReportBuilder.Build(Agent(revokedAt: Now), Routes, [Remediation], Default, Now);
+        var unreported = AutonomyReportBuilder.Build(Agent(), Routes, [], Default, Now);
+        var noCatalog = AutonomyReportBuilder.Build(Agent(), [], [Remediation], Default, Now);
 
         Assert.All(revoked.Entries, e => Assert.Equal("the agent is revoked", e.Can.Basis));
-        Assert.All(unreported.Entries, e => Assert.False(e.Can.Capable));
-        Assert.Contains(unreported.Notes, n => n.Contains("has not reported", StringComparison.Ordinal));
-        Assert.All(fleetless.Entries, e => Assert.Equal("the agent belongs to no fleet", e.Can.Basis));
+        Assert.Equal("fleet 'remediation' has not reported its capabilities", unreported.Entries.Single(e => e is { Environment: "dev", ActionKind: "restart" }).Can.Basis);
+        Assert.All(noCatalog.Entries, e => Assert.False(e.Can.Capable));
+        Assert.Contains(noCatalog.Notes, n => n.Contains("action catalog", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_fleet_whose_runners_do_not_allow_list_the_command_cannot_execute()
+    {
+        var report = AutonomyReportBuilder.Build(Agent(), Routes, [Remediation with { ActionKinds = ["run-command", "run-command:rollback-service"] }], Default, Now);
+
+        Assert.Equal("no runner of fleet 'remediation' allow-lists run-command:restart-service",
+            report.Entries.Single(e => e is { Environment: "dev", ActionKind: "restart" }).Can.Basis);
     }
 
     [Fact]
     public void A_fleet_without_live_runners_cannot_execute()
     {
-        var report = AutonomyReportBuilder.Build(Agent(), Remediation with { LiveRunners = 0 }, Default, Now);
+        var report = AutonomyReportBuilder.Build(Agent(), Routes, [Remediation with { LiveRunners = 0 }], Default, Now);
 
-        Assert.Equal("fleet 'remediation' handles 'restart' but has no live runner", report.Entries.Single(e => e is { Environment: "dev", ActionKind: "restart" }).Can.Basis);
+        Assert.Equal("fleet 'remediation' allow-lists run-command:restart-service but has no live runner", report.Entries.Single(e => e is { Environment: "dev", ActionKind: "restart" }).Can.Basis);
     }
 }

@@ -26,7 +26,7 @@ public sealed class RunnerConfigurationTests
         Assert.Equal("/srv/runner/.state/runner-runner-a", options.StateDirectory);
         Assert.Equal("/srv/runner", options.BaseDirectory);
         Assert.Equal(TimeSpan.FromMinutes(5), options.Actions.RunCommand.Commands["unit-tests"].Timeout);
-        Assert.Equal(["run-command", "http-check"], RunnerConfiguration.Capabilities(options));
+        Assert.Equal(["run-command", "run-command:unit-tests", "http-check"], RunnerConfiguration.Capabilities(options));
     }
 
     [Fact]
@@ -63,8 +63,15 @@ public sealed class RunnerConfigurationTests
     }
 
     [Theory]
-    [InlineData("runner.testing.json", "testing", new[] { "run-command", "http-check" })]
-    [InlineData("runner.remediation.json", "remediation", new[] { "run-command" })]
+    [InlineData("runner.testing.json", "testing", new[]
+    {
+        "run-command", "run-command:flaky-check", "run-command:integration-tests", "run-command:unit-tests", "run-command:verify-service", "http-check",
+    })]
+    [InlineData("runner.remediation.json", "remediation", new[]
+    {
+        "run-command", "run-command:apply-config", "run-command:deploy", "run-command:restart-service", "run-command:rollback",
+        "run-command:rollback-deploy", "run-command:rollback-service",
+    })]
     public void The_demo_configurations_load_and_name_existing_executable_scripts(string file, string fleet, string[] capabilities)
     {
         var demo = DemoDirectory();
