@@ -8,7 +8,7 @@ namespace ControlPlane.Fleet.Tests.Support;
 /// <summary>
 /// The part of the plane fleet needs, all real: a vhost, identity seeded with runner principals (binding "runner",
 /// their fleet in cp_fleet), fleet on its own database, and the test's bus recording fleet's events.
-/// Short timers: heartbeat timeout 3 s, poll 200 ms, package expiry margin 1 s.
+/// Short timers: heartbeat timeout 3 s, poll 200 ms, package expiry margin 1 s. Started ready (see InitializeAsync).
 /// </summary>
 public class FleetPlane : IAsyncLifetime
 {
@@ -62,7 +62,10 @@ public class FleetPlane : IAsyncLifetime
             .Set("Fleet:PollInterval", "00:00:00.200")
             .Set("Fleet:PackageExpiryMargin", "00:00:01")
             .Build());
-        _ = Fleet.BaseAddress;
+        // Ready means /health 200, i.e. the bus started with its receive endpoints bound. Kestrel listening is not
+        // enough: the bus starts in the background, and a WorkRequested published before fleet's queue is bound to
+        // its exchange is dropped by RabbitMQ (unroutable), so a test that publishes first would wait for nothing.
+        await Fleet.WaitUntilReadyAsync();
     }
 
     public async Task<HttpClient> ClientForAsync(string principal) => principal.StartsWith("runner-", StringComparison.Ordinal) || principal == Proposer
