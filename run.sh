@@ -116,16 +116,19 @@ wait_healthy() { # names...
 }
 
 # Started in waves, consumers before publishers: a message published before its consumer's queue exists is
-# dropped by the exchange, so on a first run evidence (which records every event) binds first, then the
-# services, then identity (whose seed events policy projects), then the runners. Queues are durable, so this
+# dropped by the exchange, so on a first run evidence (which records every event) and fleet (which takes
+# orchestrator's WorkRequested) bind first, then the other services, then identity (whose seed events policy
+# projects), then the runners. Queues are durable, so this
 # only matters the first time; the AppHost expresses the same order with WaitFor.
 say "starting (logs in $LOGS/)"
-start evidence "src/ControlPlane.${PROJECT[evidence]}" service_env evidence
-wait_healthy evidence
-for name in system-graph policy orchestrator fleet; do
+for name in evidence fleet; do
   start "$name" "src/ControlPlane.${PROJECT[$name]}" service_env "$name"
 done
-wait_healthy system-graph policy orchestrator fleet
+wait_healthy evidence fleet
+for name in system-graph policy orchestrator; do
+  start "$name" "src/ControlPlane.${PROJECT[$name]}" service_env "$name"
+done
+wait_healthy system-graph policy orchestrator
 start identity "src/ControlPlane.${PROJECT[identity]}" service_env identity
 wait_healthy identity
 for runner in "${RUNNERS[@]}"; do

@@ -49,11 +49,13 @@ IResourceBuilder<ProjectResource> AddService<TProject>(string name, IResourceBui
 
 var graph = AddService<Projects.ControlPlane_SystemGraph>("system-graph", graphDb);
 var policy = AddService<Projects.ControlPlane_Policy>("policy", policyDb);
-var orchestrator = AddService<Projects.ControlPlane_Orchestrator>("orchestrator", orchestratorDb)
-    .WithReference(cache).WaitFor(cache)
-    .WithExternalHttpEndpoints();
 var fleet = AddService<Projects.ControlPlane_Fleet>("fleet", fleetDb)
     .WithEnvironment("Fleet__KeyEncryptionKey", fleetKek);
+// Fleet consumes the WorkRequested orchestrator publishes: it binds its queue first.
+var orchestrator = AddService<Projects.ControlPlane_Orchestrator>("orchestrator", orchestratorDb)
+    .WithReference(cache).WaitFor(cache)
+    .WaitFor(fleet)
+    .WithExternalHttpEndpoints();
 
 var identity = builder.AddProject<Projects.ControlPlane_Identity>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
