@@ -116,15 +116,15 @@ wait_healthy() { # names...
 }
 
 # Started in waves, consumers before publishers: a message published before its consumer's queue exists is
-# dropped by the exchange, so on a first run evidence (which records every event) and fleet (which takes
-# orchestrator's WorkRequested) bind first, then the other services, then identity (whose seed events policy
+# dropped by the exchange, so on a first run evidence (which records every event) binds first, then fleet
+# (which takes orchestrator's WorkRequested), then the other services, then identity (whose seed events policy
 # projects), then the runners. Queues are durable, so this
 # only matters the first time; the AppHost expresses the same order with WaitFor.
 say "starting (logs in $LOGS/)"
-for name in evidence fleet; do
-  start "$name" "src/ControlPlane.${PROJECT[$name]}" service_env "$name"
-done
-wait_healthy evidence fleet
+start evidence "src/ControlPlane.${PROJECT[evidence]}" service_env evidence
+wait_healthy evidence
+start fleet "src/ControlPlane.${PROJECT[fleet]}" service_env fleet
+wait_healthy fleet
 for name in system-graph policy orchestrator; do
   start "$name" "src/ControlPlane.${PROJECT[$name]}" service_env "$name"
 done

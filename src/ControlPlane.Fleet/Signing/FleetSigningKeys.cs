@@ -12,7 +12,7 @@ public sealed record FleetKey(string KeyId, ECDsa Key);
 /// <summary>
 /// Fleet's ECDSA P-256 work-package keys in fleet-db (private half AES-GCM encrypted by <see cref="KeyProtector"/>).
 /// The first start creates one and announces it as SigningKeyPublished through the outbox in the same
-/// transaction, so the key exists exactly when evidence learns of it.
+/// transaction, so the key exists exactly when evidence learns of it; later starts announce it again.
 /// </summary>
 public sealed class FleetSigningKeys(NpgsqlDataSource dataSource, KeyProtector protector, TimeProvider clock)
 {
@@ -29,10 +29,18 @@ public sealed class FleetSigningKeys(NpgsqlDataSource dataSource, KeyProtector p
             await lockCommand.ExecuteNonQueryAsync(ct);
         }
 
-        await using (var exists = work.Command("select count(*) from signing_keys where retired_at is null"))
+        // An existing key is announced again at every start: an announcement published before evidence's queue
+        // existed (a first deployment) is otherwise lost for good, and every bundle would lack fleet's key.
+        // Evidence keeps the latest record per key id, so repeating it is harmless.
+        await using (var existing = work.Command("select key_id, public_key from signing_keys where retired_at is null order by created_at desc limit 1"))
+        await using (var reader = await existing.ExecuteReaderAsync(ct))
         {
-            if ((long)(await exists.ExecuteScalarAsync(ct))! > 0)
+            if (await reader.ReadAsync(ct))
             {
+                var announcement = new SigningKeyPublished(Owner, "fleet", reader.GetString(0), reader.GetString(1), clock.GetUtcNow());
+                await reader.CloseAsync();
+                await work.EnqueueAsync(announcement, ct);
+                await work.CommitAsync(ct);
                 return;
             }
         }
