@@ -59,8 +59,12 @@ public sealed class TestBus : IAsyncDisposable
         return new TestBus(bus, received);
     }
 
-    public Task PublishAsync<T>(T message, Guid messageId) where T : class =>
-        _bus.Publish(message, context => context.MessageId = messageId);
+    /// <summary>Publishes as its runtime type, with the given MessageId (to stage a redelivery) or a new one.</summary>
+    public Task PublishAsync(object message, Guid? messageId = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return _bus.Publish(message, message.GetType(), Pipe.Execute<PublishContext>(context => context.MessageId = messageId ?? NewId.NextGuid()));
+    }
 
     /// <summary>The observed messages of type T received so far, with their MessageIds.</summary>
     public IReadOnlyList<(Guid? MessageId, T Message)> Received<T>() where T : class =>

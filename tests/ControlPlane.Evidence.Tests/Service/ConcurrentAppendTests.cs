@@ -35,10 +35,10 @@ public sealed class ConcurrentAppendTests(ConcurrentEvidenceFixture fixture) : I
         using var auditor = await fixture.ClientAsync(EvidenceFixture.Auditor);
         var before = (await auditor.GetFromJsonAsync<ChainVerification>("evidence/chain/verify", EvidenceFormat.Json))!.Records;
         var proposalIds = Enumerable.Range(0, proposals).Select(_ => Guid.NewGuid()).ToArray();
-        var buses = new List<TestPublisher>();
+        var buses = new List<TestBus>();
         for (var i = 0; i < publishers; i++)
         {
-            buses.Add(await TestPublisher.StartAsync(fixture.VirtualHost));
+            buses.Add(await TestBus.StartAsync(fixture.VirtualHost));
         }
 
         try

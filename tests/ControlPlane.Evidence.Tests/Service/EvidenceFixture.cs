@@ -41,7 +41,7 @@ public class EvidenceFixture : IAsyncLifetime
 
     public IReadOnlyList<ServiceHost<EvidenceService>> Replicas => _replicas;
 
-    internal TestPublisher Publisher { get; private set; } = null!;
+    internal TestBus Publisher { get; private set; } = null!;
 
     /// <summary>Evidence:ConsumerConcurrency of every replica (the default keeps delivery order).</summary>
     protected virtual int ConsumerConcurrency => 1;
@@ -70,7 +70,7 @@ public class EvidenceFixture : IAsyncLifetime
         }
 
         await Eventually.UntilAsync(async () => (await VirtualHost.QueueNamesAsync()).Contains("evidence"), TimeSpan.FromSeconds(30), "the evidence queue");
-        Publisher = await TestPublisher.StartAsync(VirtualHost);
+        Publisher = await TestBus.StartAsync(VirtualHost);
         using var auditor = await ClientAsync(Auditor);
         await Eventually.UntilAsync(async () =>
         {
