@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT="$PWD"
 RESULTS="$ROOT/.state/test-results"
-SOLUTION="ControlPlane.CI.slnf"   # the solution without the AppHost (no Aspire packages are served here)
+SOLUTION="ControlPlane.sln"   # everything, the AppHost included
 
 summary() { echo "$1 passed, $2 failed${3:+, $3 skipped}"; }
 
@@ -17,11 +17,10 @@ if ! eng/servers.sh up; then
   summary 0 1; exit 1
 fi
 
-# Every project of the solution but the AppHost must be in the CI filter, or its tests would silently not run.
-missing="$(dotnet sln ControlPlane.sln list 2>/dev/null | grep '\.csproj$' | grep -v 'ControlPlane.AppHost' | sed 's|/|\\\\|g' \
-  | while read -r p; do grep -qF "\"$p\"" "$SOLUTION" || echo "$p"; done)"
-if [ -n "$missing" ]; then
-  echo "These projects are in ControlPlane.sln but not in $SOLUTION:"; echo "$missing"
+echo "== test tools"
+# Chromium for the dashboard test (Playwright never downloads a browser) and kubectl for the kustomize render.
+if ! eng/test-tools.sh; then
+  echo "The test tools could not be installed (see the message above)."
   summary 0 1; exit 1
 fi
 
@@ -35,7 +34,7 @@ echo "== test"
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 # Every test project in the CI solution, one after the other: on two cores this is as fast as running them
 # together and keeps each project's time limits honest.
-mapfile -t projects < <(grep -o '"tests[^"]*\.Tests\.csproj"' "$SOLUTION" | tr -d '"' | sed 's|\\\\|/|g')
+mapfile -t projects < <(dotnet sln "$SOLUTION" list | grep -E '^tests/.*\.Tests\.csproj$')
 passed=0; failed=0; skipped=0
 for project in "${projects[@]}"; do
   name="$(basename "$project" .csproj)"

@@ -1,74 +1,48 @@
-// The ControlPlane topology for Aspire 13: `dotnet run --project ControlPlane.AppHost` (Docker needed) runs it
-// with the dashboard; `aspire publish` writes Kubernetes artifacts. ./run.sh starts the same resources with the
-// same names and configuration keys on machines without Docker; keep the two in step.
+// The ControlPlane topology: `dotnet run --project ControlPlane.AppHost` (./run.sh) runs every service and both
+// reference runners under DCP with the Aspire dashboard. RabbitMQ, PostgreSQL and Redis are containers where a
+// container runtime answers, else the local servers of eng/servers.sh (Servers.cs says how it chooses).
+using ControlPlane.AppHost;
+
 var builder = DistributedApplication.CreateBuilder(args);
+var servers = Servers.Add(builder);
+var ports = new LocalPorts(builder.Configuration);
 
-builder.AddKubernetesEnvironment("k8s");
-
-// MassTransit 8.4 declares its temporary bus queue non-durable and non-exclusive, which RabbitMQ 4.3 refuses
-// (AMQP 541): stay on the 4.2 line until MassTransit makes that queue exclusive.
-var messaging = builder.AddRabbitMQ("messaging")
-    .WithManagementPlugin()
-    .WithImageTag("4.2-management")
-    .WithDataVolume();
-
-var postgres = builder.AddPostgres("postgres")
-    .WithImageTag("17.6")
-    .WithDataVolume();
-var identityDb = postgres.AddDatabase("identity-db");
-var graphDb = postgres.AddDatabase("graph-db");
-var policyDb = postgres.AddDatabase("policy-db");
-var orchestratorDb = postgres.AddDatabase("orchestrator-db");
-var fleetDb = postgres.AddDatabase("fleet-db");
-var evidenceDb = postgres.AddDatabase("evidence-db");
-
-var cache = builder.AddRedis("cache");
-
-// Key-encryption keys for the private keys each signer keeps at rest. Aspire asks for them on first run and
-// stores them in user secrets; in Kubernetes they become secrets.
+// Key-encryption keys for the private keys each signer keeps at rest: parameters (./run.sh passes the ones it
+// keeps in .state/secrets; Aspire asks for missing ones in the dashboard; Kubernetes has them as secrets).
 var identityKek = builder.AddParameter("identity-key-encryption-key", secret: true);
 var fleetKek = builder.AddParameter("fleet-key-encryption-key", secret: true);
 var evidenceKek = builder.AddParameter("evidence-key-encryption-key", secret: true);
 
-// Consumers before publishers on a first start: a message published before its consumer's queue exists is
-// dropped by the exchange. Evidence (which records every event) starts first; identity (whose seed events policy
-// projects) after the services. Services need identity's address, not identity itself, to start.
-var evidence = builder.AddProject<Projects.ControlPlane_Evidence>("evidence")
-    .WithReference(evidenceDb).WaitFor(evidenceDb)
-    .WithReference(messaging).WaitFor(messaging)
-    .WithEnvironment("Evidence__KeyEncryptionKey", evidenceKek)
-    .WithHttpHealthCheck("/health");
-
-IResourceBuilder<ProjectResource> AddService<TProject>(string name, IResourceBuilder<PostgresDatabaseResource> database)
+IResourceBuilder<ProjectResource> AddService<TProject>(string name, string database)
     where TProject : IProjectMetadata, new() =>
     builder.AddProject<TProject>(name)
-        .WithReference(database).WaitFor(database)
-        .WithReference(messaging).WaitFor(messaging)
-        .WaitFor(evidence)
+        .WithFixedHttpPort(ports[name])
+        .WithReference(servers.Database(database)).WaitFor(servers.Database(database))
+        .WithReference(servers.Messaging).WaitFor(servers.Messaging)
         .WithHttpHealthCheck("/health");
 
-var graph = AddService<Projects.ControlPlane_SystemGraph>("system-graph", graphDb);
-var policy = AddService<Projects.ControlPlane_Policy>("policy", policyDb);
-var fleet = AddService<Projects.ControlPlane_Fleet>("fleet", fleetDb)
+// Consumers before publishers on a first start, so no event meets an unbound exchange: evidence (which records
+// every event) first, fleet (which takes orchestrator's WorkRequested) before orchestrator, identity (whose seed
+// events policy projects) after policy. Services need identity's address, not identity itself, to start.
+var evidence = AddService<Projects.ControlPlane_Evidence>("evidence", "evidence-db")
+    .WithEnvironment("Evidence__KeyEncryptionKey", evidenceKek);
+var graph = AddService<Projects.ControlPlane_SystemGraph>("system-graph", "graph-db").WaitFor(evidence);
+var policy = AddService<Projects.ControlPlane_Policy>("policy", "policy-db").WaitFor(evidence);
+var fleet = AddService<Projects.ControlPlane_Fleet>("fleet", "fleet-db").WaitFor(evidence)
     .WithEnvironment("Fleet__KeyEncryptionKey", fleetKek);
-// Fleet consumes the WorkRequested orchestrator publishes: it binds its queue first.
-var orchestrator = AddService<Projects.ControlPlane_Orchestrator>("orchestrator", orchestratorDb)
-    .WithReference(cache).WaitFor(cache)
+var orchestrator = AddService<Projects.ControlPlane_Orchestrator>("orchestrator", "orchestrator-db")
+    .WithReference(servers.Cache).WaitFor(servers.Cache)
     .WaitFor(fleet)
     .WithExternalHttpEndpoints();
-
-var identity = builder.AddProject<Projects.ControlPlane_Identity>("identity")
-    .WithReference(identityDb).WaitFor(identityDb)
-    .WithReference(messaging).WaitFor(messaging)
-    .WithReference(cache).WaitFor(cache)
+var identity = AddService<Projects.ControlPlane_Identity>("identity", "identity-db")
+    .WithReference(servers.Cache).WaitFor(servers.Cache)
     .WaitFor(policy)
     .WithEnvironment("Identity__KeyEncryptionKey", identityKek)
-    .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
-// Tokens must name one issuer whichever address they were fetched through.
+// Tokens name one issuer whichever address they were fetched through.
 identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
 
-// Every service knows where the others are (services__<name>__http__0), as ./run.sh sets it.
+// Every service knows where the others are (services__<name>__http__0).
 IResourceBuilder<ProjectResource>[] services = [identity, graph, policy, orchestrator, fleet, evidence];
 foreach (var service in services)
 {
@@ -79,24 +53,28 @@ foreach (var service in services)
 }
 
 // One reference runner per fleet. In production runners run next to the systems they change, not in the
-// cluster; here they make the demo whole. Their client secrets are parameters like any other secret.
+// cluster; here they make the demo whole.
 foreach (var fleetName in new[] { "testing", "remediation" })
 {
     var runnerId = $"runner-{fleetName}-1";
-    var runnerSecret = builder.AddParameter($"{runnerId}-secret", secret: true);
-    builder.AddProject<Projects.ControlPlane_Runner>(runnerId)
-        .WithReference(messaging).WaitFor(messaging)
+    var runner = builder.AddProject<Projects.ControlPlane_Runner>(runnerId)
+        .WithFixedHttpPort(ports[runnerId])
+        .WithReference(servers.Messaging).WaitFor(servers.Messaging)
         .WithReference(identity).WaitFor(identity)
         .WithReference(fleet).WaitFor(fleet)
         .WithEnvironment("Runner__Id", runnerId)
         .WithEnvironment("Runner__Fleet", fleetName)
         .WithEnvironment("Runner__ClientId", runnerId)
-        .WithEnvironment("Runner__ClientSecret", runnerSecret)
+        .WithEnvironment("Runner__ClientSecret", builder.AddRunnerSecret(runnerId))
         .WithEnvironment("Runner__ConfigFile", $"demo/runner.{fleetName}.json")
         .WithHttpHealthCheck("/health");
+    if (builder.Configuration["ControlPlane:RunnerStateRoot"] is { Length: > 0 } stateRoot)
+    {
+        runner.WithEnvironment("Runner__StateDirectory", Path.Combine(stateRoot, runnerId));
+    }
 }
 
-// Local runs load the demo data (./run.sh does the same); published deployments start empty.
+// Local runs load the demo data; published deployments start empty.
 if (builder.ExecutionContext.IsRunMode)
 {
     identity.WithEnvironment("Identity__SeedFile", "Seed/demo-identity.json");

@@ -23,8 +23,9 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
 
     private static readonly ActivitySource Source = new("ControlPlane.Outbox");
     private static readonly Meter Meter = new("ControlPlane.Outbox");
-    private static readonly Counter<long> Published = Meter.CreateCounter<long>("controlplane.outbox.published", description: "Outbox messages published to the bus");
-    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("controlplane.outbox.failures", description: "Outbox publish attempts that failed");
+    private static readonly Counter<long> Published = Meter.CreateCounter<long>("controlplane.outbox.published", "{message}", "Outbox messages published to the bus");
+    private static readonly Histogram<double> Lag = Meter.CreateHistogram<double>("controlplane.outbox.lag", "s", "Time from a message's commit to the broker's confirm");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("controlplane.outbox.failures", "{attempt}", "Outbox publish attempts that failed");
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Retention = TimeSpan.FromDays(7);
@@ -88,7 +89,7 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
 
         var rows = new List<OutboxRow>();
         await using (var select = new NpgsqlCommand(
-            $"select id, message_id, message_type, destination, body::text, headers::text, trace_parent from outbox_messages where sent_at is null order by id limit {BatchSize}",
+            $"select id, message_id, message_type, destination, body::text, headers::text, trace_parent, created_at from outbox_messages where sent_at is null order by id limit {BatchSize}",
             connection, tx))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
@@ -96,7 +97,8 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
             {
                 rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2),
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                    reader.GetFieldValue<DateTimeOffset>(7)));
             }
         }
 
@@ -107,6 +109,7 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
             {
                 await PublishAsync(row, cancellationToken);
                 sent.Add(row.Id);
+                Lag.Record(Math.Max(0, (DateTimeOffset.UtcNow - row.CreatedAt).TotalSeconds));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -182,7 +185,7 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
         }
     }
 
-    private sealed record OutboxRow(long Id, Guid MessageId, string MessageType, string? Destination, string Body, string? Headers, string? TraceParent);
+    private sealed record OutboxRow(long Id, Guid MessageId, string MessageType, string? Destination, string Body, string? Headers, string? TraceParent, DateTimeOffset CreatedAt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay failed; retrying in {DelayMs} ms")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception, double delayMs);

@@ -1,118 +1,58 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using OpenTelemetry;
-using OpenTelemetry.Exporter;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace ControlPlane.ServiceDefaults.Telemetry;
 
 /// <summary>
-/// OpenTelemetry with the core SDK only (the hosting and instrumentation packages are not served here):
-/// the platform's built-in sources and meters, exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+/// OpenTelemetry as eShop's ServiceDefaults set it up: logs with scopes, ASP.NET Core, HttpClient, runtime, Npgsql
+/// and MassTransit instrumentation plus the plane's own sources and meters, exported over OTLP (the Aspire dashboard,
+/// or any collector) when OTEL_EXPORTER_OTLP_ENDPOINT is set. OTEL_SERVICE_NAME names the service.
 /// </summary>
 public static class TelemetryExtensions
 {
-    public static readonly string[] ActivitySources =
-        ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "MassTransit", ControlPlaneTelemetry.SourcePrefix + "*"];
+    public static readonly string[] ActivitySources = ["MassTransit", ControlPlaneTelemetry.SourcePrefix + "*"];
 
-    public static readonly string[] Meters =
-    [
-        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime",
-        "Npgsql", "MassTransit", ControlPlaneTelemetry.SourcePrefix + "*",
-    ];
+    public static readonly string[] Meters = ["Microsoft.AspNetCore.Server.Kestrel", "Npgsql", "MassTransit", ControlPlaneTelemetry.SourcePrefix + "*"];
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         // .NET 10 leaves http.route / status tags off request spans unless this switch is false.
         AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
 
-        var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (string.IsNullOrWhiteSpace(endpoint))
+        builder.Logging.AddOpenTelemetry(logging =>
         {
-            return builder; // No collector configured: no exporter, no overhead.
-        }
-
-        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
-        var protocol = ParseProtocol(builder.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"]);
-        void ConfigureExporter(OtlpExporterOptions o)
-        {
-            o.Endpoint = new Uri(endpoint);
-            o.Protocol = protocol;
-        }
-
-        var resource = ResourceBuilder.CreateDefault().AddService(serviceName, serviceInstanceId: Environment.MachineName);
-
-        builder.Logging.AddOpenTelemetry(o =>
-        {
-            o.SetResourceBuilder(resource);
-            o.IncludeFormattedMessage = true;
-            o.IncludeScopes = true;
-            o.AddOtlpExporter(ConfigureExporter);
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
         });
 
-        builder.Services.AddSingleton(_ => Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            .SetSampler(new HealthProbeSampler(new ParentBasedSampler(new AlwaysOnSampler())))
-            .AddSource(ActivitySources)
-            .AddOtlpExporter(ConfigureExporter)
-            .Build());
-        builder.Services.AddSingleton(_ => Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddMeter(Meters)
-            .AddOtlpExporter(ConfigureExporter)
-            .Build());
-        builder.Services.AddHostedService<TelemetryProvidersHost>();
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(Meters))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource(ActivitySources)
+                // Probes are called every few seconds by Kubernetes and the AppHost: their spans would bury the rest.
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !HealthPaths.IsProbe(context.Request.Path))
+                .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = request => !HealthPaths.IsProbe(request.RequestUri?.AbsolutePath ?? string.Empty))
+                .AddNpgsql());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            // Reads OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL / _HEADERS as the AppHost or a collector sets them.
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
         return builder;
-    }
-
-    private static OtlpExportProtocol ParseProtocol(string? value) => value?.Trim().ToLowerInvariant() switch
-    {
-        "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
-        _ => OtlpExportProtocol.Grpc,
-    };
-
-    /// <summary>Resolves the providers at start (so spans are recorded from the first request); DI disposes them, flushing.</summary>
-    private sealed class TelemetryProvidersHost(TracerProvider tracing, MeterProvider metrics) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            GC.KeepAlive(tracing);
-            GC.KeepAlive(metrics);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken)
-        {
-            tracing.ForceFlush(2000);
-            metrics.ForceFlush(2000);
-            return Task.CompletedTask;
-        }
-    }
-}
-
-/// <summary>Drops spans of probe requests (/health, /alive): Kubernetes calls them every few seconds.</summary>
-public sealed class HealthProbeSampler(Sampler inner) : Sampler
-{
-    public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
-    {
-        if (samplingParameters.Tags is not null)
-        {
-            foreach (var tag in samplingParameters.Tags)
-            {
-                if (tag.Key == "url.path" && tag.Value is string path && HealthPaths.IsProbe(path))
-                {
-                    return new SamplingResult(SamplingDecision.Drop);
-                }
-            }
-        }
-
-        return inner.ShouldSample(samplingParameters);
     }
 }
 
@@ -120,6 +60,8 @@ public static class HealthPaths
 {
     public const string Ready = "/health";
     public const string Alive = "/alive";
+
+    public static bool IsProbe(PathString path) => IsProbe(path.Value ?? string.Empty);
 
     public static bool IsProbe(string path) =>
         path.Equals(Ready, StringComparison.OrdinalIgnoreCase) || path.Equals(Alive, StringComparison.OrdinalIgnoreCase);

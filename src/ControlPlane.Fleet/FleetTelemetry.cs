@@ -8,10 +8,10 @@ internal static class FleetTelemetry
 {
     private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "Fleet");
 
-    public static readonly Counter<long> PackagesIssued = Meter.CreateCounter<long>("controlplane.fleet.packages_issued", description: "Signed work packages sent to runners");
-    public static readonly Counter<long> ResultsAccepted = Meter.CreateCounter<long>("controlplane.fleet.results_accepted", description: "Signed results accepted from runners");
-    public static readonly Counter<long> ResultsRejected = Meter.CreateCounter<long>("controlplane.fleet.results_rejected", description: "Results or refusals rejected (bad signature, wrong runner, not outstanding)");
-    public static readonly Counter<long> Refusals = Meter.CreateCounter<long>("controlplane.fleet.refusals", description: "Refusals reported by runners");
-    public static readonly Counter<long> WorkFailed = Meter.CreateCounter<long>("controlplane.fleet.work_unplaced", description: "Work failed because no live runner could take it");
-    public static readonly Counter<long> WorkTimedOut = Meter.CreateCounter<long>("controlplane.fleet.work_timed_out", description: "Packages that expired without a result");
+    public static readonly Counter<long> PackagesIssued = Meter.CreateCounter<long>("controlplane.fleet.packages_issued", "{package}", "Signed work packages sent to runners");
+    public static readonly Counter<long> ResultsAccepted = Meter.CreateCounter<long>("controlplane.fleet.results_accepted", "{result}", "Signed results accepted from runners");
+    public static readonly Counter<long> ResultsRejected = Meter.CreateCounter<long>("controlplane.fleet.results_rejected", "{result}", "Results or refusals rejected (bad signature, wrong runner, not outstanding)");
+    public static readonly Counter<long> Refusals = Meter.CreateCounter<long>("controlplane.fleet.refusals", "{refusal}", "Refusals reported by runners");
+    public static readonly Counter<long> WorkFailed = Meter.CreateCounter<long>("controlplane.fleet.work_unplaced", "{package}", "Work failed because no live runner could take it");
+    public static readonly Counter<long> WorkTimedOut = Meter.CreateCounter<long>("controlplane.fleet.work_timed_out", "{package}", "Packages that expired without a result");
 }

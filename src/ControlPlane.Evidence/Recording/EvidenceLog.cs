@@ -23,8 +23,8 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
 
     internal static readonly ActivitySource Source = ControlPlaneTelemetry.CreateSource("Evidence");
     private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "Evidence");
-    private static readonly Counter<long> Appended = Meter.CreateCounter<long>("controlplane.evidence.records", description: "Evidence records appended");
-    private static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("controlplane.evidence.duplicates", description: "Redelivered messages evidence had already recorded");
+    private static readonly Counter<long> Appended = Meter.CreateCounter<long>("controlplane.evidence.records", "{record}", "Evidence records appended");
+    private static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("controlplane.evidence.duplicates", "{message}", "Redelivered messages evidence had already recorded");
     private static readonly Histogram<double> AppendDuration = Meter.CreateHistogram<double>("controlplane.evidence.append.duration", "ms", "Time to append one record, lock wait included");
 
     /// <summary>Records a consumed message once: the inbox entry and the record commit together. Null when it was a redelivery.</summary>

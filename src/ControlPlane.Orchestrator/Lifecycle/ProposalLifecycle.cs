@@ -130,6 +130,12 @@ public sealed partial class LifecycleScope(UnitOfWork work, LifecycleEffects eff
             await Work.EnqueueAsync(new ProposalStateChanged(proposal.Id, transition.From, transition.To, trigger.Reason, actor, after.Version, Now),
                 CancellationToken);
             LogTransition(logger, proposal.Id, StateNames.Of(transition.From), StateNames.Of(transition.To), trigger.Name);
+            var changed = after; // `after` moves on with a follow-up transition; this one is counted as it was
+            AfterCommit(() =>
+            {
+                OrchestratorTelemetry.Transitioned(changed, transition.From);
+                return Task.CompletedTask;
+            });
         }
 
         await effects.ApplyAsync(this, after, transition);

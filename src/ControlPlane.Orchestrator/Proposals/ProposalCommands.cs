@@ -74,6 +74,11 @@ public sealed class ProposalCommands(ProposalLifecycle lifecycle)
                 return new CommandResult.Conflict(outcome.Refusal!);
             }
 
+            scope.AfterCommit(() =>
+            {
+                OrchestratorTelemetry.ApprovalRecorded(decision, proposal.Environment);
+                return Task.CompletedTask;
+            });
             return new CommandResult.Done(proposalId, outcome.Proposal.State, approvals, required);
         }, ct);
 

@@ -294,6 +294,11 @@ public sealed partial class Scheduler(
             }
 
             await WorkStore.UpsertLeasesAsync(scope.Work, proposal.Id, proposal.Environment, tokens, scope.Now, ct);
+            scope.AfterCommit(() =>
+            {
+                OrchestratorTelemetry.LeasesHeld(proposal, scope.Now);
+                return Task.CompletedTask;
+            });
             var fencing = string.Join(", ", tokens.Select(t => $"{t.Key}={t.Value}"));
             await scope.ApplyAsync(proposal, new Trigger(TriggerKind.LeaseAcquired, $"leased {fencing} and a slot in {proposal.Environment}"),
                 LifecycleActors.Scheduler);

@@ -25,7 +25,7 @@ public sealed partial class ImpactAssessedConsumer(
 
     private static readonly ActivitySource Source = ControlPlaneTelemetry.CreateSource("Policy");
     private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "Policy");
-    private static readonly Counter<long> Decisions = Meter.CreateCounter<long>("controlplane.policy.decisions", description: "Policy decisions by outcome and environment");
+    private static readonly Counter<long> Decisions = Meter.CreateCounter<long>("controlplane.policy.decisions", "{decision}", "Policy decisions by outcome and environment");
 
     public async Task Consume(ConsumeContext<ImpactAssessed> context)
     {

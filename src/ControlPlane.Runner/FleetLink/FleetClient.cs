@@ -54,7 +54,7 @@ public sealed class FleetClient(IHttpClientFactory httpClients, FleetTokenClient
                         Content = JsonContent.Create(report.Envelope, options: ContractJson.Options),
                     };
                 // Fleet records a signed report once, so the HTTP pipeline may safely repeat it.
-                request.Headers.Add(ResilienceHandler.IdempotencyKeyHeader, report.Id);
+                request.Headers.Add(HttpClientExtensions.IdempotencyKeyHeader, report.Id);
                 return request;
             }, ct);
         }

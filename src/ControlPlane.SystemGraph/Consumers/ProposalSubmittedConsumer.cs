@@ -26,7 +26,7 @@ public sealed partial class ProposalSubmittedConsumer(
 
     private static readonly ActivitySource Source = ControlPlaneTelemetry.CreateSource("SystemGraph");
     private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "SystemGraph");
-    private static readonly Counter<long> Assessments = Meter.CreateCounter<long>("controlplane.graph.assessments", description: "Impact assessments of proposals");
+    private static readonly Counter<long> Assessments = Meter.CreateCounter<long>("controlplane.graph.assessments", "{assessment}", "Impact assessments of proposals");
 
     public async Task Consume(ConsumeContext<ProposalSubmitted> context)
     {

@@ -1,11 +1,11 @@
-using System.Diagnostics;
 using System.Net;
 using ControlPlane.ServiceDefaults.Http;
-using ControlPlane.ServiceDefaults.Telemetry;
-using OpenTelemetry.Trace;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace ControlPlane.ServiceDefaults.Tests.Unit;
 
+/// <summary>The pipeline every HttpClient of the plane gets (AddControlPlaneResilience), over a scripted network.</summary>
 public sealed class ResilienceTests
 {
     /// <summary>Answers from a script of status codes and counts the attempts: a stand-in for the network, not for a server.</summary>
@@ -20,8 +20,13 @@ public sealed class ResilienceTests
     private static (HttpClient Client, ScriptedHandler Network) Client(params HttpStatusCode[] script)
     {
         var network = new ScriptedHandler(script);
-        var pipelines = new ResiliencePipelines(new HttpResilienceOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
-        return (new HttpClient(new ResilienceHandler(pipelines) { InnerHandler = network }) { BaseAddress = new Uri($"http://svc-{Guid.NewGuid():N}/") }, network);
+        var services = new ServiceCollection();
+        services.AddHttpClient("svc", c => c.BaseAddress = new Uri($"http://svc-{Guid.NewGuid():N}/"))
+            .ConfigurePrimaryHttpMessageHandler(() => network)
+            .AddControlPlaneResilience();
+        services.Configure<HttpStandardResilienceOptions>("svc-standard", o => o.Retry.Delay = TimeSpan.FromMilliseconds(1));
+        var client = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>().CreateClient("svc");
+        return (client, network);
     }
 
     [Fact]
@@ -50,7 +55,7 @@ public sealed class ResilienceTests
 
         var (keyed, keyedNetwork) = Client(HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK);
         using var request = new HttpRequestMessage(HttpMethod.Post, "x") { Content = new StringContent("{}") };
-        request.Headers.Add(ResilienceHandler.IdempotencyKeyHeader, "k-1");
+        request.Headers.Add(HttpClientExtensions.IdempotencyKeyHeader, "k-1");
         using var retried = await keyed.SendAsync(request);
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, 1), (once.StatusCode, plainNetwork.Attempts));
@@ -63,18 +68,6 @@ public sealed class ResilienceTests
         var (client, network) = Client(HttpStatusCode.ServiceUnavailable);
         using var response = await client.GetAsync("x");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(1 + new HttpResilienceOptions().MaxRetryAttempts, network.Attempts);
-    }
-
-    [Theory]
-    [InlineData("/health", SamplingDecision.Drop)]
-    [InlineData("/alive", SamplingDecision.Drop)]
-    [InlineData("/proposals", SamplingDecision.RecordAndSample)]
-    public void Probe_requests_are_not_traced(string path, SamplingDecision expected)
-    {
-        var sampler = new HealthProbeSampler(new AlwaysOnSampler());
-        var parameters = new SamplingParameters(default, ActivityTraceId.CreateRandom(), "GET", ActivityKind.Server,
-            [new KeyValuePair<string, object?>("url.path", path)]);
-        Assert.Equal(expected, sampler.ShouldSample(parameters).Decision);
+        Assert.Equal(1 + new HttpStandardResilienceOptions().Retry.MaxRetryAttempts, network.Attempts);
     }
 }
