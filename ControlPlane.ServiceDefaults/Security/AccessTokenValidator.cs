@@ -14,8 +14,9 @@ public sealed record TokenCheck(ClaimsIdentity? Identity, string? Failure)
 /// <summary>
 /// The rules for ControlPlane access tokens (RFC 8725 practice), held once for HTTP and bus: ES256 only (no "none",
 /// no HMAC with a public key), typ at+jwt, issuer and audience of this service, lifetime with 30 s skew, a known kid
-/// from identity's JWKS, and a principal that is not revoked. <see cref="Handler"/>, <see cref="Parameters"/>,
-/// <see cref="RefusePrincipalAsync"/> and <see cref="Describe"/> are the pieces; <see cref="ValidateAsync"/> puts them together.
+/// from identity's JWKS, and a principal that is not revoked. JwtBearer is configured from <see cref="Handler"/>,
+/// <see cref="Parameters"/>, <see cref="RefusePrincipalAsync"/> and <see cref="Describe"/>; bus consumers call
+/// <see cref="ValidateAsync"/>.
 /// </summary>
 public sealed class AccessTokenValidator
 {
@@ -91,7 +92,7 @@ public sealed class AccessTokenValidator
         ClockSkew = TimeSpan.FromSeconds(30),
         NameClaimType = ControlPlaneClaims.Name,
         RoleClaimType = ControlPlaneClaims.Roles,
-        AuthenticationType = BearerTokenHandler.SchemeName,
+        AuthenticationType = BearerAuthentication.SchemeName,
     };
 }
 
