@@ -12,82 +12,61 @@ public sealed record TokenCheck(ClaimsIdentity? Identity, string? Failure)
 }
 
 /// <summary>
-/// Validates ControlPlane access tokens the same way for HTTP and for bus messages (RFC 8725 practice):
-/// ES256 only (no "none", no HMAC with a public key), typ at+jwt, issuer and audience of this service,
-/// lifetime with 30 s skew, a known kid from identity's JWKS, and a principal that is not revoked.
+/// The rules for ControlPlane access tokens (RFC 8725 practice), held once for HTTP and bus: ES256 only (no "none",
+/// no HMAC with a public key), typ at+jwt, issuer and audience of this service, lifetime with 30 s skew, a known kid
+/// from identity's JWKS, and a principal that is not revoked. JwtBearer is configured from <see cref="Handler"/>,
+/// <see cref="Parameters"/>, <see cref="RefusePrincipalAsync"/> and <see cref="Describe"/>; bus consumers call
+/// <see cref="ValidateAsync"/>.
 /// </summary>
-public sealed class AccessTokenValidator(ITokenIssuerMetadata metadata, IConfiguration configuration, IPrincipalRevocations revocations)
+public sealed class AccessTokenValidator
 {
     public const string Algorithm = SecurityAlgorithms.EcdsaSha256;
-    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly IPrincipalRevocations _revocations;
 
-    public string Audience { get; } = configuration["Identity:Audience"] ?? throw new InvalidOperationException(
-        "Identity:Audience is not set: each service names the audience its tokens must carry (appsettings.json).");
+    public AccessTokenValidator(ITokenIssuerMetadata metadata, IConfiguration configuration, IPrincipalRevocations revocations)
+    {
+        Audience = configuration["Identity:Audience"] ?? throw new InvalidOperationException(
+            "Identity:Audience is not set: each service names the audience its tokens must carry (appsettings.json).");
+        Handler = new AccessTokenHandler(metadata);
+        Parameters = CreateParameters(Audience);
+        _revocations = revocations;
+    }
+
+    public string Audience { get; }
+
+    internal AccessTokenHandler Handler { get; }
+
+    /// <summary>Every rule but issuer and keys, which <see cref="Handler"/> adds from identity's metadata at each check.</summary>
+    internal TokenValidationParameters Parameters { get; }
 
     public async Task<TokenCheck> ValidateAsync(string token, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(token) || token.Length > 16 * 1024)
-        {
-            return new TokenCheck(null, "missing or oversized token");
-        }
-
-        IssuerMetadata issuer;
-        try
-        {
-            issuer = await metadata.GetAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Fail closed: without identity's keys nothing is valid.
-            return new TokenCheck(null, "signing keys unavailable: " + ex.GetType().Name);
-        }
-
-        var result = await _handler.ValidateTokenAsync(token, Parameters(issuer));
-        if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
-        {
-            metadata.RequestRefresh();
-            issuer = await metadata.GetAsync(cancellationToken);
-            result = await _handler.ValidateTokenAsync(token, Parameters(issuer));
-        }
-
-        if (!result.IsValid)
-        {
-            return new TokenCheck(null, Describe(result.Exception));
-        }
-
-        var subject = result.ClaimsIdentity.FindFirst(ControlPlaneClaims.Subject)?.Value;
-        var issuedAt = result.SecurityToken is JsonWebToken jwt ? jwt.IssuedAt : DateTime.MinValue;
-        if (string.IsNullOrEmpty(subject))
-        {
-            return new TokenCheck(null, "token has no subject");
-        }
-
-        if (await revocations.IsRevokedAsync(subject, new DateTimeOffset(issuedAt, TimeSpan.Zero), cancellationToken))
-        {
-            return new TokenCheck(null, "principal revoked");
-        }
-
-        return new TokenCheck(result.ClaimsIdentity, null);
+        var result = await Handler.ValidateAsync(token, Parameters, cancellationToken);
+        var failure = result.IsValid
+            ? await RefusePrincipalAsync(new ClaimsPrincipal(result.ClaimsIdentity), result.SecurityToken, cancellationToken)
+            : Describe(result.Exception);
+        return failure is null ? new TokenCheck(result.ClaimsIdentity, null) : new TokenCheck(null, failure);
     }
 
-    private TokenValidationParameters Parameters(IssuerMetadata issuer) => new()
+    /// <summary>Why a token that passed validation must still be refused (no subject, principal revoked after it was issued); null when it need not.</summary>
+    internal async ValueTask<string?> RefusePrincipalAsync(ClaimsPrincipal principal, SecurityToken token, CancellationToken cancellationToken)
     {
-        ValidIssuer = issuer.Issuer,
-        ValidAudience = Audience,
-        IssuerSigningKeys = issuer.SigningKeys,
-        ValidAlgorithms = [Algorithm],
-        ValidTypes = [ControlPlaneClaims.TokenType],
-        RequireExpirationTime = true,
-        RequireSignedTokens = true,
-        ValidateIssuerSigningKey = true,
-        ClockSkew = TimeSpan.FromSeconds(30),
-        NameClaimType = ControlPlaneClaims.Name,
-        RoleClaimType = ControlPlaneClaims.Roles,
-        AuthenticationType = "Bearer",
-    };
+        var subject = principal.FindFirst(ControlPlaneClaims.Subject)?.Value;
+        if (string.IsNullOrEmpty(subject))
+        {
+            return "token has no subject";
+        }
 
-    private static string Describe(Exception? ex) => ex switch
+        var issuedAt = token is JsonWebToken jwt ? jwt.IssuedAt : DateTime.MinValue;
+        return await _revocations.IsRevokedAsync(subject, new DateTimeOffset(issuedAt, TimeSpan.Zero), cancellationToken)
+            ? "principal revoked"
+            : null;
+    }
+
+    /// <summary>The reason logged and sent in WWW-Authenticate; built from the exception type only, never from the token.</summary>
+    public static string Describe(Exception? ex) => ex switch
     {
+        TokenRefusedException refused => refused.Message,
         SecurityTokenExpiredException => "token expired",
         SecurityTokenNotYetValidException => "token not yet valid",
         SecurityTokenInvalidIssuerException => "wrong issuer",
@@ -100,6 +79,20 @@ public sealed class AccessTokenValidator(ITokenIssuerMetadata metadata, IConfigu
         SecurityTokenMalformedException => "malformed token",
         null => "invalid token",
         _ => ex.GetType().Name,
+    };
+
+    private static TokenValidationParameters CreateParameters(string audience) => new()
+    {
+        ValidAudience = audience,
+        ValidAlgorithms = [Algorithm],
+        ValidTypes = [ControlPlaneClaims.TokenType],
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ValidateIssuerSigningKey = true,
+        ClockSkew = TimeSpan.FromSeconds(30),
+        NameClaimType = ControlPlaneClaims.Name,
+        RoleClaimType = ControlPlaneClaims.Roles,
+        AuthenticationType = BearerAuthentication.SchemeName,
     };
 }
 

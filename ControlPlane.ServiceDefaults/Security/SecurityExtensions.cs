@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,8 +21,9 @@ public static class SecurityExtensions
         builder.Services.TryAddSingleton<RevocationList>();
         builder.Services.TryAddSingleton<IPrincipalRevocations>(sp => sp.GetRequiredService<RevocationList>());
         builder.Services.TryAddSingleton<AccessTokenValidator>();
-        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        builder.Services.TryAddSingleton<BearerEvents>();
+        builder.Services.AddAuthentication(BearerAuthentication.SchemeName).AddJwtBearer(BearerAuthentication.SchemeName);
+        builder.Services.AddOptions<JwtBearerOptions>(BearerAuthentication.SchemeName).Configure<AccessTokenValidator>(BearerAuthentication.Configure);
         builder.Services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
         builder.Services.AddHostedService<SecurityConfigurationCheck>();
         builder.Services.AddAuthorizationBuilder()
@@ -40,7 +41,7 @@ public static class EndpointSecurityExtensions
     {
         var requirement = new RequiresPermission(permission);
         return endpoint
-            .RequireAuthorization(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).AddRequirements(requirement).Build())
+            .RequireAuthorization(new AuthorizationPolicyBuilder(BearerAuthentication.SchemeName).AddRequirements(requirement).Build())
             .WithMetadata(requirement);
     }
 

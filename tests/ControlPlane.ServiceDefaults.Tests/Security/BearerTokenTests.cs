@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using ControlPlane.Identity.Seeding;
 using ControlPlane.Testing;
 
@@ -82,6 +83,33 @@ public sealed class BearerTokenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_oversized_token_is_refused_before_it_is_parsed()
+    {
+        using var http = _policy.CreateHttpClient(new string('a', 17 * 1024));
+        using var response = await http.GetAsync("openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("missing or oversized token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_identitys_keys_a_genuine_token_gets_401_fail_closed()
+    {
+        // policy pointed at a port nobody listens on: it never fetched keys, so it has nothing to trust.
+        await using var db = await TestDatabase.CreateAsync("policy");
+        await using var orphan = new ServiceHost<ControlPlane.Policy.PolicyService>(new PlaneSettings(_vhost, PlaneSettings.NewRedisPrefix())
+            .Database("policy-db", db.ConnectionString)
+            .Service("identity", new Uri($"http://127.0.0.1:{UnusedPort()}/"))
+            .Build());
+        using var http = orphan.CreateHttpClient(await _identity.HumanTokenAsync("viewer@example.com", "policy"));
+        using var response = await http.GetAsync("openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("signing keys unavailable", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Identity_answers_403_when_the_caller_lacks_the_permission_and_200_when_it_has_it()
     {
         using var viewer = _identity.Host.CreateHttpClient(await _identity.HumanTokenAsync("viewer@example.com", "identity"));
@@ -92,6 +120,13 @@ public sealed class BearerTokenTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         Assert.Equal(HttpStatusCode.OK, self.StatusCode);
+    }
+
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
