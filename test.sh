@@ -39,7 +39,7 @@ passed=0; failed=0; skipped=0
 for project in "${projects[@]}"; do
   name="$(basename "$project" .csproj)"
   echo "-- $name"
-  dotnet test "$project" --no-build -nologo --results-directory "$RESULTS/$name" \
+  CONTROLPLANE_TEST_RESULTS="$RESULTS/$name" dotnet test "$project" --no-build -nologo --results-directory "$RESULTS/$name" \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" --blame-hang-timeout 10m "$@"
   status=$?
   trx="$RESULTS/$name/$name.trx"

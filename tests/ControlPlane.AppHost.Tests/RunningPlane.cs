@@ -53,6 +53,8 @@ public sealed class RunningPlane : IAsyncLifetime
             "--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:18990",
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
             "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true",
+            // The testing builder moves proxied endpoints (the dashboard's) to random ports; this plane has its own.
+            "--DcpPublisher:RandomizePorts=false",
             .. Ports.Select(p => $"--ControlPlane:Ports:{p.Key}={p.Value}"),
         ];
 

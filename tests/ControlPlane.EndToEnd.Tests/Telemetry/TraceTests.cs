@@ -33,8 +33,11 @@ public sealed class TraceTests(Plane plane) : IDisposable
         {
             Content = JsonContent.Create(Proposals.Body("restart", "Restart search (traced)", ["search"], "dev", "restart again"), options: ContractJson.Options),
         };
-        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        // The agent's own span: HttpClient's instrumentation propagates it as traceparent (a header set by hand would
+        // be replaced by the client span's own context).
+        using var agentSpan = new Activity("agent submits").SetParentId(traceId, ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded).Start();
         using var response = await agent.SendAsync(request);
+        agentSpan.Stop();
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
 
         var inTrace = await Eventually.UntilAsync(
