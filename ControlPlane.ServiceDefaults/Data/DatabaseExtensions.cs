@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using ControlPlane.ServiceDefaults.Health;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +24,12 @@ public static class DatabaseExtensions
 
         builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(connectionString)
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            // A query outside any request or message is a poll (outbox relay, timers): as its own root trace every
+            // second it would bury the traces an SRE looks for, so only queries that belong to work are traced.
+            .ConfigureTracing(tracing => tracing
+                .ConfigureCommandFilter(_ => Activity.Current is not null)
+                .ConfigureBatchFilter(_ => Activity.Current is not null)
+                .EnablePhysicalOpenTracing(false))
             .Build());
         builder.Services.AddSingleton(new MigrationSet(migrationsAssembly));
         builder.Services.AddSingleton<DatabaseMigrator>();

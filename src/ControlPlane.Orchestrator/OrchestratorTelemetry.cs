@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.ServiceDefaults.Telemetry;
 
 namespace ControlPlane.Orchestrator;
 
@@ -14,6 +16,9 @@ namespace ControlPlane.Orchestrator;
 public static class OrchestratorTelemetry
 {
     public const string MeterName = "ControlPlane.Orchestrator";
+
+    /// <summary>Spans of the proposal's own steps (see <see cref="ControlPlane.ServiceDefaults.Telemetry.TraceContinuation"/>).</summary>
+    public static readonly ActivitySource Source = ControlPlaneTelemetry.CreateSource("Orchestrator");
 
     private static readonly Meter Meter = new(MeterName);
 

@@ -24,6 +24,29 @@ public sealed class BillingWalkThroughTests(RunningPlane plane)
             var verify = await ControlPlaneCliAsync("evidence", "verify", bundle);
             Assert.True(verify.ExitCode == 0, $"evidence verify exited {verify.ExitCode}:\n{verify.Output}");
             Assert.Contains("Bundle verifies.", verify.Output, StringComparison.Ordinal);
+
+            // What an SRE sees in the dashboard: the agent's POST is one trace through every service that handled
+            // the proposal, the runners included.
+            string[] expected = ["orchestrator", "system-graph", "policy", "fleet", "evidence", "runner-testing-1", "runner-remediation-1"];
+            IReadOnlyList<DashboardTrace> traces = [];
+            DashboardTrace? proposal = null;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            do
+            {
+                traces = await DashboardTrace.ReadAsync(RunningPlane.Dashboard, "policy", TestContext.Current.CancellationToken);
+                proposal = traces.FirstOrDefault(t => t.Spans.Any(s => s.Resource == "orchestrator" && s.Name.StartsWith("POST /proposals", StringComparison.Ordinal)));
+                if (proposal is not null && proposal.Resources.IsSupersetOf(expected))
+                {
+                    break;
+                }
+
+                await Task.Delay(2000, TestContext.Current.CancellationToken);
+            }
+            while (DateTime.UtcNow < deadline);
+
+            Assert.True(proposal is not null && proposal.Resources.IsSupersetOf(expected),
+                $"No trace from the agent's POST /proposals spans [{string.Join(", ", expected)}].\nTraces:\n" +
+                string.Join("\n", traces.OrderByDescending(t => t.Spans.Count).Take(30).Select(t => t + " " + string.Join(" | ", t.Spans.Select(s => s.Resource + ":" + s.Name).Distinct().Take(25)))));
         }
         finally
         {

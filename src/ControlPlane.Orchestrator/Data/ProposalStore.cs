@@ -12,7 +12,7 @@ public static class ProposalStore
 {
     public const string Columns = """
         id, agent_id, sponsor_id, agent_fleet, idempotency_key, content_hash, action::text, targets, environment, change::text,
-        state, version, impact::text, decision::text, graph_version, submitted_at, authorized_at, updated_at
+        state, version, impact::text, decision::text, graph_version, submitted_at, authorized_at, updated_at, trace_parent
         """;
 
     public static ProposalRecord Read(NpgsqlDataReader r) => new(
@@ -22,15 +22,18 @@ public static class ProposalStore
         r.IsDBNull(12) ? null : FromJson<ImpactReport>(r.GetString(12)),
         r.IsDBNull(13) ? null : FromJson<PolicyDecision>(r.GetString(13)),
         r.IsDBNull(14) ? null : r.GetInt64(14),
-        r.GetFieldValue<DateTimeOffset>(15), r.IsDBNull(16) ? null : r.GetFieldValue<DateTimeOffset>(16), r.GetFieldValue<DateTimeOffset>(17));
+        r.GetFieldValue<DateTimeOffset>(15), r.IsDBNull(16) ? null : r.GetFieldValue<DateTimeOffset>(16), r.GetFieldValue<DateTimeOffset>(17))
+    {
+        TraceParent = NullableString(r, 18),
+    };
 
     /// <summary>Inserts a new proposal; false when the agent already used the idempotency key.</summary>
     public static async Task<bool> TryInsertAsync(UnitOfWork work, ProposalRecord p, CancellationToken ct)
     {
         await using var command = work.Command("""
             insert into proposals (id, agent_id, sponsor_id, agent_fleet, idempotency_key, content_hash, action, targets, environment,
-                change, state, version, submitted_at, updated_at)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                change, state, version, submitted_at, updated_at, trace_parent)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
             on conflict (agent_id, idempotency_key) do nothing
             """);
         command.Parameters.Add(new() { Value = p.Id });
@@ -46,6 +49,7 @@ public static class ProposalStore
         command.Parameters.Add(new() { Value = StateNames.Of(p.State) });
         command.Parameters.Add(new() { Value = p.Version });
         command.Parameters.Add(new() { Value = p.SubmittedAt });
+        command.Parameters.Add(new() { Value = (object?)p.TraceParent ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 

@@ -2,6 +2,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Proposals;
 using ControlPlane.ServiceDefaults.Data;
+using ControlPlane.ServiceDefaults.Telemetry;
 using Npgsql;
 
 namespace ControlPlane.Orchestrator.Lifecycle;
@@ -103,6 +104,9 @@ public sealed partial class LifecycleScope(UnitOfWork work, LifecycleEffects eff
     public async Task<ApplyOutcome> ApplyAsync(ProposalRecord proposal, Trigger trigger, string actor)
     {
         ArgumentNullException.ThrowIfNull(proposal);
+        // Whatever resumed the proposal (an approver, the scheduler, a timer), its messages join the proposal's trace.
+        using var span = TraceContinuation.Start(OrchestratorTelemetry.Source, $"proposal {trigger.Name}", proposal.TraceParent);
+        span?.SetTag("controlplane.proposal.id", proposal.Id);
         var result = ProposalStateMachine.Apply(proposal.State, trigger, proposal.Facts);
         if (result.Applied is not { } transition)
         {

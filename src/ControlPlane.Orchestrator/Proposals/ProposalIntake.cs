@@ -2,8 +2,9 @@ using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.ServiceDefaults.Data;
-using ControlPlane.ServiceDefaults.Security;
 using ControlPlane.ServiceDefaults.Security.RateLimiting;
+using ControlPlane.ServiceDefaults.Security;
+using ControlPlane.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -63,7 +64,10 @@ public sealed partial class ProposalIntake(NpgsqlDataSource dataSource, Submissi
         var now = clock.GetUtcNow();
         var hash = new ProposalContent(proposal.Action, proposal.Targets, proposal.Environment, proposal.Change, caller.Id).Hash();
         var record = new ProposalRecord(Guid.CreateVersion7(now), caller.Id, caller.SponsorId, caller.Fleet, proposal.IdempotencyKey, hash,
-            proposal.Action, proposal.Targets, proposal.Environment, proposal.Change, ProposalState.Submitted, 1, null, null, null, now, null, now);
+            proposal.Action, proposal.Targets, proposal.Environment, proposal.Change, ProposalState.Submitted, 1, null, null, null, now, null, now)
+        {
+            TraceParent = TraceContinuation.Capture(),
+        };
 
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         if (await ProposalStore.TryInsertAsync(work, record, ct))

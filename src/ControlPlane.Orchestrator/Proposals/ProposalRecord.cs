@@ -24,6 +24,9 @@ public sealed record ProposalRecord(
     DateTimeOffset? AuthorizedAt,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>The traceparent the proposal was submitted under; its later steps continue that trace.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Owner teams of everything the change touches, as system-graph reported them (scopes team bindings).</summary>
     public IReadOnlyList<string> Teams => Impact?.Teams ?? [];
 

@@ -1,11 +1,17 @@
+using System.Diagnostics;
 using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Runner.FleetLink;
+using ControlPlane.ServiceDefaults.Telemetry;
 
 namespace ControlPlane.Runner.Reporting;
 
-/// <summary>A signed result or refusal waiting to reach fleet. Id doubles as the HTTP Idempotency-Key.</summary>
-public sealed record PendingReport(string Id, Guid WorkId, bool IsRefusal, string? Reason, DsseEnvelope Envelope, DateTimeOffset CreatedAt);
+/// <summary>
+/// A signed result or refusal waiting to reach fleet. Id doubles as the HTTP Idempotency-Key; TraceParent is the
+/// delivery's trace, which the report continues.
+/// </summary>
+public sealed record PendingReport(string Id, Guid WorkId, bool IsRefusal, string? Reason, DsseEnvelope Envelope, DateTimeOffset CreatedAt,
+    string? TraceParent = null);
 
 /// <summary>
 /// Reports are written to the state directory before they are sent and deleted once fleet answered for good, so a
@@ -14,6 +20,7 @@ public sealed record PendingReport(string Id, Guid WorkId, bool IsRefusal, strin
 public sealed partial class ReportOutbox : BackgroundService
 {
     private const string Folder = "reports";
+    private static readonly ActivitySource Source = ControlPlaneTelemetry.CreateSource("Runner");
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly string _directory;
     private readonly FleetClient _fleet;
@@ -36,7 +43,7 @@ public sealed partial class ReportOutbox : BackgroundService
         var now = _clock.GetUtcNow();
         // Sortable names keep the sending order; the random part keeps two reports of one work id apart.
         var id = $"{now.UtcTicks:D20}-{workId:N}-{Guid.NewGuid():N}";
-        var report = new PendingReport(id, workId, refusalReason is not null, refusalReason, envelope, now);
+        var report = new PendingReport(id, workId, refusalReason is not null, refusalReason, envelope, now, TraceContinuation.Capture());
         StateFiles.WriteAtomically(Path.Combine(_directory, id + ".json"), JsonSerializer.Serialize(report, ContractJson.Options));
         Wake();
     }
@@ -97,6 +104,7 @@ public sealed partial class ReportOutbox : BackgroundService
             return true;
         }
 
+        using var span = TraceContinuation.Start(Source, "runner report", report.TraceParent, ActivityKind.Producer);
         var (delivery, answer) = await _fleet.ReportAsync(report, ct);
         switch (delivery)
         {
