@@ -98,5 +98,39 @@ public sealed class DotNetClientTests(ClientPlane plane) : IDisposable
         Assert.Equal(ProposalState.AwaitingApproval, timeout.Last.State);
     }
 
+    [Fact]
+    public async Task A_submission_whose_answer_is_lost_is_retried_with_the_same_key_and_stays_one_proposal()
+    {
+        using var lossy = new HttpClient(new LoseFirstAnswer { InnerHandler = new HttpClientHandler() }) { Timeout = TimeSpan.FromSeconds(30) };
+        var client = new ControlPlaneClient(lossy, plane.Options());
+
+        var submitted = await client.ProposeAsync(BillingFix());
+
+        // The first POST reached orchestrator and created the proposal; its answer was lost, the retry found it.
+        Assert.True(submitted.Duplicate);
+        var read = await new ControlPlaneClient(_http, plane.Options()).GetAsync(submitted.Id);
+        Assert.Equal(submitted.IdempotencyKey, read.IdempotencyKey);
+    }
+
     public void Dispose() => _http.Dispose();
+
+    /// <summary>Delivers the first proposal POST to the real orchestrator, then fails as a dropped connection would.</summary>
+    private sealed class LoseFirstAnswer : DelegatingHandler
+    {
+        private int _posts;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/proposals", StringComparison.Ordinal) &&
+                Interlocked.Increment(ref _posts) == 1)
+            {
+                Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+                response.Dispose();
+                throw new HttpRequestException("connection reset (simulated after the server answered)");
+            }
+
+            return response;
+        }
+    }
 }

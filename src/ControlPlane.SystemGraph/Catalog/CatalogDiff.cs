@@ -21,11 +21,12 @@ public sealed record CatalogDiff(
 {
     public bool IsEmpty => AddedNodes.Count + AddedEdges.Count + ChangedNodes.Count + ChangedEdges.Count + RemovedNodes.Count + RemovedEdges.Count == 0;
 
+    /// <summary>What the version log records: the ids of every node and edge the import touched.</summary>
     public object Summary => new
     {
-        added = new { nodes = AddedNodes.Count, edges = AddedEdges.Count },
-        changed = new { nodes = ChangedNodes.Count, edges = ChangedEdges.Count },
-        removed = new { nodes = RemovedNodes.Count, edges = RemovedEdges.Count },
+        added = new { nodes = AddedNodes.Select(n => n.Id), edges = AddedEdges.Select(e => e.ToString()) },
+        changed = new { nodes = ChangedNodes.Select(c => new { c.Id, c.Fields }), edges = ChangedEdges.Select(e => e.ToString()) },
+        removed = new { nodes = RemovedNodes.Select(n => n.Id), edges = RemovedEdges.Select(e => e.ToString()) },
     };
 
     /// <summary>

@@ -43,6 +43,8 @@ public sealed class CatalogImportApiTests(CatalogImportFixture fixture)
         var only = Assert.Single(versions.EnumerateArray());
         Assert.Equal(("catalog-imported", "catalog:backstage", GraphFixture.Admin),
             (only.GetProperty("change").GetString(), only.GetProperty("subject").GetString(), only.GetProperty("changedBy").GetString()));
+        Assert.Equal(12, only.GetProperty("detail").GetProperty("added").GetProperty("nodes").GetArrayLength());
+        Assert.Contains("billing->ledger-db:writes", only.GetProperty("detail").GetProperty("added").GetProperty("edges").EnumerateArray().Select(e => e.GetString()));
         var changed = await Eventually.UntilAsync(() => Task.FromResult(fixture.Plane.Bus.Received<GraphChanged>().ToList()), e => e.Count >= 1,
             TimeSpan.FromSeconds(20), "GraphChanged for the import");
         Assert.Equal((1L, "catalog-imported"), (Assert.Single(changed).Message.Version, changed[0].Message.Change));
