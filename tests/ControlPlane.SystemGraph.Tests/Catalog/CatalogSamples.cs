@@ -12,9 +12,7 @@ public static class CatalogSamples
     public static string DemoFolder => Path.Combine(AppContext.BaseDirectory, "catalog", "demo");
 
     /// <summary>Every YAML file of the demo catalog, with its path relative to the folder (as the CLI sends them).</summary>
-    public static IReadOnlyList<CatalogFile> DemoFiles() =>
-        [.. Directory.EnumerateFiles(DemoFolder, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-            .Select(f => new CatalogFile(Path.GetRelativePath(DemoFolder, f).Replace('\\', '/'), File.ReadAllText(f)))];
+    public static IReadOnlyList<CatalogFile> DemoFiles() => CatalogFolder.Read(DemoFolder);
 
     /// <summary>The seed graph, validated exactly as the seeder does.</summary>
     public static (List<GraphNode> Nodes, List<GraphEdge> Edges) SeedGraph()
