@@ -35,8 +35,7 @@ public static class CatalogImportApi
             return files.Problem;
         }
 
-        var read = BackstageCatalogReader.Read(files.Value!);
-        var (graph, problems) = read.Problems.Count > 0 ? (null, read.Problems) : BackstageMapper.Map(read.Entities);
+        var (graph, problems) = BackstageMapper.Load(files.Value!);
         if (graph is null)
         {
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid catalog",
@@ -59,7 +58,7 @@ public static class CatalogImportApi
                 changed = new { nodes = diff.ChangedNodes, edges = diff.ChangedEdges },
                 removed = new { nodes = diff.RemovedNodes, edges = diff.RemovedEdges },
             },
-            warnings = read.Warnings.Concat(graph.Warnings),
+            warnings = graph.Warnings,
         });
     }
 

@@ -32,6 +32,19 @@ public static class BackstageMapper
         ["search-index"] = "datastore", ["queue"] = "queue", ["topic"] = "queue", ["kafka-topic"] = "queue", ["message-queue"] = "queue",
     };
 
+    /// <summary>Reads and maps a catalog's files: the graph with every warning, or every problem (none is mapped while a file is unreadable).</summary>
+    public static (CatalogGraph? Graph, IReadOnlyList<CatalogProblem> Problems) Load(IEnumerable<CatalogFile> files)
+    {
+        var read = BackstageCatalogReader.Read(files);
+        if (read.Problems.Count > 0)
+        {
+            return (null, read.Problems);
+        }
+
+        var (graph, problems) = Map(read.Entities);
+        return (graph is null ? null : graph with { Warnings = [.. read.Warnings, .. graph.Warnings] }, problems);
+    }
+
     public static (CatalogGraph? Graph, IReadOnlyList<CatalogProblem> Problems) Map(IReadOnlyList<BackstageEntity> entities)
     {
         ArgumentNullException.ThrowIfNull(entities);

@@ -39,8 +39,7 @@ public sealed partial class CatalogSeeder(GraphStore store, IConfiguration confi
             return;
         }
 
-        var read = BackstageCatalogReader.Read(CatalogFolder.Read(path));
-        var (graph, problems) = read.Problems.Count > 0 ? (null, read.Problems) : BackstageMapper.Map(read.Entities);
+        var (graph, problems) = BackstageMapper.Load(CatalogFolder.Read(path));
         if (graph is null)
         {
             throw new InvalidOperationException($"{SeedCatalogKey} {path} is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, problems)}");

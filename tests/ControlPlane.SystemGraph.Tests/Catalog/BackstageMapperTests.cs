@@ -118,4 +118,20 @@ public sealed class BackstageMapperTests
         var problem = Assert.Single(read.Problems);
         Assert.Equal(("group:g", "apiVersion"), (problem.Entity, problem.Field));
     }
+
+    [Fact]
+    public void Loading_files_keeps_the_reader_notes_beside_the_mapping_notes_and_stops_at_unreadable_files()
+    {
+        var (graph, problems) = BackstageMapper.Load([
+            new CatalogFile("a.yaml", Team + Component("a", annotations: "data-classes: pii")),
+            new CatalogFile("loc.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: { name: root }\nspec: { targets: [] }\n")]);
+        var (broken, brokenProblems) = BackstageMapper.Load([new CatalogFile("bad.yaml", "kind: [")]);
+
+        Assert.Empty(problems);
+        Assert.Equal(2, graph!.Warnings.Count);
+        Assert.Contains(graph.Warnings, w => w.StartsWith("loc.yaml:1: location:root skipped", StringComparison.Ordinal));
+        Assert.Contains(graph.Warnings, w => w.Contains("component:a has no controlplane.io/tier", StringComparison.Ordinal));
+        Assert.Null(broken);
+        Assert.Equal("bad.yaml", Assert.Single(brokenProblems).File);
+    }
 }
