@@ -20,8 +20,17 @@ public sealed class CatalogImportCliTests(CatalogImportFixture fixture)
         });
         console.Profile.Width = 1000;
         var root = new RootCommand("test") { GraphImportCommand.Create(console) };
-        var exitCode = await root.Parse(["graph", "import", "backstage", .. args]).InvokeAsync();
-        return (exitCode, writer.ToString());
+        try
+        {
+            var exitCode = await root.Parse(["graph", "import", "backstage", .. args]).InvokeAsync();
+            return (exitCode, writer.ToString());
+        }
+        finally
+        {
+            // The CLI reads where the plane is and the token from the environment; leave none behind for the services other tests start.
+            Environment.SetEnvironmentVariable("services__system-graph__http__0", null);
+            Environment.SetEnvironmentVariable("CONTROLPLANE_TOKEN", null);
+        }
     }
 
     [Fact]
