@@ -9,5 +9,6 @@ foreach (var command in ProposalCommands.Create())
 }
 
 root.Subcommands.Add(EvidenceCommand.Create());
+root.Subcommands.Add(GraphImportCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();

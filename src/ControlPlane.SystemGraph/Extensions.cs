@@ -1,5 +1,6 @@
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
+using ControlPlane.SystemGraph.Catalog;
 using ControlPlane.SystemGraph.Consumers;
 using ControlPlane.SystemGraph.Data;
 using ControlPlane.SystemGraph.Graph;
@@ -23,5 +24,6 @@ internal static class Extensions
         builder.Services.AddSingleton<GraphSnapshotCache>();
         // After the migration host (AddServiceDatabase puts it first), so the tables exist.
         builder.Services.AddHostedService<GraphSeeder>();
+        builder.Services.AddHostedService<CatalogSeeder>();
     }
 }

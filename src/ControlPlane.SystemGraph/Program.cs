@@ -10,6 +10,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGraphApi();
+app.MapCatalogImportApi();
 
 app.Run();
 

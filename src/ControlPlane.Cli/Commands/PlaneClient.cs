@@ -136,6 +136,12 @@ public sealed class PlaneClient(Credentials credentials) : IDisposable
                 parts.AddRange(errors.Select(e => $"{e.Key}: {string.Join("; ", e.Value!.AsArray().Select(v => v!.GetValue<string>()))}"));
             }
 
+            // A catalog import names every problem with its file, line, entity and field.
+            if (node!["problems"] is JsonArray problems)
+            {
+                parts.AddRange(problems.Select(p => $"{Environment.NewLine}  {p!["file"]}:{p["line"]} {p["entity"]} {p["field"]}: {p["message"]}"));
+            }
+
             return string.Join(" — ", parts);
         }
         catch (JsonException)

@@ -50,7 +50,7 @@ public sealed record GraphWrite(WriteOutcome Outcome, long Version, StoredNode? 
 /// lock (so writers are serialized and versions follow commit order), bumps the version only when something
 /// actually changes, and enqueues <see cref="GraphChanged"/> through the outbox.
 /// </summary>
-public sealed class GraphStore(NpgsqlDataSource dataSource, TimeProvider time)
+public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
     private const string NodeColumns = "id, kind, name, team, criticality_tier, revenue_path, data_classes, internet_exposed, version, updated_by, updated_at";
     private const string EdgeColumns = "from_id, to_id, kind, version, updated_by, updated_at";
