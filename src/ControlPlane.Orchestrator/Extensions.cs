@@ -29,6 +29,7 @@ internal static class Extensions
             x.AddConsumer<PolicyDecidedConsumer>().Endpoint(e => e.Name = PolicyDecidedConsumer.Queue);
             x.AddConsumer<WorkCompletedConsumer>().Endpoint(e => e.Name = WorkCompletedConsumer.Queue);
             x.AddConsumer<WorkRefusedConsumer>().Endpoint(e => e.Name = WorkRefusedConsumer.Queue);
+            x.AddConsumer<WorkAcknowledgedConsumer>().Endpoint(e => e.Name = WorkAcknowledgedConsumer.Queue);
         });
         builder.AddOutboxRelay();
         builder.AddRedisCache();

@@ -37,10 +37,10 @@ public sealed class RunnerPlane : FleetPlane
 
     public Uri Target { get; private set; } = null!;
 
-    /// <summary>A second runner that reaches fleet through a TCP proxy the tests cut (started by the test that needs it).</summary>
+    /// <summary>A second runner, alone in fleet observe, that reaches fleet through a TCP proxy the tests cut (started by the test that needs it).</summary>
     public const string LinkedRunnerId = "runner-k";
 
-    protected override IEnumerable<(string Id, string Fleet)> RunnerPrincipals() => [(RunnerId, "testing"), (LinkedRunnerId, "testing")];
+    protected override IEnumerable<(string Id, string Fleet)> RunnerPrincipals() => [(RunnerId, "testing"), (LinkedRunnerId, "observe")];
 
     public override async ValueTask InitializeAsync()
     {
@@ -69,13 +69,13 @@ public sealed class RunnerPlane : FleetPlane
         }, TimeSpan.FromSeconds(30), "runner-a to register with fleet");
     }
 
-    public ServiceHost<RunnerService> StartRunner(string runnerId, string stateDirectory, Uri? fleet = null)
+    public ServiceHost<RunnerService> StartRunner(string runnerId, string stateDirectory, Uri? fleet = null, string fleetName = "testing")
     {
         var settings = new PlaneSettings(VirtualHost, PlaneSettings.NewRedisPrefix())
             .Service("identity", Identity.Address)
             .Service("fleet", fleet ?? Fleet.BaseAddress)
             .Set("Runner:Id", runnerId)
-            .Set("Runner:Fleet", "testing")
+            .Set("Runner:Fleet", fleetName)
             .Set("Runner:ClientSecret", TestIdentity.AgentSecret)
             .Set("Runner:StateDirectory", stateDirectory)
             .Set("Runner:BaseDirectory", Scripts)
