@@ -57,6 +57,7 @@ internal static class Extensions
         builder.Services.AddSingleton<TimerHandlers>();
         builder.Services.AddSingleton<WorkResults>();
         builder.Services.AddSingleton(sp => new ActionCatalog(sp.GetRequiredService<IOptions<OrchestratorOptions>>().Value));
+        builder.Services.AddSingleton<IFencingFloors, FencingFloors>();
         builder.Services.AddSingleton<TargetLeases>();
         builder.Services.AddSingleton<SchedulerSignal>();
         builder.Services.AddSingleton<SchedulerStatus>();

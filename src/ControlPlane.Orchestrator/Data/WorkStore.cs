@@ -166,9 +166,11 @@ public static class WorkStore
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
+    /// <summary>Records the leases the proposal holds and raises the durable fencing floors to their tokens, in one transaction.</summary>
     public static async Task UpsertLeasesAsync(UnitOfWork work, Guid proposalId, string environment, IReadOnlyDictionary<string, long> tokens,
         DateTimeOffset at, CancellationToken ct)
     {
+        await Scheduling.FencingFloors.RaiseAsync(work, tokens, ct);
         foreach (var (target, token) in tokens)
         {
             await using var command = work.Command("""
