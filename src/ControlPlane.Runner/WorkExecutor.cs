@@ -43,6 +43,12 @@ public sealed partial class WorkExecutor(
             return;
         }
 
+        if (handler.Refusal(package) is { } denied)
+        {
+            Refuse(delivery.WorkId, package, denied);
+            return;
+        }
+
         if (!await ConfirmAcceptedAsync(package, ct))
         {
             return;
