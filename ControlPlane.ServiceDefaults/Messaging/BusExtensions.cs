@@ -10,8 +10,9 @@ namespace ControlPlane.ServiceDefaults.Messaging;
 
 /// <summary>
 /// MassTransit on RabbitMQ from ConnectionStrings:messaging (an amqp URI, as Aspire gives it): kebab-case
-/// endpoints, durable queues, bounded retries, and the MassTransit default of moving a message whose retries
-/// are spent to its queue's _error queue with the fault reason in its headers.
+/// endpoints, durable queues, bounded retries (long ones while a dependency is down, see <see cref="TransientRetry"/>),
+/// and the MassTransit default of moving a message whose retries are spent to its queue's _error queue with the
+/// fault reason in its headers.
 /// </summary>
 public static class BusExtensions
 {
@@ -51,12 +52,7 @@ public static class BusExtensions
                     options.Converters.Insert(0, new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
                     return options;
                 });
-                cfg.UseMessageRetry(r =>
-                {
-                    r.Exponential(retry.Limit, retry.MinInterval, retry.MaxInterval, retry.MinInterval);
-                    // A message that is wrong will not become right by retrying: straight to _error.
-                    r.Ignore<MessageRejectedException>();
-                });
+                cfg.UseTransientAwareRetry(retry);
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });
@@ -74,6 +70,17 @@ public static class BusExtensions
         public int Limit { get; init; } = 3;
         public TimeSpan MinInterval { get; init; } = TimeSpan.FromMilliseconds(200);
         public TimeSpan MaxInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+        /// <summary>Messaging:Retry:Transient: how long a consumer waits out a dependency that is down.</summary>
+        public TransientRetrySettings Transient { get; init; } = new();
+    }
+
+    /// <summary>Defaults ride out a PostgreSQL or service restart of a few minutes (about 6 min in all).</summary>
+    public sealed record TransientRetrySettings
+    {
+        public int Limit { get; init; } = 20;
+        public TimeSpan MinInterval { get; init; } = TimeSpan.FromSeconds(1);
+        public TimeSpan MaxInterval { get; init; } = TimeSpan.FromSeconds(30);
     }
 }
 

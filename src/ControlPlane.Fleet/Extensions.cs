@@ -16,7 +16,11 @@ internal static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(DatabaseName, typeof(Extensions).Assembly);
-        builder.AddControlPlaneBus(x => x.AddConsumer<WorkRequestedConsumer>());
+        builder.AddControlPlaneBus(x =>
+        {
+            x.AddConsumer<WorkRequestedConsumer>();
+            x.AddConsumer<WorkWithdrawnConsumer>();
+        });
         builder.AddOutboxRelay();
 
         builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));

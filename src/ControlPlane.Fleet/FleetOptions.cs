@@ -14,6 +14,9 @@ public sealed class FleetOptions
     /// <summary>Added to a request's timeout for the package expiry: delivery and result-reporting time.</summary>
     public TimeSpan PackageExpiryMargin { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>An issued package the runner has not accepted within this time is offered again (another runner when one is live).</summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The longest timeout a work request may ask for.</summary>
     public TimeSpan MaxWorkTimeout { get; set; } = TimeSpan.FromHours(6);
 }

@@ -9,6 +9,7 @@ internal static class FleetTelemetry
     private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "Fleet");
 
     public static readonly Counter<long> PackagesIssued = Meter.CreateCounter<long>("controlplane.fleet.packages_issued", "{package}", "Signed work packages sent to runners");
+    public static readonly Counter<long> PackagesReoffered = Meter.CreateCounter<long>("controlplane.fleet.packages_reoffered", "{package}", "Packages offered again because no runner accepted them within Fleet:AckTimeout");
     public static readonly Counter<long> ResultsAccepted = Meter.CreateCounter<long>("controlplane.fleet.results_accepted", "{result}", "Signed results accepted from runners");
     public static readonly Counter<long> ResultsRejected = Meter.CreateCounter<long>("controlplane.fleet.results_rejected", "{result}", "Results or refusals rejected (bad signature, wrong runner, not outstanding)");
     public static readonly Counter<long> Refusals = Meter.CreateCounter<long>("controlplane.fleet.refusals", "{refusal}", "Refusals reported by runners");

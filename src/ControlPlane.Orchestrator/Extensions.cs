@@ -29,6 +29,7 @@ internal static class Extensions
             x.AddConsumer<PolicyDecidedConsumer>().Endpoint(e => e.Name = PolicyDecidedConsumer.Queue);
             x.AddConsumer<WorkCompletedConsumer>().Endpoint(e => e.Name = WorkCompletedConsumer.Queue);
             x.AddConsumer<WorkRefusedConsumer>().Endpoint(e => e.Name = WorkRefusedConsumer.Queue);
+            x.AddConsumer<WorkAcknowledgedConsumer>().Endpoint(e => e.Name = WorkAcknowledgedConsumer.Queue);
         });
         builder.AddOutboxRelay();
         builder.AddRedisCache();
@@ -56,6 +57,7 @@ internal static class Extensions
         builder.Services.AddSingleton<TimerHandlers>();
         builder.Services.AddSingleton<WorkResults>();
         builder.Services.AddSingleton(sp => new ActionCatalog(sp.GetRequiredService<IOptions<OrchestratorOptions>>().Value));
+        builder.Services.AddSingleton<IFencingFloors, FencingFloors>();
         builder.Services.AddSingleton<TargetLeases>();
         builder.Services.AddSingleton<SchedulerSignal>();
         builder.Services.AddSingleton<SchedulerStatus>();

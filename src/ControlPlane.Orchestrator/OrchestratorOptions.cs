@@ -80,6 +80,15 @@ public sealed class WorkOptions
 
     /// <summary>Offers of one piece of work in all (the first plus re-offers after a timeout).</summary>
     public int MaxAttempts { get; set; } = 2;
+
+    /// <summary>
+    /// No runner acknowledged (accepted) the work within this time: offer it again under a new work id (fleet re-offers
+    /// its unaccepted packages itself after Fleet:AckTimeout, 15 s; this covers work fleet could not place at all).
+    /// </summary>
+    public TimeSpan AcceptTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Offers in all while no runner accepted any (never counted against <see cref="MaxAttempts"/>'s failures); then the deadline decides.</summary>
+    public int MaxOffers { get; set; } = 3;
 }
 
 public sealed class LeaseOptions

@@ -4,7 +4,7 @@ using ControlPlane.ServiceDefaults.Security;
 
 namespace ControlPlane.Fleet.Apis;
 
-/// <summary>Runners report signed results and refusals of the packages they were sent.</summary>
+/// <summary>Runners acknowledge (accepted, started) and report signed results and refusals of the packages they were sent.</summary>
 public static class WorkApi
 {
     public static IEndpointRouteBuilder MapWorkApi(this IEndpointRouteBuilder app)
@@ -15,6 +15,10 @@ public static class WorkApi
             .RequirePermission(Permissions.FleetRun);
         group.MapPost("/{workId:guid}/refusal", async (Guid workId, WorkRefusal? refusal, HttpContext http, ResultIntake intake, CancellationToken ct) =>
             ToResult(workId, await intake.AcceptRefusalAsync(http.GetCaller(), workId, refusal, ct)))
+            .RequirePermission(Permissions.FleetRun);
+        // 409 tells the runner its package is no longer the current offer: it must not run it.
+        group.MapPost("/{workId:guid}/ack", async (Guid workId, DsseEnvelope? envelope, HttpContext http, ResultIntake intake, CancellationToken ct) =>
+            ToResult(workId, await intake.AcceptAckAsync(http.GetCaller(), workId, envelope, ct)))
             .RequirePermission(Permissions.FleetRun);
         return app;
     }

@@ -6,8 +6,9 @@ using Npgsql;
 namespace ControlPlane.Fleet.Work;
 
 /// <summary>
-/// Fleet's timers (no delayed-message plugin: they live in PostgreSQL): runners silent past the heartbeat timeout,
-/// pending work re-offered until its deadline, issued packages expired without a result. Replicas share the work
+/// Fleet's timers (no delayed-message plugin: they live in PostgreSQL): runners silent past the heartbeat timeout
+/// (their accepted work closed as timed out), pending work re-offered until its deadline, packages nobody accepted
+/// within the ack timeout offered again, issued packages expired without a result. Replicas share the work
 /// through row locks (skip locked).
 /// </summary>
 public sealed partial class FleetPoller(
@@ -51,6 +52,13 @@ public sealed partial class FleetPoller(
 
         await using (var work = await UnitOfWork.BeginAsync(dataSource, ct))
         {
+            await dispatcher.ReofferUnacknowledgedAsync(work, clock.GetUtcNow(), ct);
+            await work.CommitAsync(ct);
+        }
+
+        await using (var work = await UnitOfWork.BeginAsync(dataSource, ct))
+        {
+            await dispatcher.CloseSilentAsync(work, clock.GetUtcNow(), ct);
             await dispatcher.ExpireAsync(work, clock.GetUtcNow(), ct);
             await work.CommitAsync(ct);
         }

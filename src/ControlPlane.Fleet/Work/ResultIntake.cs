@@ -69,6 +69,11 @@ public sealed partial class ResultIntake(NpgsqlDataSource dataSource, RunnerRegi
             return new IntakeVerdict(IntakeStatus.AlreadyRecorded, $"the result of work {workId} was already recorded");
         }
 
+        if (item.Status is "superseded" or "timed-out")
+        {
+            return await RecordSupersededAsync(work, item, workId, caller.Id, result, envelope!, now, ct);
+        }
+
         if (item.Status != "issued")
         {
             return Reject(IntakeStatus.Conflict, $"work {workId} is {item.Status}; it no longer takes a result");
@@ -172,12 +177,14 @@ public sealed partial class ResultIntake(NpgsqlDataSource dataSource, RunnerRegi
         return new IntakeVerdict(status, detail);
     }
 
-    private sealed record WorkRow(Guid ProposalId, WorkStep Step, string Status, string? RunnerId, string? ResultPayload);
+    private sealed record WorkRow(Guid ProposalId, WorkStep Step, string Status, string? RunnerId, string? ResultPayload, string? Nonce = null,
+        bool Accepted = false, bool Started = false);
 
     private static async Task<WorkRow?> LockWorkAsync(UnitOfWork work, Guid workId, CancellationToken ct)
     {
         await using var select = work.Command("""
-            select proposal_id, step, status, runner_id, result_envelope::text from work_items where work_id = $1 for update
+            select proposal_id, step, status, runner_id, result_envelope::text, nonce, accepted_at is not null, started_at is not null
+            from work_items where work_id = $1 for update
             """);
         select.Parameters.Add(new() { Value = workId });
         await using var reader = await select.ExecuteReaderAsync(ct);
@@ -193,7 +200,7 @@ public sealed partial class ResultIntake(NpgsqlDataSource dataSource, RunnerRegi
         }
 
         return new WorkRow(reader.GetGuid(0), WorkDispatcher.ParseStep(reader.GetString(1)), reader.GetString(2),
-            reader.IsDBNull(3) ? null : reader.GetString(3), payload);
+            reader.IsDBNull(3) ? null : reader.GetString(3), payload, reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetBoolean(6), reader.GetBoolean(7));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Runner {RunnerId} reported work {WorkId}: {Outcome}")]

@@ -13,14 +13,17 @@ namespace ControlPlane.Fleet.Work;
 /// </summary>
 public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<FleetOptions> options, ILogger<WorkDispatcher> logger)
 {
-    /// <summary>Records the request as pending; false when this work id is already known (a repeated request).</summary>
+    /// <summary>Records the request as pending; false when this work id is already known (a repeated request) or was withdrawn.</summary>
     public async Task<bool> RecordAsync(UnitOfWork work, WorkRequested request, DateTimeOffset now, CancellationToken ct)
     {
         // Clamped: a malformed timeout must not keep a request pending forever (it fails validation anyway).
         var timeout = TimeSpan.FromTicks(Math.Clamp(request.Timeout.Ticks, 0, options.Value.MaxWorkTimeout.Ticks));
+        // Work withdrawn before its request got here is recorded as superseded at once: never issued.
         await using var insert = work.Command("""
-            insert into work_items (work_id, proposal_id, step, fleet, action_kind, request, status, requested_at, placement_deadline)
-            values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)
+            insert into work_items (work_id, proposal_id, step, fleet, action_kind, request, status, requested_at, placement_deadline, closed_at, reason)
+            select $1, $2, $3, $4, $5, $6, case when w.work_id is null then 'pending' else 'superseded' end, $7, $8,
+                   case when w.work_id is null then null else $7 end, w.reason
+            from (select 1) one left join withdrawn_work w on w.work_id = $1
             on conflict (work_id) do nothing
             """);
         insert.Parameters.Add(new() { Value = request.WorkId });
@@ -31,7 +34,14 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(request, ContractJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
         insert.Parameters.Add(new() { Value = now });
         insert.Parameters.Add(new() { Value = now + timeout });
-        return await insert.ExecuteNonQueryAsync(ct) == 1;
+        if (await insert.ExecuteNonQueryAsync(ct) != 1)
+        {
+            return false;
+        }
+
+        await using var status = work.Command("select status from work_items where work_id = $1");
+        status.Parameters.Add(new() { Value = request.WorkId });
+        return await status.ExecuteScalarAsync(ct) is "pending";
     }
 
     /// <summary>Why this request can never be placed (bad fields, unknown fleet), or null.</summary>
@@ -47,8 +57,11 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         return await fleet.ExecuteScalarAsync(ct) is null ? $"invalid work request: unknown fleet '{request.Fleet}'" : null;
     }
 
-    /// <summary>Signs and sends the package to the least busy live capable runner; the runner id, or null when none is live.</summary>
-    public async Task<string?> TryPlaceAsync(UnitOfWork work, WorkRequested request, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Signs and sends the package to the least busy live capable runner (other than <paramref name="avoid"/> when another
+    /// is live); the runner id, or null when none is live.
+    /// </summary>
+    public async Task<string?> TryPlaceAsync(UnitOfWork work, WorkRequested request, DateTimeOffset now, CancellationToken ct, string? avoid = null)
     {
         var candidates = new List<RunnerLoad>();
         await using (var find = work.Command("""
@@ -67,6 +80,11 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
             }
         }
 
+        if (avoid is not null && candidates.Any(c => c.RunnerId != avoid))
+        {
+            candidates.RemoveAll(c => c.RunnerId == avoid);
+        }
+
         if (RunnerSelection.Pick(candidates) is not { } chosen)
         {
             return null;
@@ -77,7 +95,8 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         var envelope = Dsse.Sign(package, WorkPackage.PayloadType, key.Key, key.KeyId);
 
         await using (var issue = work.Command("""
-            update work_items set status = 'issued', runner_id = $2, nonce = $3, envelope = $4, issued_at = $5, expires_at = $6
+            update work_items set status = 'issued', runner_id = $2, nonce = $3, envelope = $4, issued_at = $5, expires_at = $6,
+                accepted_at = null, started_at = null
             where work_id = $1
             """))
         {
@@ -175,6 +194,99 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         return expired.Count;
     }
 
+    /// <summary>
+    /// Issued packages no runner accepted within the ack timeout: offered again with a new nonce (another runner when one
+    /// is live). The old package can no longer be accepted: fleet confirms acceptance only for the current nonce.
+    /// </summary>
+    public async Task<int> ReofferUnacknowledgedAsync(UnitOfWork work, DateTimeOffset now, CancellationToken ct)
+    {
+        var stale = new List<(WorkRequested Request, string RunnerId)>();
+        await using (var select = work.Command("""
+            select request::text, runner_id from work_items
+            where status = 'issued' and accepted_at is null and issued_at < $1 and expires_at > $2
+            order by issued_at limit 100 for update skip locked
+            """))
+        {
+            select.Parameters.Add(new() { Value = now - options.Value.AckTimeout });
+            select.Parameters.Add(new() { Value = now });
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                stale.Add((JsonSerializer.Deserialize<WorkRequested>(reader.GetString(0), ContractJson.Options)!, reader.GetString(1)));
+            }
+        }
+
+        foreach (var (request, runnerId) in stale)
+        {
+            await using (var back = work.Command("""
+                update work_items set status = 'pending', runner_id = null, nonce = null, offers = offers + 1 where work_id = $1
+                """))
+            {
+                back.Parameters.Add(new() { Value = request.WorkId });
+                await back.ExecuteNonQueryAsync(ct);
+            }
+
+            var placed = await TryPlaceAsync(work, request, now, ct, avoid: runnerId);
+            FleetTelemetry.PackagesReoffered.Add(1, new KeyValuePair<string, object?>("fleet", request.Fleet));
+            LogReoffered(logger, request.WorkId, runnerId, options.Value.AckTimeout.TotalSeconds, placed ?? "(pending: no live runner)");
+        }
+
+        return stale.Count;
+    }
+
+    /// <summary>
+    /// Work a runner accepted and then went silent on (no heartbeat): closed as timed out at once, so orchestrator decides
+    /// (re-offer under its lease, or fail) in seconds rather than at the package's expiry.
+    /// </summary>
+    public async Task<int> CloseSilentAsync(UnitOfWork work, DateTimeOffset now, CancellationToken ct)
+    {
+        var orphaned = new List<(Guid WorkId, Guid ProposalId, string Step, string RunnerId)>();
+        await using (var select = work.Command("""
+            select w.work_id, w.proposal_id, w.step, w.runner_id from work_items w join runners r on r.id = w.runner_id
+            where w.status = 'issued' and w.accepted_at is not null and r.status = 'silent'
+            order by w.issued_at limit 100 for update of w skip locked
+            """))
+        await using (var reader = await select.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                orphaned.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3)));
+            }
+        }
+
+        foreach (var item in orphaned)
+        {
+            var reason = $"runner {item.RunnerId} went silent (no heartbeat for {options.Value.HeartbeatTimeout.TotalSeconds:0} s) while holding the package";
+            await CloseAsync(work, item.WorkId, "timed-out", WorkOutcome.TimedOut, reason, now, ct);
+            await work.EnqueueAsync(new WorkCompleted(item.ProposalId, item.WorkId, ParseStep(item.Step), item.RunnerId, WorkOutcome.TimedOut, null, reason, now), ct);
+            FleetTelemetry.WorkTimedOut.Add(1);
+            LogTimedOut(logger, item.WorkId, item.RunnerId);
+        }
+
+        return orphaned.Count;
+    }
+
+    /// <summary>Orchestrator withdrew the work: no more offers, and a late result becomes WorkResultSuperseded. False when it was already closed.</summary>
+    public static async Task<bool> WithdrawAsync(UnitOfWork work, WorkWithdrawn withdrawn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(withdrawn);
+        await using (var remember = work.Command("insert into withdrawn_work (work_id, reason, withdrawn_at) values ($1, $2, $3) on conflict do nothing"))
+        {
+            remember.Parameters.Add(new() { Value = withdrawn.WorkId });
+            remember.Parameters.Add(new() { Value = withdrawn.Reason ?? "withdrawn by orchestrator" });
+            remember.Parameters.Add(new() { Value = withdrawn.At });
+            await remember.ExecuteNonQueryAsync(ct);
+        }
+
+        await using var update = work.Command("""
+            update work_items set status = 'superseded', reason = $2, closed_at = $3 where work_id = $1 and status in ('pending', 'issued')
+            """);
+        update.Parameters.Add(new() { Value = withdrawn.WorkId });
+        update.Parameters.Add(new() { Value = withdrawn.Reason ?? "withdrawn by orchestrator" });
+        update.Parameters.Add(new() { Value = withdrawn.At });
+        return await update.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public static async Task CloseAsync(UnitOfWork work, Guid workId, string status, WorkOutcome outcome, string? reason, DateTimeOffset now, CancellationToken ct,
         DsseEnvelope? result = null)
     {
@@ -201,6 +313,9 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Issued work {WorkId} to runner {RunnerId} of fleet {Fleet} ({ActionKind})")]
     private static partial void LogIssued(ILogger logger, Guid workId, string runnerId, string fleet, string actionKind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work {WorkId}: runner {RunnerId} did not accept it within {Seconds} s; offered again to {Placed}")]
+    private static partial void LogReoffered(ILogger logger, Guid workId, string runnerId, double seconds, string placed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work {WorkId} failed without a runner: {Reason}")]
     private static partial void LogFailed(ILogger logger, Guid workId, string reason);

@@ -1,4 +1,5 @@
 using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
 using MassTransit;
 
@@ -17,7 +18,7 @@ public sealed class WorkCompletedConsumer(ProposalLifecycle lifecycle, WorkResul
         }
 
         var m = context.Message;
-        await results.ApplyAsync(scope, m.WorkId, m.Outcome, string.IsNullOrWhiteSpace(m.RunnerId) ? "fleet" : m.RunnerId, m.Reason);
+        await results.ApplyAsync(scope, m.WorkId, m.Outcome, string.IsNullOrWhiteSpace(m.RunnerId) ? "fleet" : m.RunnerId, m.Reason, m.SignedResult);
     }, context.CancellationToken);
 }
 
@@ -36,6 +37,26 @@ public sealed class WorkRefusedConsumer(ProposalLifecycle lifecycle, WorkResults
         if (context.Message.WorkId is { } workId)
         {
             await results.ApplyAsync(scope, workId, WorkOutcome.Refused, context.Message.RunnerId, "refused by the runner: " + context.Message.Reason);
+        }
+    }, context.CancellationToken);
+}
+
+/// <summary>A runner accepted or started a package: recorded on the work item (a rollback needs a signed start).</summary>
+public sealed class WorkAcknowledgedConsumer(ProposalLifecycle lifecycle) : IConsumer<WorkAcknowledged>
+{
+    public const string Queue = "orchestrator-work-acknowledged";
+
+    public Task Consume(ConsumeContext<WorkAcknowledged> context) => lifecycle.RunAsync(async scope =>
+    {
+        if (!await ConsumerSteps.AcceptOnceAsync(scope, Queue, context))
+        {
+            return;
+        }
+
+        var m = context.Message;
+        if (await WorkStore.AcknowledgeAsync(scope.Work, m.WorkId, m.Stage == WorkAckStage.Started, m.At, scope.CancellationToken))
+        {
+            await ProposalStore.DeleteAcceptTimerAsync(scope.Work, m.WorkId, scope.CancellationToken);
         }
     }, context.CancellationToken);
 }

@@ -195,6 +195,14 @@ public static class ProposalStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>A runner accepted the work: its accept timer is moot (the deadline timer stays).</summary>
+    public static async Task DeleteAcceptTimerAsync(UnitOfWork work, Guid workId, CancellationToken ct)
+    {
+        await using var command = work.Command("delete from timers where work_id = $1 and kind = 'work-accept'");
+        command.Parameters.Add(new() { Value = workId });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Cancels the proposal's timers except those of rollback work, which outlives the proposal's end.</summary>
     public static async Task DeleteTimersExceptRollbackAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
     {

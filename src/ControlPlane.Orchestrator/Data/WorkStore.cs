@@ -101,16 +101,24 @@ public static class WorkStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Marks still-pending work of the proposal (except rollbacks) as abandoned: its result no longer matters.</summary>
-    public static async Task AbandonPendingAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct)
+    /// <summary>Marks still-pending work of the proposal (except rollbacks) as abandoned: its result no longer matters. Returns their ids.</summary>
+    public static async Task<IReadOnlyList<Guid>> AbandonPendingAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct)
     {
         await using var command = work.Command("""
             update work_items set status = 'abandoned', completed_at = $2
             where proposal_id = $1 and status in ('pending', 'timed-out') and step <> 'rollback'
+            returning work_id
             """);
         command.Parameters.Add(new() { Value = proposalId });
         command.Parameters.Add(new() { Value = at });
-        await command.ExecuteNonQueryAsync(ct);
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
     }
 
     /// <summary>Whether every current (not superseded) item of the step succeeded.</summary>
@@ -125,6 +133,32 @@ public static class WorkStore
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
+    /// <summary>Records a runner's acknowledgement (accepted, or started, which implies accepted); false for unknown work.</summary>
+    public static async Task<bool> AcknowledgeAsync(UnitOfWork work, Guid workId, bool started, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var command = work.Command(started
+            ? "update work_items set accepted_at = coalesce(accepted_at, $2), started_at = coalesce(started_at, $2) where work_id = $1"
+            : "update work_items set accepted_at = coalesce(accepted_at, $2) where work_id = $1");
+        command.Parameters.Add(new() { Value = workId });
+        command.Parameters.Add(new() { Value = at });
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public static async Task<bool> IsAcceptedAsync(UnitOfWork work, Guid workId, CancellationToken ct)
+    {
+        await using var command = work.Command("select accepted_at is not null from work_items where work_id = $1");
+        command.Parameters.Add(new() { Value = workId });
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
+    /// <summary>Whether a runner signed that an execution of the proposal started (or reported a result of one, which implies it).</summary>
+    public static async Task<bool> ExecutionStartedAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
+    {
+        await using var command = work.Command("select exists (select 1 from work_items where proposal_id = $1 and step = 'execute' and started_at is not null)");
+        command.Parameters.Add(new() { Value = proposalId });
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
     public static async Task<bool> HasPendingRollbackAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
     {
         await using var command = work.Command("select exists (select 1 from work_items where proposal_id = $1 and step = 'rollback' and status = 'pending')");
@@ -132,9 +166,11 @@ public static class WorkStore
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
+    /// <summary>Records the leases the proposal holds and raises the durable fencing floors to their tokens, in one transaction.</summary>
     public static async Task UpsertLeasesAsync(UnitOfWork work, Guid proposalId, string environment, IReadOnlyDictionary<string, long> tokens,
         DateTimeOffset at, CancellationToken ct)
     {
+        await Scheduling.FencingFloors.RaiseAsync(work, tokens, ct);
         foreach (var (target, token) in tokens)
         {
             await using var command = work.Command("""

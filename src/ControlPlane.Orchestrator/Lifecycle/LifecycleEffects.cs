@@ -11,6 +11,7 @@ public static class TimerKinds
 {
     public const string ApprovalExpiry = "approval-expiry";
     public const string WorkDeadline = "work-deadline";
+    public const string WorkAccept = "work-accept";
 }
 
 /// <summary>
@@ -69,7 +70,12 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
                     await RequestChecksAsync(scope, proposal, WorkStep.Verify, proposal.Decision?.Verifications);
                     break;
                 case LifecycleEffect.RequestRollback:
-                    if (catalog.TryRollback(proposal, out var rollback, out var rollbackError))
+                    if (!await WorkStore.ExecutionStartedAsync(scope.Work, proposal.Id, ct))
+                    {
+                        // Nothing ran (refused, never accepted, no runner): there is nothing to undo.
+                        LogNoRollback(logger, proposal.Id);
+                    }
+                    else if (catalog.TryRollback(proposal, out var rollback, out var rollbackError))
                     {
                         await RequestAsync(scope, proposal, WorkStep.Rollback, RollbackName, rollback!, await WorkStore.HeldTokensAsync(scope.Work, proposal.Id, ct), 1);
                         rollbackIssued = true;
@@ -82,7 +88,11 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
                     break;
                 case LifecycleEffect.ReleaseResources:
                     await ProposalStore.DeleteTimersExceptRollbackAsync(scope.Work, proposal.Id, ct);
-                    await WorkStore.AbandonPendingAsync(scope.Work, proposal.Id, scope.Now, ct);
+                    foreach (var abandoned in await WorkStore.AbandonPendingAsync(scope.Work, proposal.Id, scope.Now, ct))
+                    {
+                        await WithdrawAsync(scope, proposal.Id, abandoned, $"proposal {ProposalStateMachine.Name(transition.To)}");
+                    }
+
                     if (!rollbackIssued)
                     {
                         // With a rollback under way the targets stay leased until it reports (or times out).
@@ -126,10 +136,15 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
         {
             var tokens = item.Step == WorkStep.Execute ? await WorkStore.HeldTokensAsync(scope.Work, proposal.Id, ct) : item.FencingTokens;
             await RequestAsync(scope, proposal, item.Step, item.Name, new RenderedStep(item.ActionKind, item.Fleet, item.Parameters), tokens, item.Attempt + 1);
-            await WorkStore.CompleteAsync(scope.Work, item.WorkId, WorkStatus.Superseded, Trigger.Kebab(WorkOutcome.TimedOut.ToString()), null, "re-offered after its deadline",
-                item.CompletedAt ?? scope.Now, ct);
+            await WorkStore.CompleteAsync(scope.Work, item.WorkId, WorkStatus.Superseded, Trigger.Kebab(WorkOutcome.TimedOut.ToString()), null,
+                item.Reason ?? "re-offered after its deadline", item.CompletedAt ?? scope.Now, ct);
+            await WithdrawAsync(scope, proposal.Id, item.WorkId, "superseded by a re-offer: " + (item.Reason ?? "no result by its deadline"));
         }
     }
+
+    /// <summary>Tells fleet to stop offering the work: a runner still holding its package can no longer have it confirmed.</summary>
+    private static Task WithdrawAsync(LifecycleScope scope, Guid proposalId, Guid workId, string reason) =>
+        scope.Work.EnqueueAsync(new WorkWithdrawn(proposalId, workId, reason, scope.Now), scope.CancellationToken);
 
     /// <summary>One piece of work per validation or verification the decision names; checks hold no leases.</summary>
     private async Task RequestChecksAsync(LifecycleScope scope, ProposalRecord proposal, WorkStep step, IReadOnlyList<StepRequirement>? checks)
@@ -148,6 +163,7 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
             attempt, WorkStatus.Pending, null, null, null, scope.Now, scope.Now + work.Timeout + work.Grace, null);
         await WorkStore.InsertAsync(scope.Work, item, scope.CancellationToken);
         await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkDeadline, item.DeadlineAt, item.WorkId, scope.CancellationToken);
+        await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkAccept, scope.Now + work.AcceptTimeout, item.WorkId, scope.CancellationToken);
         await scope.Work.EnqueueAsync(new WorkRequested(proposal.Id, item.WorkId, step, name, rendered.Fleet, rendered.ActionKind, rendered.Parameters,
             proposal.Targets, proposal.Environment, proposal.ContentHash, tokens, work.Timeout, scope.Now), scope.CancellationToken);
         LogRequested(logger, proposal.Id, WorkStore.StepName(step), name, rendered.Fleet, attempt);
@@ -157,6 +173,9 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Proposal {ProposalId}: requested {Step} '{Name}' from fleet {Fleet} (attempt {Attempt})")]
     private static partial void LogRequested(ILogger logger, Guid proposalId, string step, string name, string fleet, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proposal {ProposalId} failed before any runner signed that execution started: no rollback")]
+    private static partial void LogNoRollback(ILogger logger, Guid proposalId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Proposal {ProposalId} failed after execution started but no rollback could be issued: {Reason}")]
     private static partial void LogRollbackUnmapped(ILogger logger, Guid proposalId, string reason);

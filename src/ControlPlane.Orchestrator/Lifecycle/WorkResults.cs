@@ -1,6 +1,7 @@
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Orchestrator.Timers;
 
 namespace ControlPlane.Orchestrator.Lifecycle;
 
@@ -8,9 +9,9 @@ namespace ControlPlane.Orchestrator.Lifecycle;
 /// What a step's result means for the proposal: WorkCompleted and WorkRefused land here. Unknown work ids and
 /// results for work that is no longer pending (duplicates, late answers, superseded offers) change nothing.
 /// </summary>
-public sealed partial class WorkResults(LifecycleEffects effects, ILogger<WorkResults> logger)
+public sealed partial class WorkResults(LifecycleEffects effects, TimerHandlers timers, ILogger<WorkResults> logger)
 {
-    public async Task ApplyAsync(LifecycleScope scope, Guid workId, WorkOutcome outcome, string runnerId, string? reason)
+    public async Task ApplyAsync(LifecycleScope scope, Guid workId, WorkOutcome outcome, string runnerId, string? reason, DsseEnvelope? signedResult = null)
     {
         ArgumentNullException.ThrowIfNull(scope);
         var ct = scope.CancellationToken;
@@ -24,7 +25,33 @@ public sealed partial class WorkResults(LifecycleEffects effects, ILogger<WorkRe
         if (item.Status != WorkStatus.Pending)
         {
             LogLate(logger, workId, item.Status);
+            if (signedResult is not null && item.Status is WorkStatus.Superseded or WorkStatus.Abandoned or WorkStatus.TimedOut)
+            {
+                // A runner's result for an offer that was replaced: evidence of what happened, never a second outcome.
+                await scope.Work.EnqueueAsync(new WorkResultSuperseded(item.ProposalId, workId, runnerId, outcome, signedResult,
+                    $"work {workId} was {item.Status} before its result arrived", scope.Now), ct);
+            }
+
             return;
+        }
+
+        if (outcome == WorkOutcome.TimedOut)
+        {
+            // Fleet gave up on the package (runner silent, package expired): the same as the deadline passing, now.
+            var proposalOfItem = await ProposalStore.LockAsync(scope.Work, item.ProposalId, ct);
+            if (proposalOfItem is not null)
+            {
+                await ProposalStore.DeleteWorkTimerAsync(scope.Work, workId, ct);
+                await timers.TimedOutAsync(scope, proposalOfItem, item, $"{WorkStore.StepName(item.Step)} '{item.Name}' (attempt {item.Attempt}): {reason}", null);
+            }
+
+            return;
+        }
+
+        if (outcome is WorkOutcome.Succeeded or WorkOutcome.Failed && signedResult is not null)
+        {
+            // A signed result means the runner ran the action, even if its "started" acknowledgement is still on the way.
+            await WorkStore.AcknowledgeAsync(scope.Work, workId, started: true, scope.Now, ct);
         }
 
         // Results of sibling checks (two validations) arrive together: with the proposal row locked, the second

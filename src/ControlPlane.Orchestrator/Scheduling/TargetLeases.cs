@@ -18,18 +18,22 @@ public abstract record LeaseResult
 /// <list type="bullet">
 /// <item>lease key per (environment, target) holding "holder|token" with a TTL; the holder is the proposal, so a
 /// new orchestrator replica can renew a lease a dead one took;</item>
-/// <item>a fencing counter per target (INCR, never expires), so tokens only grow, across environments too;</item>
+/// <item>a fencing counter per target (INCR, never expires), raised first to the durable floor in PostgreSQL
+/// (<see cref="FencingFloors"/>), so tokens only grow, across environments and across Redis losing data;</item>
 /// <item>a sorted set of slot holders per environment scored by expiry, so a dead holder's slot lapses.</item>
 /// </list>
 /// All-or-nothing: a busy target or a full environment takes nothing. Acquiring again as the same holder is
 /// idempotent and keeps the tokens of leases still held (a lost one gets a new, higher token).
 /// Any Redis exception propagates: callers treat it as "no" (fail closed).
 /// </summary>
-public sealed class TargetLeases(RedisConnection redis)
+public sealed class TargetLeases(RedisConnection redis, IFencingFloors floors)
 {
     private static readonly TimeSpan RedisBudget = TimeSpan.FromSeconds(3);
 
-    // KEYS[1] slot set; KEYS[2..n+1] leases; KEYS[n+2..2n+1] fencing counters. ARGV holder, ttl ms, slot limit.
+    // KEYS[1] slot set; KEYS[2..n+1] leases; KEYS[n+2..2n+1] fencing counters. ARGV holder, ttl ms, slot limit, then
+    // the durable floor per target. A counter below its floor (Redis restored from an older snapshot) is raised to it
+    // first; a lease of this holder whose token is below the floor is not trusted (it came back from a snapshot) and
+    // gets a new token.
     private const string AcquireScript = """
         local n = (#KEYS - 1) / 2
         local holder = ARGV[1]
@@ -37,12 +41,16 @@ public sealed class TargetLeases(RedisConnection redis)
         local limit = tonumber(ARGV[3])
         local tokens = {}
         for i = 1, n do
+          local floor = tonumber(ARGV[3 + i])
           local current = redis.call('GET', KEYS[1 + i])
           if current then
             local sep = string.find(current, '|', 1, true)
             if string.sub(current, 1, sep - 1) ~= holder then return {0, i} end
-            tokens[i] = tonumber(string.sub(current, sep + 1))
+            local held = tonumber(string.sub(current, sep + 1))
+            if held >= floor then tokens[i] = held end
           end
+          local counter = tonumber(redis.call('GET', KEYS[1 + n + i]) or '0')
+          if counter < floor then redis.call('SET', KEYS[1 + n + i], floor) end
         end
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -105,8 +113,10 @@ public sealed class TargetLeases(RedisConnection redis)
             keys[1 + targets.Count + i] = FenceKey(targets[i]);
         }
 
+        var floor = await floors.ReadAsync(targets);
+        RedisValue[] args = [holder.ToString(), (long)ttl.TotalMilliseconds, slotLimit, .. targets.Select(t => (RedisValue)floor.GetValueOrDefault(t))];
         var result = (RedisResult[])(await redis.GetDatabase()
-            .ScriptEvaluateAsync(AcquireScript, keys, [holder.ToString(), (long)ttl.TotalMilliseconds, slotLimit])
+            .ScriptEvaluateAsync(AcquireScript, keys, args)
             .WaitAsync(RedisBudget))!;
         var status = (long)result[0];
         if (status == 0)

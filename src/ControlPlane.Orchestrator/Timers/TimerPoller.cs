@@ -96,6 +96,8 @@ public sealed partial class TimerPoller(ProposalLifecycle lifecycle, TimerHandle
 /// <summary>What each timer kind does when it fires.</summary>
 public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases leases, IOptions<OrchestratorOptions> options, ILogger<TimerHandlers> logger)
 {
+    private static readonly TimeSpan RedisRecheck = TimeSpan.FromSeconds(5);
+
     public async Task FireAsync(LifecycleScope scope, ProposalRecord proposal, DueTimer timer)
     {
         ArgumentNullException.ThrowIfNull(scope);
@@ -110,27 +112,74 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
             case TimerKinds.WorkDeadline when timer.WorkId is { } workId:
                 await WorkDeadlineAsync(scope, proposal, workId);
                 break;
+            case TimerKinds.WorkAccept when timer.WorkId is { } workId:
+                await AcceptDeadlineAsync(scope, proposal, workId);
+                break;
             default:
                 // A timer that outlived its purpose (the proposal moved on) is simply dropped.
                 break;
         }
     }
 
-    /// <summary>
-    /// No result by the deadline: offer the work once more (an execution keeps its fencing tokens while its leases
-    /// are still held, else takes them again), or fail the proposal when the attempts are spent or the targets are
-    /// gone. Never stuck.
-    /// </summary>
+    /// <summary>No result by the deadline. Never stuck.</summary>
     private async Task WorkDeadlineAsync(LifecycleScope scope, ProposalRecord proposal, Guid workId)
     {
-        var ct = scope.CancellationToken;
-        var item = await WorkStore.LockAsync(scope.Work, workId, ct);
+        var item = await WorkStore.LockAsync(scope.Work, workId, scope.CancellationToken);
         if (item is not { Status: WorkStatus.Pending })
         {
             return;
         }
 
-        var late = $"no result for {WorkStore.StepName(item.Step)} '{item.Name}' (attempt {item.Attempt}) by its deadline";
+        await TimedOutAsync(scope, proposal, item, $"no result for {WorkStore.StepName(item.Step)} '{item.Name}' (attempt {item.Attempt}) by its deadline", null);
+    }
+
+    /// <summary>
+    /// No runner accepted the work in time (fleet could not place it, or re-offered it without success): offer it again
+    /// under a new work id while offers remain; after that the work deadline decides. Never a failure by itself, so a
+    /// fleet outage does not fail a change.
+    /// </summary>
+    private async Task AcceptDeadlineAsync(LifecycleScope scope, ProposalRecord proposal, Guid workId)
+    {
+        var ct = scope.CancellationToken;
+        var item = await WorkStore.LockAsync(scope.Work, workId, ct);
+        if (item is not { Status: WorkStatus.Pending } || item.Step == WorkStep.Rollback || item.Attempt >= options.Value.Work.MaxOffers ||
+            await WorkStore.IsAcceptedAsync(scope.Work, workId, ct))
+        {
+            return;
+        }
+
+        await TimedOutAsync(scope, proposal, item,
+            $"no runner accepted {WorkStore.StepName(item.Step)} '{item.Name}' (attempt {item.Attempt}) within {options.Value.Work.AcceptTimeout.TotalSeconds:0} s", true);
+    }
+
+    /// <summary>
+    /// The work will bring no result (deadline passed, runner went silent, package expired, nobody accepted it): offer it
+    /// once more (an execution keeps its fencing tokens while its leases are still held, else takes them again), or fail
+    /// the proposal when the attempts are spent or the targets are gone. <paramref name="retry"/> overrides the attempt count.
+    /// </summary>
+    public async Task TimedOutAsync(LifecycleScope scope, ProposalRecord proposal, WorkItem item, string late, bool? retry)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(proposal);
+        ArgumentNullException.ThrowIfNull(item);
+        var ct = scope.CancellationToken;
+        var workId = item.WorkId;
+        var again = retry ?? item.Attempt < options.Value.Work.MaxAttempts;
+        var reason = again ? late + "; offering it once more" : late + "; no attempts left";
+        if (again && item.Step == WorkStep.Execute && WorkResults.StepMatches(item.Step, proposal.State))
+        {
+            var (confirmed, why) = await ReconfirmLeasesAsync(scope, proposal, late);
+            if (confirmed is null)
+            {
+                // Redis unreachable is a passing outage, not a verdict: look again shortly, the work stays pending.
+                await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkDeadline, scope.Now + RedisRecheck, workId, ct);
+                LogLeasesUnconfirmed(logger, proposal.Id, workId);
+                return;
+            }
+
+            (again, reason) = (confirmed.Value, why);
+        }
+
         await WorkStore.CompleteAsync(scope.Work, workId, WorkStatus.TimedOut, Trigger.Kebab(nameof(WorkOutcome.TimedOut)), null, late, scope.Now, ct);
         if (item.Step == WorkStep.Rollback)
         {
@@ -148,17 +197,11 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
             return;
         }
 
-        var retry = item.Attempt < options.Value.Work.MaxAttempts;
-        var reason = retry ? late + "; offering it once more" : late + "; no attempts left";
-        if (retry && item.Step == WorkStep.Execute)
-        {
-            (retry, reason) = await ReconfirmLeasesAsync(scope, proposal, late);
-        }
-
-        await scope.ApplyAsync(proposal, new Trigger(TriggerKind.TimedOut, reason, retry), LifecycleActors.Timer);
+        await scope.ApplyAsync(proposal, new Trigger(TriggerKind.TimedOut, reason, again), LifecycleActors.Timer);
     }
 
-    private async Task<(bool Retry, string Reason)> ReconfirmLeasesAsync(LifecycleScope scope, ProposalRecord proposal, string late)
+    /// <summary>True with the new tokens, false when the leases are gone for good, null when Redis cannot say right now.</summary>
+    private async Task<(bool? Retry, string Reason)> ReconfirmLeasesAsync(LifecycleScope scope, ProposalRecord proposal, string late)
     {
         var o = options.Value;
         try
@@ -176,9 +219,12 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            return (false, late + "; its target leases cannot be confirmed (Redis unreachable)");
+            return (null, late + "; its target leases cannot be confirmed (Redis unreachable)");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Proposal {ProposalId}: work {WorkId} is due for a re-offer but Redis cannot confirm its leases; looking again shortly")]
+    private static partial void LogLeasesUnconfirmed(ILogger logger, Guid proposalId, Guid workId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Rollback of proposal {ProposalId} did not report by its deadline; releasing its leases")]
     private static partial void LogRollbackTimedOut(ILogger logger, Guid proposalId);

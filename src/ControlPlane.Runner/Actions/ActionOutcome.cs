@@ -15,6 +15,12 @@ public interface IActionHandler
 {
     string ActionKind { get; }
 
+    /// <summary>
+    /// Why this runner will not run the package's action (not allow-listed, bad parameters), or null. Asked before the
+    /// package is accepted and signed as started, so a refusal never looks like a change that began.
+    /// </summary>
+    string? Refusal(WorkPackage package);
+
     /// <summary>Runs the package's action; must stop by <paramref name="deadline"/> (the package's expiry).</summary>
     Task<ActionOutcome> RunAsync(WorkPackage package, DateTimeOffset deadline, CancellationToken ct);
 }

@@ -81,6 +81,12 @@ public sealed class HttpCheckHandler(RunnerOptions options, TimeProvider clock) 
 
     public string ActionKind => HttpCheckOptions.Kind;
 
+    public string? Refusal(WorkPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return HttpCheckRules.Parse(package.Parameters, options.Actions.HttpCheck.AllowedHosts).Refusal;
+    }
+
     public async Task<ActionOutcome> RunAsync(WorkPackage package, DateTimeOffset deadline, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(package);

@@ -19,17 +19,27 @@ public sealed partial class RunCommandHandler(RunnerOptions options, TimeProvide
     /// <summary>Where commands run and write (HOME, default working directory, CP_STATE_DIR).</summary>
     public string Workspace { get; } = Path.Combine(options.StateDirectory!, "workspace");
 
-    public async Task<ActionOutcome> RunAsync(WorkPackage package, DateTimeOffset deadline, CancellationToken ct)
+    public string? Refusal(WorkPackage package) => Command(package).Refusal;
+
+    private (string? Name, CommandSpec? Spec, string? Refusal) Command(WorkPackage package)
     {
         ArgumentNullException.ThrowIfNull(package);
         if (package.Parameters is null || !package.Parameters.TryGetValue(CommandPlan.CommandParameter, out var name) || string.IsNullOrEmpty(name))
         {
-            return ActionOutcome.Refuse($"{ActionKind} needs the parameter '{CommandPlan.CommandParameter}' naming an allow-listed command");
+            return (null, null, $"{ActionKind} needs the parameter '{CommandPlan.CommandParameter}' naming an allow-listed command");
         }
 
-        if (!options.Actions.RunCommand.Commands.TryGetValue(name, out var spec))
+        return options.Actions.RunCommand.Commands.TryGetValue(name, out var spec)
+            ? (name, spec, null)
+            : (name, null, $"command '{name}' is not allow-listed on runner {options.Id}");
+    }
+
+    public async Task<ActionOutcome> RunAsync(WorkPackage package, DateTimeOffset deadline, CancellationToken ct)
+    {
+        var (name, spec, denied) = Command(package);
+        if (name is null || spec is null)
         {
-            return ActionOutcome.Refuse($"command '{name}' is not allow-listed on runner {options.Id}");
+            return ActionOutcome.Refuse(denied!);
         }
 
         Directory.CreateDirectory(Workspace);

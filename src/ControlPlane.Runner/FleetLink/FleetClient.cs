@@ -36,6 +36,10 @@ public sealed class FleetClient(IHttpClientFactory httpClients, FleetTokenClient
         await httpClients.CreateClient(HttpClientName).GetFromJsonAsync<FleetKeySet>("fleet/keys", ContractJson.Options, ct)
         ?? throw new HttpRequestException("fleet returned no key set");
 
+    /// <summary>Asks fleet to confirm a signed acknowledgement; transport failures propagate (the caller decides they are transient).</summary>
+    public Task<FleetAnswer> AcknowledgeAsync(Guid workId, DsseEnvelope envelope, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, $"fleet/work/{workId}/ack") { Content = JsonContent.Create(envelope, options: ContractJson.Options) }, ct);
+
     public async Task<(ReportDelivery Delivery, FleetAnswer? Answer)> ReportAsync(PendingReport report, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -44,7 +48,9 @@ public sealed class FleetClient(IHttpClientFactory httpClients, FleetTokenClient
         {
             answer = await SendAsync(() =>
             {
-                var request = report.IsRefusal
+                var request = report.IsAck
+                    ? new HttpRequestMessage(HttpMethod.Post, $"fleet/work/{report.WorkId}/ack") { Content = JsonContent.Create(report.Envelope, options: ContractJson.Options) }
+                    : report.IsRefusal
                     ? new HttpRequestMessage(HttpMethod.Post, $"fleet/work/{report.WorkId}/refusal")
                     {
                         Content = JsonContent.Create(new WorkRefusal(report.Reason!, report.Envelope), options: ContractJson.Options),
@@ -68,10 +74,12 @@ public sealed class FleetClient(IHttpClientFactory httpClients, FleetTokenClient
             return (ReportDelivery.Delivered, answer);
         }
 
-        // 5xx, 408, 429 and an unusable token may pass; anything else fleet said about the report itself.
-        var transient = (int)answer.Status >= 500 || answer.Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized;
-        return (transient ? ReportDelivery.Retry : ReportDelivery.Rejected, answer);
+        return (IsTransient(answer) ? ReportDelivery.Retry : ReportDelivery.Rejected, answer);
     }
+
+    /// <summary>5xx, 408, 429 and an unusable token may pass; anything else is fleet's answer about the report itself.</summary>
+    public static bool IsTransient(FleetAnswer answer) =>
+        (int)answer.Status >= 500 || answer.Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized;
 
     private async Task<FleetAnswer> SendAsync(Func<HttpRequestMessage> build, CancellationToken ct)
     {

@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
 using ControlPlane.Contracts;
+using ControlPlane.ServiceDefaults.Messaging;
 
 namespace ControlPlane.Runner.FleetLink;
 
 /// <summary>
 /// Fleet's package keys from GET /fleet/keys, cached. A package naming a key id the cache does not know causes one
 /// refetch (fleet may have rotated); refetches are spaced so forged key ids cannot make the runner hammer fleet.
+/// Keys that cannot be fetched are a transient fault (<see cref="TransientDependencyException"/>), never a refusal.
 /// </summary>
 public sealed class FleetKeyCache(FleetClient fleet, TimeProvider clock)
 {
@@ -33,7 +35,9 @@ public sealed class FleetKeyCache(FleetClient fleet, TimeProvider clock)
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
-                return (null, $"fleet's signing keys could not be fetched to verify the package: {ex.Message}");
+                // Fleet restarting is no reason to refuse its package: the delivery is retried with backoff (the bus's
+                // transient policy) and verified once the keys can be read; nothing was accepted yet.
+                throw new TransientDependencyException($"fleet's signing keys could not be fetched to verify the package: {ex.Message}", ex);
             }
         }
 

@@ -42,6 +42,8 @@ public sealed class RunnerKey : IDisposable
 
     public DsseEnvelope Sign(WorkResult result) => Dsse.Sign(result, WorkResult.PayloadType, Key, KeyId);
 
+    public DsseEnvelope Sign(WorkAck ack) => Dsse.Sign(ack, WorkAck.PayloadType, Key, KeyId);
+
     public void Dispose() => Key.Dispose();
 }
 

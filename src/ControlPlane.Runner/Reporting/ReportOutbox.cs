@@ -11,7 +11,7 @@ namespace ControlPlane.Runner.Reporting;
 /// delivery's trace, which the report continues.
 /// </summary>
 public sealed record PendingReport(string Id, Guid WorkId, bool IsRefusal, string? Reason, DsseEnvelope Envelope, DateTimeOffset CreatedAt,
-    string? TraceParent = null);
+    string? TraceParent = null, bool IsAck = false);
 
 /// <summary>
 /// Reports are written to the state directory before they are sent and deleted once fleet answered for good, so a
@@ -38,12 +38,12 @@ public sealed partial class ReportOutbox : BackgroundService
         _logger = logger;
     }
 
-    public void Enqueue(Guid workId, DsseEnvelope envelope, string? refusalReason)
+    public void Enqueue(Guid workId, DsseEnvelope envelope, string? refusalReason, bool isAck = false)
     {
         var now = _clock.GetUtcNow();
         // Sortable names keep the sending order; the random part keeps two reports of one work id apart.
         var id = $"{now.UtcTicks:D20}-{workId:N}-{Guid.NewGuid():N}";
-        var report = new PendingReport(id, workId, refusalReason is not null, refusalReason, envelope, now, TraceContinuation.Capture());
+        var report = new PendingReport(id, workId, refusalReason is not null, refusalReason, envelope, now, TraceContinuation.Capture(), isAck);
         StateFiles.WriteAtomically(Path.Combine(_directory, id + ".json"), JsonSerializer.Serialize(report, ContractJson.Options));
         Wake();
     }
@@ -109,11 +109,11 @@ public sealed partial class ReportOutbox : BackgroundService
         switch (delivery)
         {
             case ReportDelivery.Delivered:
-                LogDelivered(_logger, report.IsRefusal ? "refusal" : "result", report.WorkId);
+                LogDelivered(_logger, Kind(report), report.WorkId);
                 File.Delete(path);
                 return true;
             case ReportDelivery.Rejected:
-                LogRejected(_logger, report.IsRefusal ? "refusal" : "result", report.WorkId, (int)answer!.Status, answer.Detail);
+                LogRejected(_logger, Kind(report), report.WorkId, (int)answer!.Status, answer.Detail);
                 File.Delete(path);
                 return true;
             default:
@@ -121,6 +121,8 @@ public sealed partial class ReportOutbox : BackgroundService
                 return false;
         }
     }
+
+    private static string Kind(PendingReport report) => report.IsAck ? "acknowledgement" : report.IsRefusal ? "refusal" : "result";
 
     private void Wake()
     {

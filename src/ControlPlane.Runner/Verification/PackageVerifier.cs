@@ -5,15 +5,15 @@ using ControlPlane.Runner.FleetLink;
 namespace ControlPlane.Runner.Verification;
 
 /// <summary>A delivered package after verification: the package when it may run, else the refusal reason (and the package if it could be read).</summary>
-public sealed record Verdict(WorkPackage? Package, string? Refusal)
+public sealed record Verdict(WorkPackage? Package, string? Refusal, bool Duplicate = false)
 {
-    public bool Accepted => Refusal is null;
+    public bool Accepted => Refusal is null && !Duplicate;
 }
 
 /// <summary>
 /// Everything the runner checks before it does anything: fleet's signature and the payload type, the validity
-/// window, the audience, the nonce and the fencing tokens. The package is accepted (its nonce and fences durably
-/// recorded) only when every check passed.
+/// window, the audience, the nonce, the execution ledger and the fencing tokens. Nothing is recorded here: the
+/// executor accepts the package (durably) once fleet confirmed it is still the current offer.
 /// </summary>
 public sealed class PackageVerifier(FleetKeyCache keys, ReplayStore replay, RunnerOptions options, TimeProvider clock)
 {
@@ -46,9 +46,13 @@ public sealed class PackageVerifier(FleetKeyCache keys, ReplayStore replay, Runn
             return new Verdict(null, "the signed payload is not a complete work package");
         }
 
+        if (replay.IsInFlight(package))
+        {
+            return new Verdict(package, null, Duplicate: true); // a second copy of a delivery already being handled
+        }
+
         var now = clock.GetUtcNow();
-        var refusal = PackageRules.CheckClaims(package, delivery.WorkId, options.Id, now, options.ClockSkew)
-            ?? replay.TryAccept(package, now, options.ClockSkew);
+        var refusal = PackageRules.CheckClaims(package, delivery.WorkId, options.Id, now, options.ClockSkew) ?? replay.Check(package);
         return new Verdict(package, refusal);
     }
 }

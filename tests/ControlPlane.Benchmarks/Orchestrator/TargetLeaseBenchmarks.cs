@@ -31,7 +31,7 @@ public class TargetLeaseBenchmarks
     {
         var address = Environment.GetEnvironmentVariable("CP_BENCH_REDIS") is { Length: > 0 } a ? a : "127.0.0.1:6379";
         _redis = new RedisConnection(address, _prefix);
-        _leases = new TargetLeases(_redis);
+        _leases = new TargetLeases(_redis, new ZeroFloors());
         _targets = Enumerable.Range(0, Targets).Select(i => $"node-{i}").ToArray();
         _parallel = Enumerable.Range(0, Parallel)
             .Select(p => (Guid.NewGuid(), Enumerable.Range(0, Targets).Select(i => $"parallel-{p}-{i}").ToArray()))
@@ -73,4 +73,11 @@ public class TargetLeaseBenchmarks
         db.KeyDelete(keys);
         _redis.Dispose();
     }
+}
+
+/// <summary>The Redis scripts alone: no durable floor read (orchestrator reads it from PostgreSQL per acquisition).</summary>
+internal sealed class ZeroFloors : IFencingFloors
+{
+    public Task<IReadOnlyDictionary<string, long>> ReadAsync(IReadOnlyList<string> targets) =>
+        Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>());
 }

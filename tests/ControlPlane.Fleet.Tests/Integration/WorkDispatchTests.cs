@@ -145,19 +145,25 @@ public sealed class WorkDispatchTests(FleetPlane plane) : IClassFixture<FleetPla
     }
 
     [Fact]
-    public async Task A_package_without_a_result_times_out_and_a_late_result_is_a_conflict()
+    public async Task A_package_without_a_result_times_out_and_a_late_result_is_recorded_as_superseded_not_as_a_second_outcome()
     {
         await using var runner = await FakeRunner.StartAsync(plane, "runner-t7", "testing", "slow-kind");
         var (request, issued) = await IssueAsync("slow-kind", TimeSpan.FromSeconds(1));
 
         var completed = await plane.Bus.WaitForAsync<WorkCompleted>(c => c.WorkId == request.WorkId, "WorkCompleted TimedOut");
         using var late = await runner.PostResultAsync(request.WorkId, runner.ResultFor(WorkRequests.Read<WorkPackage>(issued.Envelope), WorkOutcome.Succeeded));
+        var superseded = await plane.Bus.WaitForAsync<WorkResultSuperseded>(s => s.WorkId == request.WorkId, "the late result recorded as superseded");
 
         Assert.Equal(WorkOutcome.TimedOut, completed.Outcome);
         Assert.Equal("runner-t7", completed.RunnerId);
         Assert.Null(completed.SignedResult);
         Assert.StartsWith("runner runner-t7 sent no result before the package expired", completed.Reason, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        Assert.Equal(WorkOutcome.Succeeded, superseded.Outcome);
+        Assert.Equal($"work {request.WorkId} was timed-out before this result arrived", superseded.Reason);
+        await Task.Delay(500);
+        Assert.Single(plane.Bus.All<WorkCompleted>(), c => c.WorkId == request.WorkId);
+        Assert.Equal("timed-out", await WorkStatusAsync(request.WorkId));
     }
 
     [Fact]

@@ -42,6 +42,8 @@ public sealed class BusRecorder : IAsyncDisposable
                 e.Handler<WorkPackageIssued>(c => recorder!.Record(c.Message));
                 e.Handler<WorkCompleted>(c => recorder!.Record(c.Message));
                 e.Handler<WorkRefused>(c => recorder!.Record(c.Message));
+                e.Handler<WorkAcknowledged>(c => recorder!.Record(c.Message));
+                e.Handler<WorkResultSuperseded>(c => recorder!.Record(c.Message));
                 e.Handler<SigningKeyPublished>(c => recorder!.Record(c.Message));
                 e.Handler<FleetCapabilitiesChanged>(c => recorder!.Record(c.Message));
             });

@@ -67,6 +67,14 @@ public sealed class FakeRunner : IAsyncDisposable
     public Task<HttpResponseMessage> PostResultAsync(Guid workId, WorkResult result, ECDsa? signWith = null) =>
         Http.PostAsJsonAsync($"fleet/work/{workId}/result", Dsse.Sign(result, WorkResult.PayloadType, signWith ?? Key, signWith is null ? KeyId : SigningKeyIds.Thumbprint(signWith)), ContractJson.Options);
 
+    /// <summary>Signs and posts an acknowledgement of the package, as the runner does before it runs (Accepted) and as it starts (Started).</summary>
+    public Task<HttpResponseMessage> PostAckAsync(WorkPackage package, WorkAckStage stage)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        var ack = new WorkAck(package.WorkId, package.ProposalId, package.Step, Id, package.Nonce, stage, DateTimeOffset.UtcNow);
+        return Http.PostAsJsonAsync($"fleet/work/{package.WorkId}/ack", Dsse.Sign(ack, WorkAck.PayloadType, Key, KeyId), ContractJson.Options);
+    }
+
     public Task<HttpResponseMessage> PostRefusalAsync(Guid workId, string reason, Guid proposalId = default)
     {
         var refusal = new WorkResult(workId, proposalId, WorkStep.Validate, Id, WorkOutcome.Refused, null, TimeSpan.Zero, CanonicalJson.HashBytes([]), null, reason, DateTimeOffset.UtcNow);

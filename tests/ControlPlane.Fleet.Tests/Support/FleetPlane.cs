@@ -43,6 +43,9 @@ public class FleetPlane : IAsyncLifetime
         yield return ("runner-nowhere", "nowhere");
     }
 
+    /// <summary>Fleet:AckTimeout of this plane: long by default, so runners that never acknowledge keep their packages.</summary>
+    public virtual TimeSpan AckTimeout => TimeSpan.FromMinutes(5);
+
     public virtual async ValueTask InitializeAsync()
     {
         VirtualHost = await TestVirtualHost.CreateAsync("fleet");
@@ -61,6 +64,7 @@ public class FleetPlane : IAsyncLifetime
             .Set("Fleet:HeartbeatTimeout", "00:00:03")
             .Set("Fleet:PollInterval", "00:00:00.200")
             .Set("Fleet:PackageExpiryMargin", "00:00:01")
+            .Set("Fleet:AckTimeout", AckTimeout.ToString())
             .Build());
         // Ready means /health 200, i.e. the bus started with its receive endpoints bound. Kestrel listening is not
         // enough: the bus starts in the background, and a WorkRequested published before fleet's queue is bound to

@@ -63,6 +63,13 @@ public sealed class FleetSimulator
         // Answer off the consumer so several runners can be busy at once.
         _ = Task.Run(async () =>
         {
+            if (!answer.Refuse)
+            {
+                // As real runners do: accepted, then started (signed), before the action runs.
+                await AcknowledgeAsync(work, WorkAckStage.Accepted);
+                await AcknowledgeAsync(work, WorkAckStage.Started);
+            }
+
             await Task.Delay(answer.Delay);
             if (work.Step == WorkStep.Execute)
             {
@@ -85,4 +92,14 @@ public sealed class FleetSimulator
         });
         return Task.CompletedTask;
     }
+
+    private Task AcknowledgeAsync(WorkRequested work, WorkAckStage stage)
+    {
+        var ack = new WorkAck(work.WorkId, work.ProposalId, work.Step, "test-runner", "nonce-" + work.WorkId.ToString("N"), stage, DateTimeOffset.UtcNow);
+        return _bus.PublishAsync(new WorkAcknowledged(work.ProposalId, work.WorkId, work.Step, "test-runner", stage,
+            Dsse.Sign(ack, WorkAck.PayloadType, RunnerKey, SigningKeyIds.Thumbprint(RunnerKey)), DateTimeOffset.UtcNow));
+    }
+
+    private static readonly System.Security.Cryptography.ECDsa RunnerKey =
+        System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
 }

@@ -48,6 +48,8 @@ public sealed class TestBus : IAsyncDisposable
                 Record<ProposalSubmissionRefused>(e, () => self!);
                 Record<ApprovalRecorded>(e, () => self!);
                 Record<KillSwitchChanged>(e, () => self!);
+                Record<WorkWithdrawn>(e, () => self!);
+                Record<WorkResultSuperseded>(e, () => self!);
                 e.Handler<WorkRequested>(async context =>
                 {
                     self!.Add(context.Message);
@@ -80,8 +82,22 @@ public sealed class TestBus : IAsyncDisposable
     public Task PublishAsync<T>(T message) where T : class => _bus.Publish(message);
 
     /// <summary>Plays a fleet runner finishing a piece of work.</summary>
-    public Task CompleteAsync(WorkRequested work, WorkOutcome outcome, string? reason = null) =>
-        _bus.Publish(new WorkCompleted(work.ProposalId, work.WorkId, work.Step, "test-runner", outcome, null, reason, DateTimeOffset.UtcNow));
+    /// <summary>As fleet reports a step: a runner's outcome (succeeded, failed) carries the runner's signed result; a timeout none.</summary>
+    public Task CompleteAsync(WorkRequested work, WorkOutcome outcome, string? reason = null)
+    {
+        DsseEnvelope? signed = null;
+        if (outcome is WorkOutcome.Succeeded or WorkOutcome.Failed)
+        {
+            var result = new WorkResult(work.WorkId, work.ProposalId, work.Step, "test-runner", outcome, outcome == WorkOutcome.Succeeded ? 0 : 1, TimeSpan.Zero,
+                "sha256:00", null, reason, DateTimeOffset.UtcNow);
+            signed = Dsse.Sign(result, WorkResult.PayloadType, RunnerKey, SigningKeyIds.Thumbprint(RunnerKey));
+        }
+
+        return _bus.Publish(new WorkCompleted(work.ProposalId, work.WorkId, work.Step, "test-runner", outcome, signed, reason, DateTimeOffset.UtcNow));
+    }
+
+    private static readonly System.Security.Cryptography.ECDsa RunnerKey =
+        System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
 
     public async ValueTask DisposeAsync() => await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
 }

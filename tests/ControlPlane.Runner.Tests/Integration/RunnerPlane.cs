@@ -37,7 +37,10 @@ public sealed class RunnerPlane : FleetPlane
 
     public Uri Target { get; private set; } = null!;
 
-    protected override IEnumerable<(string Id, string Fleet)> RunnerPrincipals() => [(RunnerId, "testing")];
+    /// <summary>A second runner, alone in fleet observe, that reaches fleet through a TCP proxy the tests cut (started by the test that needs it).</summary>
+    public const string LinkedRunnerId = "runner-k";
+
+    protected override IEnumerable<(string Id, string Fleet)> RunnerPrincipals() => [(RunnerId, "testing"), (LinkedRunnerId, "observe")];
 
     public override async ValueTask InitializeAsync()
     {
@@ -66,17 +69,19 @@ public sealed class RunnerPlane : FleetPlane
         }, TimeSpan.FromSeconds(30), "runner-a to register with fleet");
     }
 
-    private ServiceHost<RunnerService> StartRunner(string runnerId, string stateDirectory)
+    public ServiceHost<RunnerService> StartRunner(string runnerId, string stateDirectory, Uri? fleet = null, string fleetName = "testing")
     {
         var settings = new PlaneSettings(VirtualHost, PlaneSettings.NewRedisPrefix())
             .Service("identity", Identity.Address)
-            .Service("fleet", Fleet.BaseAddress)
+            .Service("fleet", fleet ?? Fleet.BaseAddress)
             .Set("Runner:Id", runnerId)
-            .Set("Runner:Fleet", "testing")
+            .Set("Runner:Fleet", fleetName)
             .Set("Runner:ClientSecret", TestIdentity.AgentSecret)
             .Set("Runner:StateDirectory", stateDirectory)
             .Set("Runner:BaseDirectory", Scripts)
             .Set("Runner:HeartbeatInterval", "00:00:01")
+            .Set("Messaging:Retry:Transient:MinInterval", "00:00:00.500")
+            .Set("Messaging:Retry:Transient:MaxInterval", "00:00:02")
             .Set("Runner:Actions:http-check:Enabled", "true")
             .Set("Runner:Actions:http-check:AllowedHosts:0", "127.0.0.1");
         void Command(string name, string executable, string? timeout = null)
@@ -113,9 +118,12 @@ public sealed class RunnerPlane : FleetPlane
     public Task DeliverAsync(Guid workId, DsseEnvelope envelope) =>
         Bus.SendAsync(DeliverWorkPackage.QueueFor(RunnerId), new DeliverWorkPackage(workId, envelope));
 
-    /// <summary>The work ids marker.sh ran for.</summary>
-    public IReadOnlyList<string> Markers() =>
-        File.Exists(Path.Combine(Workspace, "markers.log")) ? File.ReadAllLines(Path.Combine(Workspace, "markers.log")) : [];
+    /// <summary>The work ids marker.sh ran for (on runner-a, or on the runner whose state directory is given).</summary>
+    public IReadOnlyList<string> Markers(string? stateDirectory = null)
+    {
+        var log = Path.Combine(stateDirectory ?? StateDirectory, "workspace", "markers.log");
+        return File.Exists(log) ? File.ReadAllLines(log) : [];
+    }
 
     private void WriteScript(string name, string body)
     {

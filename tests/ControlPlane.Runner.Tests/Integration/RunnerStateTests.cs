@@ -27,6 +27,37 @@ public sealed class RunnerStateTests : IDisposable
     }
 
     [Fact]
+    public void The_execution_ledger_survives_a_restart_so_a_work_id_never_runs_twice_whatever_package_carries_it()
+    {
+        var package = Packages.New("nonce-l");
+        var before = new ReplayStore(Options);
+        Assert.Null(before.TryAccept(package, Packages.Now, TimeSpan.FromSeconds(30)));
+        before.Advance(package.WorkId, LedgerStage.Started, Packages.Now);
+
+        var after = new ReplayStore(Options); // the runner crashed while the action ran
+        var reissued = package with { Nonce = "nonce-m" }; // the same work, signed again with a new nonce
+
+        Assert.Equal(LedgerStage.Started, after.Ledger()[package.WorkId].Stage);
+        Assert.True(after.IsInFlight(package)); // a redelivery of the same package: a duplicate, dropped without a refusal
+        Assert.False(after.IsInFlight(reissued));
+        Assert.Equal($"work {package.WorkId} was already started on this runner under another package (execution ledger)",
+            after.TryAccept(reissued, Packages.Now, TimeSpan.FromSeconds(30)));
+        Assert.Equal($"work {package.WorkId} was already started on this runner under another package (execution ledger)", after.Check(reissued));
+    }
+
+    [Fact]
+    public void A_package_is_only_checked_until_it_is_accepted_so_a_refused_handshake_spends_nothing()
+    {
+        var package = Packages.New("nonce-c");
+        var store = new ReplayStore(Options);
+
+        Assert.Null(store.Check(package));
+        Assert.Null(store.Check(package)); // checking records nothing
+        Assert.Null(store.TryAccept(package, Packages.Now, TimeSpan.FromSeconds(30)));
+        Assert.Equal("nonce nonce-c was already used (replayed package)", store.Check(package));
+    }
+
+    [Fact]
     public void The_runner_key_is_created_once_private_to_the_runner_and_reused()
     {
         using var first = RunnerKey.LoadOrCreate(_state);

@@ -25,6 +25,8 @@ public sealed class RunnerTests(RunnerPlane plane) : IClassFixture<RunnerPlane>
         var result = await VerifiedResultAsync(completed);
 
         var expected = $"hello from runner-a\nwork {request.WorkId}\n";
+        Assert.Equal([WorkAckStage.Accepted, WorkAckStage.Started],
+            plane.Bus.All<WorkAcknowledged>().Where(a => a.WorkId == request.WorkId).Select(a => a.Stage));
         Assert.Equal(WorkOutcome.Succeeded, completed.Outcome);
         Assert.Equal(WorkOutcome.Succeeded, result.Outcome);
         Assert.Equal(0, result.ExitCode);
@@ -45,6 +47,8 @@ public sealed class RunnerTests(RunnerPlane plane) : IClassFixture<RunnerPlane>
         Assert.Equal("command 'format-disk' is not allow-listed on runner runner-a", refused.Reason);
         Assert.Equal(request.ProposalId, refused.ProposalId);
         Assert.Equal(RunnerPlane.RunnerId, refused.RunnerId);
+        // Refused before acceptance: nothing was signed as accepted or started, so nothing will be rolled back.
+        Assert.DoesNotContain(plane.Bus.All<WorkAcknowledged>(), a => a.WorkId == request.WorkId);
     }
 
     [Fact]

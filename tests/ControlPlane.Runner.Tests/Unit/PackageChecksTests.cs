@@ -49,6 +49,23 @@ public sealed class PackageRulesTests
 public sealed class ReplayGuardTests
 {
     [Fact]
+    public void A_work_id_is_run_once_and_finished_work_is_forgotten_only_after_its_package_expired()
+    {
+        var guard = new ReplayGuard();
+        var package = Packages.New("n-led");
+        guard.Record(package, Packages.Now.AddMinutes(5));
+        guard.Advance(package.WorkId, LedgerStage.Finished, Packages.Now);
+
+        Assert.False(guard.IsInFlight(package));
+        Assert.StartsWith($"work {package.WorkId} was already run on this runner", guard.Check(package with { Nonce = "n-other" }), StringComparison.Ordinal);
+        guard.Prune(Packages.Now.AddMinutes(1));
+        Assert.NotNull(guard.Check(package with { Nonce = "n-other" }));
+        guard.Prune(Packages.Now.AddMinutes(6));
+        Assert.Null(guard.Check(package with { Nonce = "n-other" })); // expired: refused by its expiry anyway
+        Assert.False(guard.Advance(Guid.NewGuid(), LedgerStage.Started, Packages.Now));
+    }
+
+    [Fact]
     public void A_nonce_is_accepted_once()
     {
         var guard = new ReplayGuard();
