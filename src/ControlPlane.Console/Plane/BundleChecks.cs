@@ -2,13 +2,14 @@ using System.Security.Claims;
 using System.Text.Json;
 using ControlPlane.Console.SignIn;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 
 namespace ControlPlane.Console.Plane;
 
 /// <summary>A bundle's verification as the console shows it: the CLI's verifier, pinned to a key evidence publishes.</summary>
 public sealed record BundleCheck(bool Verifies, IReadOnlyList<string> Passed, string? FailedCheck, string? Failure, string? TrustedKey, int Bytes);
 
-public static class BundleVerification
+public static class BundleChecks
 {
     /// <summary>
     /// Verifies with <see cref="EvidenceBundleVerifier"/> (the same code as `controlplane evidence verify`) against each
