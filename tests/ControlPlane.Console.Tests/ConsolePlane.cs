@@ -51,7 +51,7 @@ public sealed class ConsolePlane : Plane
         page.SetDefaultTimeout(20_000);
         await page.GotoAsync(Console.ToString());
         Assert.StartsWith(Address("identity").ToString(), page.Url, StringComparison.Ordinal);
-        await page.Locator($"button:has-text(\"{human}\"), form:has-text(\"{human}\") button[type=submit], form:has-text(\"{human}\") input[type=submit]").First.ClickAsync();
+        await page.Locator($"button[data-principal='{human}']").ClickAsync();
         await page.WaitForURLAsync(url => url.StartsWith(Console.ToString(), StringComparison.Ordinal) && !url.Contains("signin-oidc", StringComparison.Ordinal));
         await page.GetByTestId("signed-in-as").WaitForAsync();
         Assert.Contains(human, await page.GetByTestId("signed-in-as").InnerTextAsync(), StringComparison.Ordinal);
