@@ -12,7 +12,7 @@ namespace ControlPlane.Console.Tests;
 /// The plane of the end-to-end tests, the console as its own process (Development, as ./run.sh runs it) on a free
 /// port that identity knows as a redirect URI, and Debian's Chromium.
 /// </summary>
-public sealed class ConsolePlane : Plane
+public sealed class ConsolePlane : ControlPlane.EndToEnd.Tests.Support.Plane
 {
     private const string Chromium = "/usr/bin/chromium";
     private readonly int _port = FreePort();

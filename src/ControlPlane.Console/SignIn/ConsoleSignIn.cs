@@ -27,6 +27,7 @@ public static class ConsoleSignIn
         builder.Services.AddSingleton<SessionTokens>();
         builder.Services.AddSingleton<TokenExchange>();
         builder.Services.AddServiceClient("identity");
+        builder.Services.AddExceptionHandler<IdentityUnreachable>();
 
         builder.Services.AddAuthentication(o =>
             {
