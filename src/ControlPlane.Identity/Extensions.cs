@@ -1,3 +1,4 @@
+using ControlPlane.Identity.Authorization;
 using ControlPlane.Identity.Credentials;
 using ControlPlane.Identity.ExternalIdp;
 using ControlPlane.Identity.Keys;
@@ -45,6 +46,17 @@ internal static class Extensions
         builder.Services.AddSingleton<ClientAssertionValidator>();
         builder.Services.AddSingleton<ExternalIdentityProvider>();
         builder.Services.AddSingleton<TokenEndpoint>();
+        builder.Services.AddSingleton(OidcClients.FromConfiguration(builder.Configuration));
+        builder.Services.AddSingleton<AuthorizationCodeStore>();
+        builder.Services.AddSingleton<SessionEvents>();
+        builder.Services.AddSingleton<InteractiveGrants>();
+        builder.Services.AddSingleton<ExternalAuthorization>();
+        builder.Services.AddSingleton<EndSession>();
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "cp-identity-af";
+            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        });
         builder.Services.Replace(ServiceDescriptor.Singleton<ITokenIssuerMetadata, LocalIssuerMetadata>());
         builder.Services.AddHostedService<IdentityStartup>();
         builder.Services.AddHostedService<KeyRotationService>();

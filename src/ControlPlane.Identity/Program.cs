@@ -12,6 +12,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDiscoveryApi();
 app.MapTokenApi();
+app.MapAuthorizeApi(devLogin);
 app.MapPrincipalsApi();
 app.MapAgentsApi();
 app.MapKeysApi();

@@ -66,6 +66,8 @@ public static class EvidenceKinds
         new EvidenceKind<SigningKeyRotated>(_ => null, e => e.RotatedBy, e => e.At),
         new EvidenceKind<KillSwitchChanged>(_ => null, e => e.ChangedBy, e => e.At),
         new EvidenceKind<ActionCatalogPublished>(_ => null, e => e.Publisher, e => e.At),
+        new EvidenceKind<HumanSignedIn>(_ => null, e => e.HumanId, e => e.At),
+        new EvidenceKind<HumanSignedOut>(_ => null, e => e.HumanId, e => e.At),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);

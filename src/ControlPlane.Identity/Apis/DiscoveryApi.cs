@@ -1,3 +1,4 @@
+using ControlPlane.Identity.Authorization;
 using ControlPlane.Identity.Keys;
 using ControlPlane.Identity.Tokens;
 using ControlPlane.ServiceDefaults.Health;
@@ -17,11 +18,16 @@ public static class DiscoveryApi
                 ["issuer"] = iss,
                 ["jwks_uri"] = iss + "/.well-known/jwks.json",
                 ["token_endpoint"] = iss + "/connect/token",
-                ["grant_types_supported"] = new[] { TokenEndpoint.ClientCredentials, TokenEndpoint.TokenExchange },
-                ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "private_key_jwt" },
+                ["authorization_endpoint"] = iss + "/connect/authorize",
+                ["end_session_endpoint"] = iss + "/connect/endsession",
+                ["grant_types_supported"] = new[] { TokenEndpoint.ClientCredentials, InteractiveGrants.AuthorizationCode, TokenEndpoint.TokenExchange },
+                ["code_challenge_methods_supported"] = new[] { AuthorizeRules.S256 },
+                ["scopes_supported"] = new[] { "openid", "profile", "email" },
+                ["claims_supported"] = new[] { "sub", "name", "email", "roles", "nonce", "auth_time" },
+                ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "private_key_jwt", "none" },
                 ["token_endpoint_auth_signing_alg_values_supported"] = new[] { "ES256" },
                 ["id_token_signing_alg_values_supported"] = new[] { "ES256" },
-                ["response_types_supported"] = new[] { "token" },
+                ["response_types_supported"] = new[] { "code" },
                 ["subject_types_supported"] = new[] { "public" },
             });
         }).AllowAnonymous().WithMetadata(new AnonymousByDesign("OIDC discovery")).WithTags("Discovery");

@@ -73,7 +73,14 @@ public sealed class ExternalIdentityProvider
     public ExternalIdpSettings Settings => _settings;
 
     /// <summary>The human the token asserts, or why not. Failures are safe to log: they never hold the token.</summary>
-    public async Task<(ExternalLogin? Login, string? Failure, bool Unavailable)> ValidateAsync(string token, CancellationToken cancellationToken)
+    public Task<(ExternalLogin? Login, string? Failure, bool Unavailable)> ValidateAsync(string token, CancellationToken cancellationToken) =>
+        ValidateAsync(token, null, null, cancellationToken);
+
+    /// <summary>
+    /// As above for an id_token of the sign-in redirect: its audience is identity's client id at the IdP and its
+    /// nonce must be the one identity sent.
+    /// </summary>
+    public async Task<(ExternalLogin? Login, string? Failure, bool Unavailable)> ValidateAsync(string token, string? audience, string? nonce, CancellationToken cancellationToken)
     {
         if (_metadata is null)
         {
@@ -90,18 +97,23 @@ public sealed class ExternalIdentityProvider
             return (null, "the IdP's discovery document or keys are unavailable", true);
         }
 
-        var result = await _handler.ValidateTokenAsync(token, Parameters(metadata));
+        var result = await _handler.ValidateTokenAsync(token, Parameters(metadata, audience));
         if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
         {
             // The IdP may have rotated its keys: fetch them again (the cache throttles how often).
             _metadata.RequestRefresh();
             metadata = await _metadata.GetAsync(cancellationToken);
-            result = await _handler.ValidateTokenAsync(token, Parameters(metadata));
+            result = await _handler.ValidateTokenAsync(token, Parameters(metadata, audience));
         }
 
         if (!result.IsValid)
         {
             return (null, Describe(result.Exception), false);
+        }
+
+        if (nonce is not null && result.ClaimsIdentity.FindFirst("nonce")?.Value != nonce)
+        {
+            return (null, "the id_token's nonce is not the one sent", false);
         }
 
         var identity = result.ClaimsIdentity;
@@ -127,10 +139,10 @@ public sealed class ExternalIdentityProvider
         return (new ExternalLogin(id, name, identity.FindFirst("email")?.Value?.ToLowerInvariant(), ((JsonWebToken)result.SecurityToken).Issuer, subject, groups), null, false);
     }
 
-    private TokenValidationParameters Parameters(IssuerMetadata metadata) => new()
+    private TokenValidationParameters Parameters(IssuerMetadata metadata, string? audience) => new()
     {
         ValidIssuer = _settings.Issuer ?? metadata.Issuer,
-        ValidAudience = _settings.Audience,
+        ValidAudience = audience ?? _settings.Audience,
         IssuerSigningKeys = metadata.SigningKeys,
         ValidAlgorithms = _settings.Algorithms,
         RequireExpirationTime = true,

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using ControlPlane.Identity.Authorization;
 using ControlPlane.Identity.Credentials;
 using ControlPlane.Identity.ExternalIdp;
 using ControlPlane.Identity.Principals;
@@ -18,7 +19,8 @@ public sealed record TokenRateLimits(RateLimitRule PerClient, RateLimitRule PerA
 
 /// <summary>
 /// POST /connect/token. Grants: client_credentials (agents; client_secret_basic, client_secret_post or
-/// private_key_jwt) and RFC 8693 token exchange (humans, with a token of the corporate IdP). Every request is
+/// private_key_jwt), RFC 8693 token exchange (humans, with a token of the corporate IdP, or an interactive
+/// client's identity token: <see cref="InteractiveGrants"/>) and authorization_code with PKCE. Every request is
 /// rate-limited per client id, or per address when it names none; Redis unreachable means 503 (fail closed).
 /// Wrong secrets count toward a lock. Errors are RFC 6749 §5.2 bodies; nothing secret is ever logged.
 /// </summary>
@@ -30,6 +32,7 @@ public sealed partial class TokenEndpoint(
     ClientAssertionValidator assertions,
     CredentialLockout lockout,
     ExternalIdentityProvider idp,
+    InteractiveGrants interactive,
     RedisRateLimiter limiter,
     TokenRateLimits limits,
     TimeProvider clock,
@@ -64,13 +67,13 @@ public sealed partial class TokenEndpoint(
 
         var form = await http.Request.ReadFormAsync(cancellationToken);
         var grantType = form["grant_type"].ToString();
-        if (grantType is not (ClientCredentials or TokenExchange))
+        if (grantType is not (ClientCredentials or TokenExchange or InteractiveGrants.AuthorizationCode))
         {
-            return Error("unsupported_grant_type", $"Grant type '{grantType}' is not supported; use {ClientCredentials} or {TokenExchange}.");
+            return Error("unsupported_grant_type", $"Grant type '{grantType}' is not supported; use {ClientCredentials}, {InteractiveGrants.AuthorizationCode} or {TokenExchange}.");
         }
 
         var audience = form["audience"].ToString();
-        if (string.IsNullOrEmpty(audience) || !issuer.IsKnownAudience(audience))
+        if (grantType != InteractiveGrants.AuthorizationCode && (string.IsNullOrEmpty(audience) || !issuer.IsKnownAudience(audience)))
         {
             return Error("invalid_target", $"Ask for one audience among: {string.Join(", ", issuer.Audiences.Order(StringComparer.Ordinal))}.");
         }
@@ -96,9 +99,16 @@ public sealed partial class TokenEndpoint(
             return RateLimitResults.TooManyRequests(http, decision);
         }
 
-        return grantType == ClientCredentials
-            ? await ClientCredentialsAsync(http, client, audience, cancellationToken)
-            : await ExchangeAsync(http, client, form, audience, cancellationToken);
+        return grantType switch
+        {
+            ClientCredentials => await ClientCredentialsAsync(http, client, audience, cancellationToken),
+            InteractiveGrants.AuthorizationCode => client.Method == ClientMethod.None
+                ? await interactive.RedeemCodeAsync(http, form, cancellationToken)
+                : Error("invalid_request", "Public clients authenticate with PKCE, not with a secret."),
+            _ when interactive.IsInteractiveClient(client.ClientId) && client.Method == ClientMethod.None =>
+                await interactive.ExchangeAsync(form, client.ClientId!, audience, cancellationToken),
+            _ => await ExchangeAsync(http, client, form, audience, cancellationToken),
+        };
     }
 
     internal static IResult TokenResponse(IssuedToken token, string? issuedTokenType = null)

@@ -71,4 +71,42 @@ public sealed class TokenIssuer(SigningKeyStore keys, IssuerName issuer, IConfig
         });
         return new IssuedToken(token, (int)Math.Ceiling(Lifetime.TotalSeconds));
     }
+
+    /// <summary>
+    /// An OIDC id_token for a client (aud = client id, typ JWT so it can never pass as an access token): who signed
+    /// in, when, and the nonce of the request. Roles are for display; services authorize on access tokens only.
+    /// </summary>
+    public async Task<string> IssueIdTokenAsync(TokenSubject subject, string? email, string clientId, string? nonce, DateTimeOffset authTime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        var key = await keys.GetActiveAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var claims = new Dictionary<string, object>
+        {
+            [ControlPlaneClaims.Subject] = subject.Id,
+            [ControlPlaneClaims.Name] = subject.Name,
+            ["roles"] = subject.Bindings.ToArray(),
+            [JwtRegisteredClaimNames.AuthTime] = authTime.ToUnixTimeSeconds(),
+        };
+        if (email is not null)
+        {
+            claims[JwtRegisteredClaimNames.Email] = email;
+        }
+
+        if (nonce is not null)
+        {
+            claims[JwtRegisteredClaimNames.Nonce] = nonce;
+        }
+
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer.Current,
+            Audience = clientId,
+            Claims = claims,
+            IssuedAt = now.UtcDateTime,
+            Expires = (now + Lifetime).UtcDateTime,
+            TokenType = "JWT",
+            SigningCredentials = new SigningCredentials(key.SecurityKey, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
 }
