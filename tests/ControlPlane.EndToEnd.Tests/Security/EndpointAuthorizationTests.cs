@@ -15,11 +15,13 @@ namespace ControlPlane.EndToEnd.Tests.Security;
 [Collection(PlaneCollection.Name)]
 public sealed class EndpointAuthorizationTests(Plane plane)
 {
-    /// <summary>The only endpoints that answer without a token: probes, discovery, public keys, the token endpoint itself.</summary>
+    /// <summary>The only endpoints that answer without a token: probes, discovery, public keys, the token and sign-in endpoints.</summary>
     private static readonly HashSet<string> PublicByDesign = new(StringComparer.Ordinal)
     {
         "GET /health", "GET /alive", "GET /.well-known/openid-configuration", "GET /.well-known/jwks.json",
         "POST /connect/token", "POST /dev/token", "GET /fleet/keys", "GET /evidence/keys",
+        // Browser sign-in (OIDC code + PKCE): where a browser without a session arrives; the POST is the dev IdP's form.
+        "GET /connect/authorize", "POST /connect/authorize", "GET /connect/callback/external", "GET /connect/endsession",
     };
 
     private const string PermissionGateDetail = "The caller's role bindings do not grant this action.";

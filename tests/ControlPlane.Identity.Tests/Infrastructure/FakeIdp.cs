@@ -35,6 +35,11 @@ public sealed class FakeIdp : IAsyncDisposable
 
     public int DiscoveryRequests => _discoveryRequests;
 
+    /// <summary>Who the IdP's /authorize signs in (email, groups).</summary>
+    public (string Email, IReadOnlyList<string> Groups) SignInAs { get; set; } = ("someone@example.com", []);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string ClientId, string RedirectUri, string Nonce, string Challenge)> _codes = new();
+
     public static async Task<FakeIdp> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -50,8 +55,29 @@ public sealed class FakeIdp : IAsyncDisposable
                 ["issuer"] = idp.Issuer,
                 ["jwks_uri"] = idp.Issuer + "/keys",
                 ["authorization_endpoint"] = idp.Issuer + "/authorize",
+                ["token_endpoint"] = idp.Issuer + "/token",
                 ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" },
             });
+        });
+        // The sign-in redirect as a corporate IdP does it, signing in SignInAs without asking.
+        app.MapGet("/authorize", (HttpContext http) =>
+        {
+            var q = http.Request.Query;
+            var code = Guid.NewGuid().ToString("N");
+            idp._codes[code] = (q["client_id"].ToString(), q["redirect_uri"].ToString(), q["nonce"].ToString(), q["code_challenge"].ToString());
+            return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"].ToString())}");
+        });
+        app.MapPost("/token", async (HttpContext http) =>
+        {
+            var form = await http.Request.ReadFormAsync();
+            if (!idp._codes.TryRemove(form["code"].ToString(), out var issued) || issued.RedirectUri != form["redirect_uri"].ToString()
+                || Microsoft.AspNetCore.WebUtilities.Base64UrlTextEncoder.Encode(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(form["code_verifier"].ToString()))) != issued.Challenge)
+            {
+                return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
+            }
+
+            var (email, groups) = idp.SignInAs;
+            return Results.Json(new { id_token = idp.Issue(email, groups, audience: issued.ClientId, extra: new Dictionary<string, object> { ["nonce"] = issued.Nonce }), token_type = "Bearer" });
         });
         app.MapGet("/keys", () => Results.Json(new { keys = new object[] { RsaJwk(idp._rsa, "rsa-1"), idp.EcJwk() }.Concat(idp.LaterJwks()) }));
         await app.StartAsync();
