@@ -81,6 +81,12 @@ public sealed class ConsoleTests(ConsolePlane plane)
             new { decision = "approve", proposalHash = shown.ContentHash, graphVersion = shown.Impact!.GraphVersion, policyHash = shown.Decision!.BundleHash });
         Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
         Assert.Equal(ProposalState.AwaitingApproval, (await plane.GetProposalAsync(id)).State);
+
+        // Sign-out ends the session at identity too: the console then sends the browser to sign in again.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.GetByText("You are signed out.").WaitForAsync();
+        await page.GotoAsync(new Uri(plane.Console, "approvals").ToString());
+        Assert.StartsWith(plane.Address("identity").ToString(), page.Url, StringComparison.Ordinal);
         await page.Context.CloseAsync();
     }
 
