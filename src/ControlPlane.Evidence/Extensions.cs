@@ -1,3 +1,4 @@
+using ControlPlane.Evidence.Autonomy;
 using ControlPlane.Evidence.Consumers;
 using ControlPlane.Evidence.Data;
 using ControlPlane.Evidence.Recording;
@@ -31,6 +32,9 @@ internal static class Extensions
         builder.Services.AddSingleton<EvidenceKeyStore>();
         builder.Services.AddSingleton<EvidenceLog>();
         builder.Services.AddSingleton<EvidenceStore>();
+        builder.Services.AddSingleton<AutonomyStore>();
+        builder.Services.AddSingleton<ChainStatusCache>();
+        builder.Services.AddHostedService<AutonomyMeter>();
         builder.Services.AddHostedService<EvidenceKeyStartup>();
     }
 }

@@ -10,6 +10,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapEvidenceApi();
+app.MapMetricsApi();
 
 app.Run();
 

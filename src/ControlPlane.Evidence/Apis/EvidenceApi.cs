@@ -35,7 +35,7 @@ public static partial class EvidenceApi
             .WithSummary($"A signed evidence bundle ({EvidenceFormat.BundleFormat}) that verifies offline");
         group.MapGet("/records", GetRecordsAsync)
             .RequirePermission(Permissions.EvidenceRead)
-            .WithSummary("Records in sequence order, filtered by kind and actor, paged with since/limit");
+            .WithSummary("Records filtered by kind, actor, agent, human, environment and time; since/limit (oldest first) or page/pageSize with total (newest first)");
         group.MapGet("/chain/verify", VerifyChainAsync)
             .RequirePermission(Permissions.EvidenceExport)
             .WithSummary("Recompute the whole global chain; OK or the first broken sequence");
@@ -110,8 +110,8 @@ public static partial class EvidenceApi
         }
     }
 
-    private static async Task<IResult> GetRecordsAsync(string? kind, string? actor, string? since, string? limit, HttpContext http, EvidenceStore store,
-        CancellationToken ct)
+    private static async Task<IResult> GetRecordsAsync(string? kind, string? actor, string? agent, string? human, string? environment, string? from, string? to,
+        string? since, string? limit, string? page, string? pageSize, HttpContext http, EvidenceStore store, CancellationToken ct)
     {
         if (!http.GetCaller().HasPermission(Permissions.EvidenceRead, environment: null))
         {
@@ -137,18 +137,69 @@ public static partial class EvidenceApi
             errors["limit"] = [$"limit is a number from 1 to {MaxPageSize}."];
         }
 
-        if (actor is { Length: 0 or > 256 })
+        var pageNumber = 1;
+        if (page is not null && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out pageNumber) || pageNumber < 1))
         {
-            errors["actor"] = ["actor must be 1 to 256 characters."];
+            errors["page"] = ["page is a number from 1."];
         }
 
+        var perPage = DefaultPageSize;
+        if (pageSize is not null && (!int.TryParse(pageSize, NumberStyles.None, CultureInfo.InvariantCulture, out perPage) || perPage is < 1 or > MaxPageSize))
+        {
+            errors["pageSize"] = [$"pageSize is a number from 1 to {MaxPageSize}."];
+        }
+
+        if ((page is not null || pageSize is not null) && (since is not null || limit is not null))
+        {
+            errors["page"] = ["Page with page/pageSize or with since/limit, not both."];
+        }
+
+        foreach (var (name, value) in new[] { ("actor", actor), ("agent", agent), ("human", human), ("environment", environment) })
+        {
+            if (value is { Length: 0 or > 256 })
+            {
+                errors[name] = [$"{name} must be 1 to 256 characters."];
+            }
+        }
+
+        if (actor is not null && human is not null && actor != human)
+        {
+            errors["human"] = ["human and actor both name the record's actor; give one."];
+        }
+
+        var start = ParseTime(from, "from", errors);
+        var end = ParseTime(to, "to", errors);
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors);
         }
 
-        var records = await store.PageAsync(kind, actor, after, size, ct);
+        var query = new EvidenceQuery(kind, human ?? actor, agent, environment, start, end);
+        if (page is not null || pageSize is not null)
+        {
+            var (found, total) = await store.SearchAsync(query, pageNumber, perPage, ct);
+            return Results.Json(new EvidenceSearchPage(found, total, pageNumber, perPage), EvidenceFormat.Json);
+        }
+
+        var records = await store.PageAsync(query, after, size, ct);
         return Results.Json(new EvidencePage(records, records.Count == size ? records[^1].Sequence : null), EvidenceFormat.Json);
+    }
+
+    /// <summary>An ISO-8601 instant with an offset (2026-12-04T10:00:00Z); null when absent; an error when malformed.</summary>
+    internal static DateTimeOffset? ParseTime(string? text, string name, Dictionary<string, string[]> errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
+        {
+            return value;
+        }
+
+        errors[name] = [$"{name} is an ISO-8601 date-time such as 2026-12-04T10:00:00Z."];
+        return null;
     }
 
     private static async Task<IResult> VerifyChainAsync(HttpContext http, EvidenceStore store, ILoggerFactory loggers, CancellationToken ct)

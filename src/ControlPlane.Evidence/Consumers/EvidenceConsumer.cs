@@ -1,3 +1,4 @@
+using ControlPlane.Evidence.Autonomy;
 using ControlPlane.Evidence.Recording;
 using ControlPlane.ServiceDefaults.Messaging;
 using MassTransit;
@@ -16,7 +17,7 @@ public static class EvidenceConsumerSettings
     public const int DefaultConcurrency = 1;
 }
 
-/// <summary>Records one event type: the inbox entry (MassTransit MessageId) and the record commit in one transaction.</summary>
+/// <summary>Records one event type: the inbox entry (MassTransit MessageId), the record and its autonomy projection commit in one transaction.</summary>
 public sealed class EvidenceConsumer<T>(EvidenceLog log, EvidenceKind<T> kind) : IConsumer<T> where T : class
 {
     public async Task Consume(ConsumeContext<T> context)
@@ -24,6 +25,7 @@ public sealed class EvidenceConsumer<T>(EvidenceLog log, EvidenceKind<T> kind) :
         ArgumentNullException.ThrowIfNull(context);
         var messageId = context.MessageId
             ?? throw new MessageRejectedException($"{kind.Name} arrived without a MessageId; evidence cannot record it exactly once.");
-        await log.AppendOnceAsync(kind.Draft(context.Message), messageId, context.CancellationToken);
+        await log.AppendOnceAsync(kind.Draft(context.Message), messageId, context.CancellationToken,
+            work => AutonomyProjection.ApplyAsync(work, context.Message, context.CancellationToken));
     }
 }

@@ -10,6 +10,9 @@ namespace ControlPlane.Evidence.Data;
 /// <summary>What a bundle is built from, read in one snapshot so the records, keys and head agree.</summary>
 public sealed record BundleSnapshot(IReadOnlyList<EvidenceRecord> Records, IReadOnlyList<EvidenceRecord> KeyRecords, ChainHead Head);
 
+/// <summary>Filters of GET /evidence/records; null means "any". Human and actor both match the record's actor.</summary>
+public sealed record EvidenceQuery(string? Kind = null, string? Actor = null, string? Agent = null, string? Environment = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
+
 /// <summary>Reads the evidence log. Rows become <see cref="EvidenceRecord"/>s spelled exactly as they were hashed.</summary>
 public sealed class EvidenceStore(NpgsqlDataSource dataSource)
 {
@@ -22,19 +25,54 @@ public sealed class EvidenceStore(NpgsqlDataSource dataSource)
         return await ProposalAsync(connection, null, proposalId, cancellationToken);
     }
 
-    /// <summary>Records after sequence <paramref name="since"/>, optionally of one kind and/or one actor.</summary>
-    public async Task<IReadOnlyList<EvidenceRecord>> PageAsync(string? kind, string? actor, long since, int limit, CancellationToken cancellationToken)
+    /// <summary>Records after sequence <paramref name="since"/> matching the query, oldest first.</summary>
+    public async Task<IReadOnlyList<EvidenceRecord>> PageAsync(EvidenceQuery query, long since, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
-            select {Columns} from evidence_records
-            where sequence > $1 and ($2::text is null or kind = $2) and ($3::text is null or actor = $3)
-            order by sequence limit $4
-            """);
+        await using var command = Filtered($"select {Columns} from evidence_records r where r.sequence > $7 and {Where} order by r.sequence limit $8", query);
         command.Parameters.Add(new() { Value = since });
-        command.Parameters.Add(new() { Value = (object?)kind ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = (object?)actor ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = limit });
         return await ReadAllAsync(command, cancellationToken);
+    }
+
+    /// <summary>One page (1-based) of the records matching the query, newest first, and how many match in all.</summary>
+    public async Task<(IReadOnlyList<EvidenceRecord> Records, long Total)> SearchAsync(EvidenceQuery query, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using var count = Filtered($"select count(*) from evidence_records r where {Where}", query, connection, tx);
+        var total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        await using var select = Filtered($"select {Columns} from evidence_records r where {Where} order by r.sequence desc offset $7 limit $8", query, connection, tx);
+        select.Parameters.Add(new() { Value = (long)(page - 1) * pageSize });
+        select.Parameters.Add(new() { Value = pageSize });
+        var records = await ReadAllAsync(select, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return (records, total);
+    }
+
+    /// <summary>
+    /// The audit filters: kind; actor (exactly); agent (records it is the actor of, and every record of its
+    /// proposals); environment (records of proposals in it); occurred_at in [from, to). Agent and environment
+    /// read the autonomy projection, which holds each proposal's agent and environment.
+    /// </summary>
+    private const string Where = """
+        ($1::text is null or r.kind = $1)
+        and ($2::text is null or r.actor = $2)
+        and ($3::text is null or r.actor = $3 or r.proposal_id in (select proposal_id from autonomy_proposals where agent = $3))
+        and ($4::text is null or r.proposal_id in (select proposal_id from autonomy_proposals where environment = $4))
+        and ($5::timestamptz is null or r.occurred_at >= $5)
+        and ($6::timestamptz is null or r.occurred_at < $6)
+        """;
+
+    private NpgsqlCommand Filtered(string sql, EvidenceQuery query, NpgsqlConnection? connection = null, NpgsqlTransaction? tx = null)
+    {
+        var command = connection is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, tx);
+        command.Parameters.Add(new() { Value = (object?)query.Kind ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)query.Actor ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)query.Agent ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)query.Environment ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)query.From?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = (object?)query.To?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        return command;
     }
 
     /// <summary>A proposal's records, every SigningKeyPublished record and the global head, in one repeatable-read snapshot.</summary>

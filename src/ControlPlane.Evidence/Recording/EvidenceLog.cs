@@ -28,7 +28,8 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
     private static readonly Histogram<double> AppendDuration = Meter.CreateHistogram<double>("controlplane.evidence.append.duration", "ms", "Time to append one record, lock wait included");
 
     /// <summary>Records a consumed message once: the inbox entry and the record commit together. Null when it was a redelivery.</summary>
-    public async Task<EvidenceRecord?> AppendOnceAsync(EvidenceDraft draft, Guid messageId, CancellationToken cancellationToken)
+    /// <param name="alongside">Work that commits with the record (the autonomy projection), or null.</param>
+    public async Task<EvidenceRecord?> AppendOnceAsync(EvidenceDraft draft, Guid messageId, CancellationToken cancellationToken, Func<UnitOfWork, Task>? alongside = null)
     {
         ArgumentNullException.ThrowIfNull(draft);
         using var activity = Source.StartActivity($"evidence append {draft.Kind}");
@@ -42,6 +43,11 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
         }
 
         var record = await AppendAsync(work, draft, messageId, cancellationToken);
+        if (alongside is not null)
+        {
+            await alongside(work);
+        }
+
         await work.CommitAsync(cancellationToken);
         Appended.Add(1, new KeyValuePair<string, object?>("kind", draft.Kind));
         AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

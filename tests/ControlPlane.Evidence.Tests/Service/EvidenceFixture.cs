@@ -48,6 +48,11 @@ public class EvidenceFixture : IAsyncLifetime
 
     protected virtual int ReplicaCount => 1;
 
+    /// <summary>Extra settings for every replica (a subclass's fixture).</summary>
+    protected virtual void Configure(PlaneSettings settings)
+    {
+    }
+
     public virtual async ValueTask InitializeAsync()
     {
         VirtualHost = await TestVirtualHost.CreateAsync("evidence");
@@ -55,11 +60,12 @@ public class EvidenceFixture : IAsyncLifetime
         Database = await TestDatabase.CreateAsync("evidence");
         for (var i = 0; i < ReplicaCount; i++)
         {
-            var replica = new ServiceHost<EvidenceService>(new PlaneSettings(VirtualHost, PlaneSettings.NewRedisPrefix())
+            var settings = new PlaneSettings(VirtualHost, PlaneSettings.NewRedisPrefix())
                 .Database("evidence-db", Database.ConnectionString)
                 .Service("identity", Identity.Address)
-                .Set("Evidence:ConsumerConcurrency", ConsumerConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                .Build());
+                .Set("Evidence:ConsumerConcurrency", ConsumerConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Configure(settings);
+            var replica = new ServiceHost<EvidenceService>(settings.Build());
             _replicas.Add(replica);
             using var probe = replica.CreateHttpClient();
             await Eventually.UntilAsync(async () =>
