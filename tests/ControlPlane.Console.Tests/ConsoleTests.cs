@@ -146,8 +146,29 @@ public sealed class ConsoleTests(ConsolePlane plane)
         Assert.Equal(api, shown);
         await ConsolePlane.ScreenshotAsync(page, "home");
 
+        // An agent registered now (policy hears of it): its sponsor, fleet and what it can vs may do unattended.
+        var agentId = $"console-bot-{Guid.NewGuid():N}"[..20];
+        using (var identity = await plane.ClientAsync(Principals.Admin, "identity"))
+        using (var registered = await identity.PostAsJsonAsync("agents", new
+        {
+            id = agentId, name = "Console bot", sponsor = Principals.RemediationSponsor, fleet = "remediation",
+            environments = new[] { "dev", "production" }, actionKinds = new[] { "deploy", "restart" },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        }
+
         await page.GotoAsync(new Uri(plane.Console, "agents").ToString());
-        await page.Locator($"[data-testid=agent][data-agent='{Principals.RemediationAgent}']").WaitForAsync();
+        var agent = page.Locator($"[data-testid=agent][data-agent='{agentId}']");
+        await agent.GetByTestId("autonomy-report").WaitForAsync(new() { Timeout = 30_000 });
+        Assert.Contains("production", await agent.GetByTestId("autonomy-report").InnerTextAsync(), StringComparison.Ordinal);
+        using (var metrics = JsonDocument.Parse(await evidence.GetStringAsync("metrics/autonomy")))
+        {
+            var record = metrics.RootElement.GetProperty("byAgent").EnumerateArray().Single(a => a.GetProperty("key").GetString() == Principals.RemediationAgent);
+            Assert.StartsWith($"{record.GetProperty("proposals")} proposals",
+                await page.Locator($"[data-testid=agent][data-agent='{Principals.RemediationAgent}']").GetByTestId("track-record").InnerTextAsync(), StringComparison.Ordinal);
+        }
+
         await ConsolePlane.ScreenshotAsync(page, "agents");
         await page.Context.CloseAsync();
     }
