@@ -64,14 +64,16 @@ public sealed class EvidenceAccessTests(EvidenceFixture fixture) : IClassFixture
     public void Every_endpoint_declares_its_rule()
     {
         var endpoints = fixture.Evidence.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.StartsWith("/evidence", StringComparison.Ordinal) == true)
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/evidence", StringComparison.Ordinal) == true || e.RoutePattern.RawText == "/metrics/autonomy")
             .ToList();
 
-        Assert.Equal(5, endpoints.Count);
+        Assert.Equal(7, endpoints.Count);
         Assert.All(endpoints, e => Assert.True(
             e.Metadata.GetMetadata<RequiresPermission>() is not null || e.Metadata.GetMetadata<AnonymousByDesign>() is not null,
             $"{e.RoutePattern.RawText} declares no permission"));
         Assert.Equal(Permissions.EvidenceExport, endpoints.Single(e => e.RoutePattern.RawText == "/evidence/chain/verify").Metadata.GetMetadata<RequiresPermission>()!.Permission);
+        Assert.Equal(Permissions.EvidenceRead, endpoints.Single(e => e.RoutePattern.RawText == "/metrics/autonomy").Metadata.GetMetadata<RequiresPermission>()!.Permission);
+        Assert.Equal(Permissions.EvidenceRead, endpoints.Single(e => e.RoutePattern.RawText == "/evidence/verification").Metadata.GetMetadata<RequiresPermission>()!.Permission);
     }
 
     private static async Task AssertEveryProtectedEndpointAsync(HttpClient client, Guid proposalId, HttpStatusCode expected)
