@@ -58,8 +58,8 @@ stop_all() {
 trap 'stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
-NAMES=(identity system-graph policy orchestrator fleet evidence runner-testing-1 runner-remediation-1)
-PORTS=(5101 5102 5103 5104 5105 5106 5110 5111)
+NAMES=(identity system-graph policy orchestrator fleet evidence console runner-testing-1 runner-remediation-1)
+PORTS=(5101 5102 5103 5104 5105 5106 5107 5110 5111)
 deadline=$((SECONDS + 300))
 for i in "${!NAMES[@]}"; do
   until curl -fsS "http://127.0.0.1:${PORTS[$i]}/health" >/dev/null 2>&1; do

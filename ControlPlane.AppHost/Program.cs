@@ -52,6 +52,25 @@ foreach (var service in services)
     }
 }
 
+// The console: humans sign in at identity (code + PKCE) and call each service with their own exchanged tokens;
+// it needs no database, bus or secret of its own. Identity accepts its redirect URIs by exact match.
+var console = builder.AddProject<Projects.ControlPlane_Console>("console")
+    .WithFixedHttpPort(ports["console"])
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+foreach (var service in services)
+{
+    console.WithReference(service);
+}
+
+var consoleEndpoint = console.GetEndpoint("http");
+var consoleLoopback = $"http://127.0.0.1:{ports["console"]}"; // the address ./run.sh prints
+identity
+    .WithEnvironment("Identity__Clients__console__RedirectUris__0", ReferenceExpression.Create($"{consoleEndpoint}/signin-oidc"))
+    .WithEnvironment("Identity__Clients__console__RedirectUris__1", consoleLoopback + "/signin-oidc")
+    .WithEnvironment("Identity__Clients__console__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{consoleEndpoint}/signout-callback-oidc"))
+    .WithEnvironment("Identity__Clients__console__PostLogoutRedirectUris__1", consoleLoopback + "/signout-callback-oidc");
+
 // One reference runner per fleet. In production runners run next to the systems they change, not in the
 // cluster; here they make the demo whole.
 foreach (var fleetName in new[] { "testing", "remediation" })

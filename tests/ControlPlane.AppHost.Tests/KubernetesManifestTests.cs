@@ -11,7 +11,7 @@ namespace ControlPlane.AppHost.Tests;
 /// </summary>
 public sealed partial class KubernetesManifestTests
 {
-    private static readonly string[] Services = ["identity", "system-graph", "policy", "orchestrator", "fleet", "evidence"];
+    private static readonly string[] Services = ["identity", "system-graph", "policy", "orchestrator", "fleet", "evidence", "console"];
 
     [Fact]
     public async Task Every_deployment_sets_the_keys_the_AppHost_injects_and_probes_alive_and_health()

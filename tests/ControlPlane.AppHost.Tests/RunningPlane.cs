@@ -16,7 +16,7 @@ public sealed class RunningPlane : IAsyncLifetime
     public static readonly IReadOnlyDictionary<string, int> Ports = new Dictionary<string, int>
     {
         ["identity"] = 5201, ["system-graph"] = 5202, ["policy"] = 5203, ["orchestrator"] = 5204,
-        ["fleet"] = 5205, ["evidence"] = 5206, ["runner-testing-1"] = 5210, ["runner-remediation-1"] = 5211,
+        ["fleet"] = 5205, ["evidence"] = 5206, ["console"] = 5207, ["runner-testing-1"] = 5210, ["runner-remediation-1"] = 5211,
     };
 
     public static readonly Uri Dashboard = new("http://127.0.0.1:18988");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 using Spectre.Console;
 
 namespace ControlPlane.Cli.Commands;

@@ -83,6 +83,6 @@ public static class EvidenceBundleBuilder
             KeyText(r, "keyId")!, KeyText(r, "owner") ?? string.Empty, KeyText(r, "ownerKind") ?? string.Empty, KeyText(r, "publicKey") ?? string.Empty, r))];
     }
 
-    internal static string? KeyText(EvidenceRecord record, string name) =>
+    public static string? KeyText(EvidenceRecord record, string name) =>
         record.Payload is JsonObject payload && payload[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 using ControlPlane.EvidenceScenarios;
 
 namespace ControlPlane.Benchmarks.Evidence;

@@ -13,7 +13,7 @@ namespace ControlPlane.EndToEnd.Tests.Support;
 /// own database, one vhost, one Redis prefix, the demo identities, graph and default policy, and one runner per
 /// fleet running the demo commands. Configured with the keys ./run.sh and the AppHost use.
 /// </summary>
-public sealed class Plane : IAsyncLifetime
+public class Plane : IAsyncLifetime
 {
     private readonly List<TestDatabase> _databases = [];
     private readonly List<IAsyncDisposable> _hosts = [];
@@ -34,14 +34,14 @@ public sealed class Plane : IAsyncLifetime
     /// <summary>Each running service's container (for the endpoint audit): identity, system-graph, …, runner-testing-1.</summary>
     public IReadOnlyDictionary<string, IServiceProvider> Services => _providers;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         Vhost = await TestVirtualHost.CreateAsync("e2e");
         _redisPrefix = PlaneSettings.NewRedisPrefix();
         var demo = JsonSerializer.Deserialize<IdentitySeed>(await File.ReadAllTextAsync(RepositoryPaths.IdentitySeed), ContractJson.Options)!;
         // The demo principals, plus one human per role (global binding) and one with none, for the access matrix.
         var seed = demo with { Humans = [.. demo.Humans ?? [], .. RoleHumans.All.Select(h => new SeedHuman(h.Id, h.Id, h.Id, h.Role is null ? [] : [h.Role]))] };
-        Identity = await TestIdentity.StartAsync(Vhost, seed);
+        Identity = await TestIdentity.StartAsync(Vhost, seed, ConfigureIdentity);
         _providers["identity"] = Identity.Host.Services;
         _addresses["identity"] = Identity.Address;
 
@@ -72,6 +72,11 @@ public sealed class Plane : IAsyncLifetime
             await runner.WaitUntilReadyAsync(); // healthy once fleet accepted its registration
             _providers[id] = runner.Services;
         }
+    }
+
+    /// <summary>Extra identity settings (the console's tests register its redirect URIs).</summary>
+    protected virtual void ConfigureIdentity(PlaneSettings settings)
+    {
     }
 
     /// <summary>Stops orchestrator (as a crash would, mid-flow) and starts a new one on the same database and vhost.</summary>
@@ -153,7 +158,7 @@ public sealed class Plane : IAsyncLifetime
     public static bool IsTerminal(ProposalState state) => state is ProposalState.Completed or ProposalState.Denied or ProposalState.Rejected
         or ProposalState.Expired or ProposalState.Failed or ProposalState.Cancelled;
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         foreach (var host in Enumerable.Reverse(_hosts))
         {

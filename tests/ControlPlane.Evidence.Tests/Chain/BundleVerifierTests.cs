@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 using ControlPlane.EvidenceScenarios;
 
 namespace ControlPlane.Evidence.Tests.Chain;

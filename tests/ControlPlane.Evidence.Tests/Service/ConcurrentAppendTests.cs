@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 using ControlPlane.Evidence.Recording;
 using ControlPlane.EvidenceScenarios;
 using ControlPlane.Testing;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ControlPlane.Cli.Tests.Evidence;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 using ControlPlane.EvidenceScenarios;
 using ControlPlane.Testing;
 using Npgsql;

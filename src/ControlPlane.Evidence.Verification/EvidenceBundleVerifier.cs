@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ControlPlane.Contracts;
+using ControlPlane.Contracts.Evidence;
 
-namespace ControlPlane.Contracts.Evidence;
+namespace ControlPlane.Evidence.Verification;
 
 /// <summary>Outcome of verifying a bundle: the checks that passed, in order, and the first failure (check and reason).</summary>
 public sealed record BundleVerification(IReadOnlyList<string> Passed, string? FailedCheck, string? Failure)
