@@ -57,6 +57,8 @@ public static class BusExtensions
                     // A message that is wrong will not become right by retrying: straight to _error.
                     r.Ignore<MessageRejectedException>();
                 });
+                // No start order: every consumer queue exists before anything is published (PlaneTopology).
+                cfg.DeclarePlaneTopology();
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });
