@@ -37,6 +37,13 @@ var identity = AddService<Projects.ControlPlane_Identity>("identity", "identity-
     .WithReference(servers.Cache).WaitFor(servers.Cache)
     .WithEnvironment("Identity__KeyEncryptionKey", identityKek)
     .WithExternalHttpEndpoints();
+// A second plane on the same Redis (another clone's ./run.sh) keeps its keys apart.
+if (builder.Configuration["ControlPlane:CacheKeyPrefix"] is { Length: > 0 } cachePrefix)
+{
+    orchestrator.WithEnvironment("Cache__KeyPrefix", cachePrefix);
+    identity.WithEnvironment("Cache__KeyPrefix", cachePrefix);
+}
+
 // Tokens name one issuer whichever address they were fetched through.
 identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
 
