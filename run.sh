@@ -33,6 +33,33 @@ dotnet build ControlPlane.sln -c "$CONFIGURATION" -nologo -v:quiet -clp:ErrorsOn
 
 # ---- secrets: generated once, kept in .state/secrets (git-ignored), handed to the AppHost as parameters ------
 secret() { local f="$STATE/secrets/$1"; [ -s "$f" ] || head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$f"; chmod 600 "$f"; cat "$f"; }
+keys_were=$([ -s "$STATE/secrets/identity-kek" ] && echo "reused from .state/secrets" || echo "generated into .state/secrets")
+
+# ---- this clone's names on shared servers --------------------------------------------------------------
+# Another clone on this machine shares PostgreSQL, RabbitMQ and Redis; its keys would not open this clone's
+# databases. So each clone has its own database names, broker vhost and Redis key prefix, chosen once and kept in
+# .state/db-prefix. A clone that ran before prefixes existed (keys already in .state/secrets) keeps its names.
+if [ -f "$STATE/db-prefix" ]; then PREFIX="$(cat "$STATE/db-prefix")"
+elif [ "$keys_were" = "reused from .state/secrets" ]; then PREFIX=""
+else PREFIX="cp_$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)_"; fi
+printf '%s' "$PREFIX" >"$STATE/db-prefix"
+VHOST="${PREFIX%_}"; CACHE_PREFIX="${PREFIX:+${PREFIX%_}:}"
+clone_env=("ControlPlane__LocalServers__DatabasePrefix=$PREFIX")
+if [ "$MODE" != containers ] && [ -n "$VHOST" ]; then
+  curl -fsS -u guest:guest -X PUT "http://127.0.0.1:15672/api/vhosts/$VHOST" >/dev/null \
+    && curl -fsS -u guest:guest -X PUT -H 'content-type: application/json' -d '{"configure":".*","write":".*","read":".*"}' \
+         "http://127.0.0.1:15672/api/permissions/$VHOST/guest" >/dev/null \
+    || { say "could not create the RabbitMQ vhost $VHOST through the management API on 15672"; exit 1; }
+  clone_env+=("ControlPlane__LocalServers__Messaging=amqp://guest:guest@127.0.0.1:5672/$VHOST" "ControlPlane__CacheKeyPrefix=$CACHE_PREFIX")
+fi
+psql_bin="$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1 || true)"
+existing=""
+if [ -n "$psql_bin" ] && [ "$MODE" != containers ]; then
+  existing="$("$psql_bin" -h 127.0.0.1 -U postgres -d postgres -Atc \
+    "select string_agg(datname, ' ' order by datname) from pg_database where datname in ('${PREFIX}identity-db','${PREFIX}graph-db','${PREFIX}policy-db','${PREFIX}orchestrator-db','${PREFIX}fleet-db','${PREFIX}evidence-db')" 2>/dev/null || true)"
+fi
+say "this clone: databases ${PREFIX}identity-db … ${PREFIX}evidence-db (prefix in .state/db-prefix); reused: ${existing:-none, created now}"
+say "this clone: key-encryption keys ${keys_were}; broker vhost ${VHOST:-/}; Redis key prefix ${CACHE_PREFIX:-cp:}"
 
 # ---- the AppHost ---------------------------------------------------------------------------------------
 say "starting the AppHost (log: $LOGS/apphost.log)"
@@ -41,6 +68,7 @@ env "Parameters__identity-key-encryption-key=$(secret identity-kek)" \
     "Parameters__evidence-key-encryption-key=$(secret evidence-kek)" \
     "ControlPlane__Servers=$MODE" \
     "ControlPlane__RunnerStateRoot=$STATE/runners" \
+    "${clone_env[@]}" \
   dotnet run --project ControlPlane.AppHost -c "$CONFIGURATION" --no-build --launch-profile http >"$LOGS/apphost.log" 2>&1 &
 apphost=$!
 

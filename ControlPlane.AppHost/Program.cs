@@ -21,24 +21,29 @@ IResourceBuilder<ProjectResource> AddService<TProject>(string name, string datab
         .WithReference(servers.Messaging).WaitFor(servers.Messaging)
         .WithHttpHealthCheck("/health");
 
-// Consumers before publishers on a first start, so no event meets an unbound exchange: evidence (which records
-// every event) first, fleet (which takes orchestrator's WorkRequested) before orchestrator, identity (whose seed
-// events policy projects) after policy. Services need identity's address, not identity itself, to start.
+// No start order between services: every publisher declares every consumer's queue before it publishes
+// (ServiceDefaults PlaneTopology), and each service retries what it needs from another. WaitFor is only on the
+// servers, and for runners on the two services they register with, so a first start is quiet.
 var evidence = AddService<Projects.ControlPlane_Evidence>("evidence", "evidence-db")
     .WithEnvironment("Evidence__KeyEncryptionKey", evidenceKek);
-var graph = AddService<Projects.ControlPlane_SystemGraph>("system-graph", "graph-db").WaitFor(evidence);
-var policy = AddService<Projects.ControlPlane_Policy>("policy", "policy-db").WaitFor(evidence);
-var fleet = AddService<Projects.ControlPlane_Fleet>("fleet", "fleet-db").WaitFor(evidence)
+var graph = AddService<Projects.ControlPlane_SystemGraph>("system-graph", "graph-db");
+var policy = AddService<Projects.ControlPlane_Policy>("policy", "policy-db");
+var fleet = AddService<Projects.ControlPlane_Fleet>("fleet", "fleet-db")
     .WithEnvironment("Fleet__KeyEncryptionKey", fleetKek);
 var orchestrator = AddService<Projects.ControlPlane_Orchestrator>("orchestrator", "orchestrator-db")
     .WithReference(servers.Cache).WaitFor(servers.Cache)
-    .WaitFor(fleet)
     .WithExternalHttpEndpoints();
 var identity = AddService<Projects.ControlPlane_Identity>("identity", "identity-db")
     .WithReference(servers.Cache).WaitFor(servers.Cache)
-    .WaitFor(policy)
     .WithEnvironment("Identity__KeyEncryptionKey", identityKek)
     .WithExternalHttpEndpoints();
+// A second plane on the same Redis (another clone's ./run.sh) keeps its keys apart.
+if (builder.Configuration["ControlPlane:CacheKeyPrefix"] is { Length: > 0 } cachePrefix)
+{
+    orchestrator.WithEnvironment("Cache__KeyPrefix", cachePrefix);
+    identity.WithEnvironment("Cache__KeyPrefix", cachePrefix);
+}
+
 // Tokens name one issuer whichever address they were fetched through.
 identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
 

@@ -24,6 +24,7 @@ public static class ServiceDefaultsExtensions
         builder.AddServiceHttpClientDefaults();
         builder.AddControlPlaneSecurity();
         builder.Services.AddProblemDetails(ProblemDetailsDefaults.Configure);
+        builder.AddBadRequestHandling();
         builder.Services.ConfigureHttpJsonOptions(o => ContractJson.Configure(o.SerializerOptions));
         builder.Services.AddOpenApi();
         return builder;

@@ -53,6 +53,8 @@ public static class BusExtensions
                     return options;
                 });
                 cfg.UseTransientAwareRetry(retry);
+                // No start order: every consumer queue exists before anything is published (PlaneTopology).
+                cfg.DeclarePlaneTopology();
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

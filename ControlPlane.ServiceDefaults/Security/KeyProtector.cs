@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Npgsql;
 
 namespace ControlPlane.ServiceDefaults.Security;
 
@@ -14,8 +15,9 @@ public sealed class KeyProtector
     private const int TagSize = 16;
     private readonly byte[] _key;
 
-    public KeyProtector(string secret, string purpose)
+    public KeyProtector(string secret, string purpose, string? configurationKey = null)
     {
+        ConfigurationKey = configurationKey ?? "the key-encryption key";
         ArgumentException.ThrowIfNullOrWhiteSpace(secret);
         if (secret.Length < 16)
         {
@@ -40,7 +42,45 @@ public sealed class KeyProtector
                     $"{key} is not set. Provide a secret of at least 16 characters (a Kubernetes secret or an Aspire secret parameter).");
         }
 
-        return new KeyProtector(secret, purpose);
+        return new KeyProtector(secret, purpose, key);
+    }
+
+    /// <summary>Where the key-encryption key is configured ("Fleet:KeyEncryptionKey"), for messages.</summary>
+    public string ConfigurationKey { get; }
+
+    /// <summary>
+    /// Opens every key stored in <paramref name="table"/> now, at start, so a key-encryption key that differs from
+    /// the one the database was created with stops the service with a message saying what to do, instead of
+    /// every later request failing with an AuthenticationTagMismatchException.
+    /// </summary>
+    public async Task VerifyStoredKeysAsync(NpgsqlDataSource dataSource, string table, string idColumn, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand($"select {idColumn}, protected_private_key from {table}");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            try
+            {
+                Unprotect((byte[])reader[1]);
+            }
+            catch (CryptographicException ex)
+            {
+                throw new KeyEncryptionKeyMismatchException(MismatchMessage(reader.GetValue(0).ToString()!, table, dataSource.ConnectionString), ex);
+            }
+        }
+    }
+
+    private string MismatchMessage(string keyId, string table, string connectionString)
+    {
+        var database = new NpgsqlConnectionStringBuilder(connectionString);
+        var variable = ConfigurationKey.Replace(":", "__", StringComparison.Ordinal);
+        return $"The stored key '{keyId}' in table {table} of database '{database.Database}' on {database.Host}:{database.Port} does not open " +
+            $"with the configured {ConfigurationKey}: it was encrypted with another key-encryption key. The service refuses to start " +
+            $"instead of failing every request that needs the key. Way out: set {variable} to the key this database was created with " +
+            "(./run.sh keeps it in .state/secrets/ of the clone that created the database), or give this service a database of its own " +
+            $"(./run.sh: each clone has its own database names, see .state/db-prefix), or, only if the old keys may be lost, drop database " +
+            $"'{database.Database}' so the service creates new keys (what the old keys signed no longer verifies).";
     }
 
     public byte[] Protect(ReadOnlySpan<byte> plaintext)
@@ -66,3 +106,6 @@ public sealed class KeyProtector
         return plaintext;
     }
 }
+
+/// <summary>Stored key material does not open with the configured key-encryption key (the message says what to do).</summary>
+public sealed class KeyEncryptionKeyMismatchException(string message, Exception inner) : InvalidOperationException(message, inner);

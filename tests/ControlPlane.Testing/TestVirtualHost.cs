@@ -83,6 +83,27 @@ public sealed class TestVirtualHost : IAsyncDisposable
         return body.RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToList();
     }
 
+    /// <summary>Queues that live only as long as their consumer (MassTransit temporary endpoints: not durable).</summary>
+    public async Task<IReadOnlySet<string>> TemporaryQueueNamesAsync()
+    {
+        using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}");
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.EnumerateArray().Where(e => !e.GetProperty("durable").GetBoolean())
+            .Select(e => e.GetProperty("name").GetString()!).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Every binding in this vhost: source exchange, destination (queue or exchange) and its type.</summary>
+    public async Task<IReadOnlyList<(string Source, string Destination, string DestinationType)>> BindingsAsync()
+    {
+        using var response = await _management.GetAsync($"api/bindings/{Uri.EscapeDataString(Name)}");
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.EnumerateArray()
+            .Select(e => (e.GetProperty("source").GetString()!, e.GetProperty("destination").GetString()!, e.GetProperty("destination_type").GetString()!))
+            .ToList();
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -30,6 +30,10 @@ public sealed partial class EvidenceKeyStore(NpgsqlDataSource dataSource, KeyPro
     public static string KeyIdOf(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
         "evidence-" + EvidenceFormat.KeyFingerprint(subjectPublicKeyInfo)["sha256:".Length..][..16];
 
+    /// <summary>Refuses to go on (with the way out) when the stored keys do not open with the configured key-encryption key.</summary>
+    public Task VerifyStoredKeysAsync(CancellationToken cancellationToken) =>
+        protector.VerifyStoredKeysAsync(dataSource, "evidence_signing_keys", "key_id", cancellationToken);
+
     public async Task EnsureKeyAsync(CancellationToken cancellationToken)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
@@ -127,7 +131,11 @@ public sealed partial class EvidenceKeyStore(NpgsqlDataSource dataSource, KeyPro
 /// <summary>Makes sure evidence has a signing key before it serves bundles (after the migrations, which start first).</summary>
 public sealed class EvidenceKeyStartup(EvidenceKeyStore keys) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => keys.EnsureKeyAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await keys.VerifyStoredKeysAsync(cancellationToken);
+        await keys.EnsureKeyAsync(cancellationToken);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

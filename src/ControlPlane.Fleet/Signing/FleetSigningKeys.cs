@@ -21,6 +21,9 @@ public sealed class FleetSigningKeys(NpgsqlDataSource dataSource, KeyProtector p
     private readonly SemaphoreSlim _gate = new(1, 1);
     private FleetKey? _active;
 
+    /// <summary>Refuses to go on (with the way out) when the stored keys do not open with the configured key-encryption key.</summary>
+    public Task VerifyStoredKeysAsync(CancellationToken ct) => protector.VerifyStoredKeysAsync(dataSource, "signing_keys", "key_id", ct);
+
     public async Task EnsureActiveKeyAsync(CancellationToken ct)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
@@ -115,7 +118,11 @@ public sealed class FleetSigningKeys(NpgsqlDataSource dataSource, KeyProtector p
 /// <summary>Makes sure fleet can sign before it takes work (runs after the migrations).</summary>
 public sealed class FleetKeyStartup(FleetSigningKeys keys) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => keys.EnsureActiveKeyAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await keys.VerifyStoredKeysAsync(cancellationToken);
+        await keys.EnsureActiveKeyAsync(cancellationToken);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -101,6 +101,10 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
             ?? throw new InvalidOperationException("identity has no active signing key; it creates one at start.");
     }
 
+    /// <summary>Refuses to go on (with the way out) when the stored keys do not open with the configured key-encryption key.</summary>
+    public Task VerifyStoredKeysAsync(CancellationToken cancellationToken) =>
+        protector.VerifyStoredKeysAsync(dataSource, "signing_keys", "kid", cancellationToken);
+
     /// <summary>At start: makes sure one key signs (promotes a published next key, else creates one).</summary>
     public async Task EnsureActiveKeyAsync(CancellationToken cancellationToken)
     {

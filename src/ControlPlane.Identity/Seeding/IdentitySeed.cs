@@ -39,6 +39,7 @@ public sealed partial class IdentityStartup(
             throw new InvalidOperationException("identity started before its migrations ran.");
         }
 
+        await keys.VerifyStoredKeysAsync(cancellationToken);
         await keys.EnsureActiveKeyAsync(cancellationToken);
         if (configuration["Identity:SeedFile"] is { Length: > 0 } path)
         {

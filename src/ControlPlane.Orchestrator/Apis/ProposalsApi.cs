@@ -35,7 +35,7 @@ public static class ProposalsApi
             .WithSummary("Proposals visible to the caller, newest first; filter by state and environment.");
         api.MapPost("/{id:guid}/approvals", ApproveAsync).RequirePermission(Permissions.ProposalsApprove)
             .WithSummary("Approve or reject as a named human holding an approver binding over the proposal.");
-        api.MapPost("/{id:guid}/cancel", CancelAsync).RequirePermission(Permissions.ProposalsCancel)
+        api.MapPost("/{id:guid}/cancel", CancelAsync).RequirePermission(Permissions.ProposalsCancel).Accepts(typeof(CancelRequest), isOptional: true, "application/json")
             .WithSummary("Cancel before execution: the proposing agent or a human operator.");
         return app;
     }

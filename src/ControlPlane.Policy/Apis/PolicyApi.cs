@@ -47,7 +47,7 @@ public static class PolicyApi
             .WithSummary("A stored bundle by content hash");
         api.MapPost("/{hash}/activate", ActivateAsync).RequirePermission(Permissions.PolicyWrite)
             .WithSummary("Make a stored bundle the active one (e.g. roll back to an earlier version)");
-        api.MapPost("/evaluate", EvaluateAsync).RequirePermission(Permissions.PolicyEvaluate)
+        api.MapPost("/evaluate", EvaluateAsync).RequirePermission(Permissions.PolicyEvaluate).Accepts<EvaluateRequest>("application/json")
             .WithSummary("Dry run: decide the given facts with the active bundle, or with the YAML bundle in the body, explaining every rule");
         return app;
     }

@@ -14,7 +14,7 @@ public static class GraphApi
     {
         var api = app.MapGroup("/graph").WithTags("Graph");
 
-        api.MapPut("/nodes/{id}", PutNodeAsync).RequirePermission(Permissions.GraphWrite)
+        api.MapPut("/nodes/{id}", PutNodeAsync).RequirePermission(Permissions.GraphWrite).Accepts<NodeBody>("application/json")
             .WithSummary("Create or update a node; 201 when created, 200 when updated or unchanged");
         api.MapDelete("/nodes/{id}", DeleteNodeAsync).RequirePermission(Permissions.GraphWrite)
             .WithSummary("Delete a node; 409 while edges reference it unless ?cascade=true");
@@ -22,7 +22,7 @@ public static class GraphApi
             .WithSummary("Every node of the current graph version");
         api.MapGet("/nodes/{id}", GetNodeAsync).RequirePermission(Permissions.GraphRead)
             .WithSummary("A node with the edges from and to it");
-        api.MapPut("/edges", PutEdgeAsync).RequirePermission(Permissions.GraphWrite)
+        api.MapPut("/edges", PutEdgeAsync).RequirePermission(Permissions.GraphWrite).Accepts<EdgeBody>("application/json")
             .WithSummary("Create an edge (from depends on to); 201 when created, 200 when it existed");
         api.MapDelete("/edges", DeleteEdgeAsync).RequirePermission(Permissions.GraphWrite)
             .WithSummary("Delete the edge ?from=&to=&kind= (every kind when kind is omitted)");

@@ -20,6 +20,7 @@ public class Plane : IAsyncLifetime
     private readonly Dictionary<string, Uri> _addresses = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), string> _tokens = [];
     private readonly Dictionary<string, IServiceProvider> _providers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _databaseConnections = new(StringComparer.Ordinal);
     private string _redisPrefix = null!;
     private string _runnerStates = null!;
 
@@ -30,6 +31,9 @@ public class Plane : IAsyncLifetime
     public string RunnerStates => _runnerStates;
 
     public Uri Address(string service) => _addresses[service];
+
+    /// <summary>Each service's database connection string (identity, system-graph, …), to look at what a request wrote.</summary>
+    public IReadOnlyDictionary<string, string> Databases => _databaseConnections;
 
     /// <summary>Each running service's container (for the endpoint audit): identity, system-graph, …, runner-testing-1.</summary>
     public IReadOnlyDictionary<string, IServiceProvider> Services => _providers;
@@ -43,6 +47,7 @@ public class Plane : IAsyncLifetime
         var seed = demo with { Humans = [.. demo.Humans ?? [], .. RoleHumans.All.Select(h => new SeedHuman(h.Id, h.Id, h.Id, h.Role is null ? [] : [h.Role]))] };
         Identity = await TestIdentity.StartAsync(Vhost, seed, ConfigureIdentity);
         _providers["identity"] = Identity.Host.Services;
+        _databaseConnections["identity"] = Identity.DatabaseConnectionString;
         _addresses["identity"] = Identity.Address;
 
         await StartAsync<ControlPlane.SystemGraph.SystemGraphService>("system-graph", "graph-db", s => s.Set("SystemGraph:SeedFile", RepositoryPaths.GraphSeed));
@@ -51,6 +56,7 @@ public class Plane : IAsyncLifetime
         await StartAsync<ControlPlane.Fleet.FleetService>("fleet", "fleet-db");
         var orchestratorDb = await TestDatabase.CreateAsync("orchestrator");
         _databases.Add(orchestratorDb);
+        _databaseConnections["orchestrator"] = orchestratorDb.ConnectionString;
         OrchestratorSettings = Settings().Database("orchestrator-db", orchestratorDb.ConnectionString).Build();
         await StartOrchestratorAsync();
 
@@ -102,6 +108,7 @@ public class Plane : IAsyncLifetime
     {
         var db = await TestDatabase.CreateAsync(database.Replace("-db", "", StringComparison.Ordinal));
         _databases.Add(db);
+        _databaseConnections[service] = db.ConnectionString;
         var settings = Settings().Database(database, db.ConnectionString);
         configure?.Invoke(settings);
         var host = new ServiceHost<TEntryPoint>(settings.Build());
