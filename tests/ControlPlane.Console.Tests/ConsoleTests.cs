@@ -119,9 +119,17 @@ public sealed class ConsoleTests(ConsolePlane plane)
     [Fact]
     public async Task The_home_page_numbers_equal_the_metrics_api()
     {
+        // This test must not depend on the others having run first: the remediation agent's track record needs a proposal.
+        var id = await plane.ProposeAsync(Principals.RemediationAgent, Proposals.BillingFix());
+        await plane.WaitForStateAsync(id, ProposalState.AwaitingApproval);
+        using var evidence = await plane.ClientAsync(Principals.Admin, "evidence");
+        for (var attempt = 0; attempt < 30 && !await HasTrackRecordAsync(evidence, Principals.RemediationAgent); attempt++)
+        {
+            await Task.Delay(500);
+        }
+
         var page = await plane.SignInAsync(Principals.Admin);
         await page.GetByTestId("metric-proposals").WaitForAsync();
-        using var evidence = await plane.ClientAsync(Principals.Admin, "evidence");
         string[] totals = ["proposals", "completed", "completedUnattended", "failed", "rolledBack", "rejected", "denied", "awaitingApproval", "inFlight"];
 
         // Proposals of the other tests may still move: compare one settled reading of the API with the page.
@@ -171,5 +179,11 @@ public sealed class ConsoleTests(ConsolePlane plane)
 
         await ConsolePlane.ScreenshotAsync(page, "agents");
         await page.Context.CloseAsync();
+    }
+
+    private static async Task<bool> HasTrackRecordAsync(HttpClient evidence, string agent)
+    {
+        using var metrics = JsonDocument.Parse(await evidence.GetStringAsync("metrics/autonomy"));
+        return metrics.RootElement.GetProperty("byAgent").EnumerateArray().Any(a => a.GetProperty("key").GetString() == agent);
     }
 }

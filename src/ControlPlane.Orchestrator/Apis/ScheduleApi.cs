@@ -25,7 +25,7 @@ public static partial class ScheduleApi
         api.MapPost("/kill-switches", EngageAsync).RequirePermission(Permissions.ScheduleOperate)
             .WithSummary("Engage a kill switch for an environment or a fleet: nothing new starts there until it is released.");
         api.MapDelete("/kill-switches/{scope}/{value}", ReleaseAsync).RequirePermission(Permissions.ScheduleOperate)
-            .WithSummary("Release a kill switch.");
+            .WithSummary("Release a kill switch; ?reason= says why (required, recorded).");
         return app;
     }
 
@@ -33,10 +33,7 @@ public static partial class ScheduleApi
         CancellationToken ct)
     {
         var errors = Validate(body?.Scope, body?.Value, validator);
-        if (string.IsNullOrWhiteSpace(body?.Reason) || body.Reason.Length > 500)
-        {
-            errors["reason"] = ["Required, at most 500 characters: say why, it is recorded."];
-        }
+        ValidateReason(body?.Reason, errors);
 
         if (errors.Count > 0)
         {
@@ -53,10 +50,11 @@ public static partial class ScheduleApi
         return created ? Results.Created($"/schedule/kill-switches/{engaged.Scope}/{engaged.Value}", engaged) : Results.Ok(engaged);
     }
 
-    private static async Task<IResult> ReleaseAsync(string scope, string value, HttpContext http, KillSwitchStore store, SubmissionValidator validator,
-        CancellationToken ct)
+    private static async Task<IResult> ReleaseAsync(string scope, string value, string? reason, HttpContext http, KillSwitchStore store,
+        SubmissionValidator validator, CancellationToken ct)
     {
         var errors = Validate(scope, value, validator);
+        ValidateReason(reason, errors);
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors);
@@ -68,9 +66,18 @@ public static partial class ScheduleApi
             return forbidden;
         }
 
-        return await store.ReleaseAsync(scope, value, caller.Id, ct)
+        return await store.ReleaseAsync(scope, value, reason!, caller.Id, ct)
             ? Results.NoContent()
             : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not engaged", detail: $"No kill switch is engaged for {scope} {value}.");
+    }
+
+    // Engaging and releasing both change what may run in production: each says why, and evidence records it.
+    private static void ValidateReason(string? reason, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500)
+        {
+            errors["reason"] = ["Required, at most 500 characters: say why, it is recorded."];
+        }
     }
 
     /// <summary>One configured freeze as the API shows it; Active when it holds now.</summary>

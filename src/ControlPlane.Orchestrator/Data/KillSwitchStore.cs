@@ -57,18 +57,18 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, TimeProvider cl
     }
 
     /// <summary>Releases the switch; false when it was not engaged.</summary>
-    public async Task<bool> ReleaseAsync(string scope, string value, string by, CancellationToken ct)
+    public async Task<bool> ReleaseAsync(string scope, string value, string reason, string by, CancellationToken ct)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         await using var delete = work.Command("delete from kill_switches where scope = $1 and value = $2 returning reason");
         delete.Parameters.Add(new() { Value = scope });
         delete.Parameters.Add(new() { Value = value });
-        if (await delete.ExecuteScalarAsync(ct) is not string reason)
+        if (await delete.ExecuteScalarAsync(ct) is not string engagedFor)
         {
             return false;
         }
 
-        await work.EnqueueAsync(new KillSwitchChanged(scope, value, false, $"released (was: {reason})", by, clock.GetUtcNow()), ct);
+        await work.EnqueueAsync(new KillSwitchChanged(scope, value, false, $"released: {reason} (engaged for: {engagedFor})", by, clock.GetUtcNow()), ct);
         await work.CommitAsync(ct);
         return true;
     }

@@ -195,18 +195,24 @@ public sealed class ExecutionTests(ExecutionPlane fixture) : IClassFixture<Execu
         Assert.Equal(ProposalState.Scheduled, (await _plane.GetAsync(id)).State);
         Assert.DoesNotContain(_plane.WorkFor(id), w => w.Step == WorkStep.Execute);
 
-        using (var released = await olga.DeleteAsync("schedule/kill-switches/environment/dev"))
+        using (var unexplained = await olga.DeleteAsync("schedule/kill-switches/environment/dev"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, unexplained.StatusCode);
+        }
+
+        using (var released = await olga.DeleteAsync("schedule/kill-switches/environment/dev?reason=incident%2042%20resolved"))
         {
             Assert.Equal(HttpStatusCode.NoContent, released.StatusCode);
         }
 
-        using (var again = await olga.DeleteAsync("schedule/kill-switches/environment/dev"))
+        using (var again = await olga.DeleteAsync("schedule/kill-switches/environment/dev?reason=again"))
         {
             Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         }
 
         await _plane.WaitForStateAsync(id, ProposalState.Completed);
-        await _plane.Bus.WaitForAsync<KillSwitchChanged>(k => k.Value == "dev" && !k.Engaged, "KillSwitchChanged released");
+        await _plane.Bus.WaitForAsync<KillSwitchChanged>(
+            k => k.Value == "dev" && !k.Engaged && k.Reason == "released: incident 42 resolved (engaged for: incident 42)", "KillSwitchChanged released with its reason");
     }
 
     [Fact]
@@ -248,7 +254,7 @@ public sealed class ExecutionTests(ExecutionPlane fixture) : IClassFixture<Execu
             await _plane.WaitForStateAsync(id, ProposalState.Scheduled);
             await _plane.Bus.PublishAsync(new ImpactAssessed(id, submitted, OrchestratorPlane.Impact(submitted.Targets, graphVersion: 8)));
             await _plane.Bus.WaitForAsync<ProposalTransitionRefused>(r => r.ProposalId == id && r.Trigger == "impact-assessed", "the late assessment refused");
-            using (await olga.DeleteAsync("schedule/kill-switches/environment/staging"))
+            using (await olga.DeleteAsync("schedule/kill-switches/environment/staging?reason=test%20done"))
             {
             }
 
@@ -260,7 +266,7 @@ public sealed class ExecutionTests(ExecutionPlane fixture) : IClassFixture<Execu
         }
         finally
         {
-            using (await olga.DeleteAsync("schedule/kill-switches/environment/staging"))
+            using (await olga.DeleteAsync("schedule/kill-switches/environment/staging?reason=test%20done"))
             {
             }
         }
