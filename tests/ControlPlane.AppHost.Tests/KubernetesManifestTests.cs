@@ -98,19 +98,7 @@ public sealed partial class KubernetesManifestTests
         }
     }
 
-    private static string RepositoryRoot
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory).Parent;
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ControlPlane.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            return directory?.FullName ?? throw new InvalidOperationException("The repository root (ControlPlane.sln) is not above " + AppContext.BaseDirectory);
-        }
-    }
+    private static string RepositoryRoot => ControlPlane.Testing.RepositoryRoot.Path;
 
     [GeneratedRegex(@"- name: ([A-Za-z0-9_\-]+)")]
     private static partial Regex EnvName();

@@ -17,7 +17,7 @@ public sealed class ClientPlane : IAsyncLifetime
 
     private readonly List<IAsyncDisposable> _owned = [];
 
-    public static string Root { get; } = FindRoot();
+    public static string Root => RepositoryRoot.Path;
 
     public TestIdentity Identity { get; private set; } = null!;
 
@@ -68,18 +68,6 @@ public sealed class ClientPlane : IAsyncLifetime
         }
     }
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ControlPlane.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 [CollectionDefinition(Name)]

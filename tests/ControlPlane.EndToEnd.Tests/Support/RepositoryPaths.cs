@@ -3,7 +3,7 @@ namespace ControlPlane.EndToEnd.Tests.Support;
 /// <summary>Files of the repository the plane is configured with: the demo seeds and the demo runner configurations.</summary>
 public static class RepositoryPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => ControlPlane.Testing.RepositoryRoot.Path;
 
     public static string IdentitySeed => Path.Combine(Root, "src", "ControlPlane.Identity", "Seed", "demo-identity.json");
 
@@ -11,16 +11,4 @@ public static class RepositoryPaths
 
     public static string RunnerConfig(string fleet) => Path.Combine(Root, "src", "ControlPlane.Runner", "demo", $"runner.{fleet}.json");
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ControlPlane.sln not found above " + AppContext.BaseDirectory);
-    }
 }

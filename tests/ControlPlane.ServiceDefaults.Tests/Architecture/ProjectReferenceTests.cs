@@ -43,16 +43,5 @@ public sealed class ProjectReferenceTests
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ControlPlane.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryRoot() => ControlPlane.Testing.RepositoryRoot.Path;
 }
