@@ -1,6 +1,9 @@
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.BusContract;
+using ControlPlane.Orchestrator.Tests.BusContract;
 using ControlPlane.Orchestrator.Tests.Infrastructure;
 using ControlPlane.Testing;
 using RabbitMQ.Client;
@@ -63,6 +66,20 @@ public sealed partial class IntakeTests
 
         var faulted = await ErrorQueueMessageAsync(key);
         Assert.False(string.IsNullOrWhiteSpace(FaultReason(faulted)), "the broken message carries no reason: " + faulted);
+    }
+
+    [Fact]
+    public async Task The_bus_contract_is_served_without_a_token_as_shipped()
+    {
+        using var anonymous = _plane.Host!.CreateHttpClient();
+
+        using var response = await anonymous.GetAsync(BusContractApi.Path.TrimStart('/'));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(BusContractApi.ContentType, response.Content.Headers.ContentType?.MediaType);
+        var served = await response.Content.ReadAsStringAsync();
+        Assert.Equal(BusContractApi.Read(), served);
+        Assert.Equal("3.0.0", AsyncApiContractTests.Load(served)["asyncapi"]!.GetValue<string>());
     }
 
     private async Task PublishRawAsync(string exchange, byte[] body, string? token)
