@@ -57,6 +57,22 @@ public sealed partial class IntakeTests
     }
 
     [Fact]
+    public async Task Plain_json_missing_fields_is_refused_naming_them_like_http()
+    {
+        var key = Key();
+        var token = await _plane.Identity.AgentTokenAsync(IdentityFixture.TestingAgent);
+
+        await PublishRawAsync(SubmitExchange, Encoding.UTF8.GetBytes($$"""{"idempotencyKey":"{{key}}","targets":["billing"],"environment":"dev"}"""), token);
+
+        var refusal = await _plane.Bus.WaitForAsync<ProposalSubmissionRefused>(r => r.IdempotencyKey == key, "the refusal recorded");
+        Assert.Equal(IdentityFixture.TestingAgent, refusal.AgentId);
+        Assert.Contains("invalid submission", refusal.Reason, StringComparison.Ordinal);
+        Assert.Contains("action", refusal.Reason, StringComparison.Ordinal);
+        Assert.Contains("change", refusal.Reason, StringComparison.Ordinal);
+        Assert.Contains("invalid submission", FaultReason(await ErrorQueueMessageAsync(key)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Plain_json_that_does_not_parse_lands_in_the_error_queue_with_a_reason()
     {
         var key = Key();
