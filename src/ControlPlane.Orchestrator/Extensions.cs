@@ -8,6 +8,7 @@ using ControlPlane.Orchestrator.Timers;
 using ControlPlane.ServiceDefaults.Caching;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,16 @@ internal static class Extensions
             x.AddConsumer<WorkCompletedConsumer>().Endpoint(e => e.Name = WorkCompletedConsumer.Queue);
             x.AddConsumer<WorkRefusedConsumer>().Endpoint(e => e.Name = WorkRefusedConsumer.Queue);
             x.AddConsumer<WorkAcknowledgedConsumer>().Endpoint(e => e.Name = WorkAcknowledgedConsumer.Queue);
+            // Agents outside .NET publish the bare SubmitProposal as application/json (docs/asyncapi.yaml); the
+            // MassTransit envelope stays accepted beside it. Only the message type is relaxed (raw JSON names none):
+            // transport headers are never copied onward, so the agent token stays on the message it came with.
+            x.AddConfigureEndpointsCallback((_, name, e) =>
+            {
+                if (name == SubmitProposalConsumer.Queue)
+                {
+                    e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType);
+                }
+            });
         });
         builder.AddOutboxRelay();
         builder.AddRedisCache();

@@ -1,5 +1,6 @@
 using ControlPlane.Orchestrator;
 using ControlPlane.Orchestrator.Apis;
+using ControlPlane.Orchestrator.BusContract;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapProposalsApi();
 app.MapScheduleApi();
+app.MapBusContract();
 
 app.Run();
 

@@ -11,6 +11,8 @@ namespace ControlPlane.Orchestrator.Consumers;
 /// SubmitProposal from agent fleets on the bus. The agent token travels in the <see cref="ControlPlane.Contracts.MessageHeaders.AgentToken"/>
 /// header and is validated exactly like the HTTP Authorization header; the submission then takes the same path as
 /// POST /proposals. A refused message is recorded and lands in the _error queue with the reason (no retries).
+/// The message arrives either as a MassTransit envelope or as bare application/json with the token as an AMQP
+/// header; both reach this one method, so validation and refusals cannot differ between them.
 /// </summary>
 public sealed partial class SubmitProposalConsumer(AccessTokenValidator tokens, ProposalIntake intake, ILogger<SubmitProposalConsumer> logger)
     : IConsumer<SubmitProposal>

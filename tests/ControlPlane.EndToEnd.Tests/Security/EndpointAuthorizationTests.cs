@@ -20,6 +20,8 @@ public sealed class EndpointAuthorizationTests(Plane plane)
     {
         "GET /health", "GET /alive", "GET /.well-known/openid-configuration", "GET /.well-known/jwks.json",
         "POST /connect/token", "POST /dev/token", "GET /fleet/keys", "GET /evidence/keys",
+        // The bus contract (AsyncAPI) for agents in any language, like an OpenAPI document.
+        "GET /asyncapi.yaml",
         // Browser sign-in (OIDC code + PKCE): where a browser without a session arrives; the POST is the dev IdP's form.
         "GET /connect/authorize", "POST /connect/authorize", "GET /connect/callback/external", "GET /connect/endsession",
     };

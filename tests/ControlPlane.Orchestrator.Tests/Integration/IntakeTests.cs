@@ -12,7 +12,7 @@ namespace ControlPlane.Orchestrator.Tests.Integration;
 public sealed class IntakePlane(IdentityFixture identity) : PlaneFixture(identity, "orch-intake");
 
 /// <summary>POST /proposals and SubmitProposal on the bus against the real servers and identity.</summary>
-public sealed class IntakeTests(IntakePlane fixture) : IClassFixture<IntakePlane>
+public sealed partial class IntakeTests(IntakePlane fixture) : IClassFixture<IntakePlane>
 {
     private readonly OrchestratorPlane _plane = fixture.Plane;
 
