@@ -1,0 +1,56 @@
+using ControlPlane.Load;
+
+// controlplane-load: offered load against a running plane (./run.sh) and the raw server baselines, same run.
+// Options: README "Load".
+LoadOptions options;
+try
+{
+    options = LoadOptions.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException)
+{
+    Console.Error.WriteLine($"controlplane-load: {e.Message} (options: README \"Load\")");
+    return 2;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+{
+    Timeout = TimeSpan.FromSeconds(60),
+};
+
+var baselines = new List<BaselineFigure>();
+string? synchronousCommit = null;
+if (options.Baselines)
+{
+    Console.WriteLine($"measuring the raw baselines ({options.BaselineDuration.TotalSeconds:0.#} s each) on the same servers");
+    synchronousCommit = await Baselines.SynchronousCommitAsync(options.Postgres, cancel.Token);
+    Measured(await Baselines.RabbitRoundTripsAsync(options.Amqp, 1, options.BaselineDuration, cancel.Token));
+    Measured(await Baselines.RabbitRoundTripsAsync(options.Amqp, 32, options.BaselineDuration, cancel.Token));
+    Measured(await Baselines.PostgresInsertsAsync(options.Postgres, 1, options.BaselineDuration, cancel.Token));
+    Measured(await Baselines.PostgresInsertsAsync(options.Postgres, 8, options.BaselineDuration, cancel.Token));
+}
+
+PlaneResult plane;
+try
+{
+    plane = await new PlaneLoad(options, http, Console.Out).RunAsync(cancel.Token);
+}
+catch (Exception e) when (e is HttpRequestException or ControlPlane.Client.TokenRequestException)
+{
+    // No plane, no figures: say how to start one rather than print an empty report.
+    Console.Error.WriteLine($"controlplane-load: the plane did not answer at {options.Identity} / {options.Orchestrator} ({e.Message}). Start it with ./run.sh (CONFIGURATION=Release for figures).");
+    return 1;
+}
+
+var evidence = await EvidenceAppends.ReadAsync(options.Postgres, options.EvidenceDatabase ?? EvidenceAppends.DefaultDatabase(Environment.CurrentDirectory),
+    plane.StartedAt, plane.EndedAt, cancel.Token);
+LoadReport.Write(Console.Out, options, plane, evidence, baselines, synchronousCommit);
+return plane.Accepted.Count > 0 ? 0 : 1;
+
+void Measured(BaselineFigure figure)
+{
+    baselines.Add(figure);
+    Console.WriteLine($"  {figure.What}, {figure.InFlight} in flight: {figure.PerSecond:0}/s");
+}
