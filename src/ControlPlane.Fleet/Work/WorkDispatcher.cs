@@ -184,11 +184,8 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
 
         foreach (var item in expired)
         {
-            var reason = $"runner {item.RunnerId} sent no result before the package expired at {item.ExpiresAt:O}";
-            await CloseAsync(work, item.WorkId, "timed-out", WorkOutcome.TimedOut, reason, now, ct);
-            await work.EnqueueAsync(new WorkCompleted(item.ProposalId, item.WorkId, ParseStep(item.Step), item.RunnerId, WorkOutcome.TimedOut, null, reason, now), ct);
-            FleetTelemetry.WorkTimedOut.Add(1);
-            LogTimedOut(logger, item.WorkId, item.RunnerId);
+            await TimeOutAsync(work, item.ProposalId, item.WorkId, item.Step, item.RunnerId,
+                $"runner {item.RunnerId} sent no result before the package expired at {item.ExpiresAt:O}", now, ct);
         }
 
         return expired.Count;
@@ -256,11 +253,8 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
 
         foreach (var item in orphaned)
         {
-            var reason = $"runner {item.RunnerId} went silent (no heartbeat for {options.Value.HeartbeatTimeout.TotalSeconds:0} s) while holding the package";
-            await CloseAsync(work, item.WorkId, "timed-out", WorkOutcome.TimedOut, reason, now, ct);
-            await work.EnqueueAsync(new WorkCompleted(item.ProposalId, item.WorkId, ParseStep(item.Step), item.RunnerId, WorkOutcome.TimedOut, null, reason, now), ct);
-            FleetTelemetry.WorkTimedOut.Add(1);
-            LogTimedOut(logger, item.WorkId, item.RunnerId);
+            await TimeOutAsync(work, item.ProposalId, item.WorkId, item.Step, item.RunnerId,
+                $"runner {item.RunnerId} went silent (no heartbeat for {options.Value.HeartbeatTimeout.TotalSeconds:0} s) while holding the package", now, ct);
         }
 
         return orphaned.Count;
@@ -285,6 +279,16 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         update.Parameters.Add(new() { Value = withdrawn.Reason ?? "withdrawn by orchestrator" });
         update.Parameters.Add(new() { Value = withdrawn.At });
         return await update.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    // Expired or orphaned, the outcome is the same: the package is closed and orchestrator hears it timed out.
+    private async Task TimeOutAsync(UnitOfWork work, Guid proposalId, Guid workId, string step, string runnerId, string reason, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        await CloseAsync(work, workId, "timed-out", WorkOutcome.TimedOut, reason, now, ct);
+        await work.EnqueueAsync(new WorkCompleted(proposalId, workId, ParseStep(step), runnerId, WorkOutcome.TimedOut, null, reason, now), ct);
+        FleetTelemetry.WorkTimedOut.Add(1);
+        LogTimedOut(logger, workId, runnerId);
     }
 
     public static async Task CloseAsync(UnitOfWork work, Guid workId, string status, WorkOutcome outcome, string? reason, DateTimeOffset now, CancellationToken ct,

@@ -37,12 +37,7 @@ public sealed class BrokenMessageTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _vhost = await TestVirtualHost.CreateAsync("broken");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new PlaneSettings(_vhost, PlaneSettings.NewRedisPrefix()).Build());
-        builder.AddControlPlaneBus(x => x.AddConsumer<BrokenProbeConsumer>());
-        _host = builder.Build();
-        await _host.StartAsync();
-        await _host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+        _host = await BusTestHost.StartAsync(_vhost, x => x.AddConsumer<BrokenProbeConsumer>());
     }
 
     [Fact]

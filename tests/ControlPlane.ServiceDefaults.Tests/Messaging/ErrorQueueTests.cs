@@ -34,12 +34,7 @@ public sealed class ErrorQueueTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _vhost = await TestVirtualHost.CreateAsync("errors");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new PlaneSettings(_vhost, PlaneSettings.NewRedisPrefix()).Build());
-        builder.AddControlPlaneBus(x => x.AddConsumer<ExplodingConsumer>());
-        _host = builder.Build();
-        await _host.StartAsync();
-        await _host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+        _host = await BusTestHost.StartAsync(_vhost, x => x.AddConsumer<ExplodingConsumer>());
     }
 
     [Fact]
