@@ -238,11 +238,15 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
     public async Task<int> CloseSilentAsync(UnitOfWork work, DateTimeOffset now, CancellationToken ct)
     {
         var orphaned = new List<(Guid WorkId, Guid ProposalId, string Step, string RunnerId)>();
-        await using (var select = work.Command("""
+        // A signed acknowledgement is a sign of life too: a runner that accepts just as its link comes back, before its next
+        // heartbeat, is not yet silent on that package.
+        await using var select = work.Command("""
             select w.work_id, w.proposal_id, w.step, w.runner_id from work_items w join runners r on r.id = w.runner_id
             where w.status = 'issued' and w.accepted_at is not null and r.status = 'silent'
+              and greatest(w.accepted_at, w.started_at) < $1
             order by w.issued_at limit 100 for update of w skip locked
-            """))
+            """);
+        select.Parameters.Add(new() { Value = now - options.Value.HeartbeatTimeout });
         await using (var reader = await select.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
