@@ -13,6 +13,10 @@ STATE="${CONTROLPLANE_STATE:-$ROOT/.state}"
 LOGS="$STATE/logs"
 STARTED="$STATE/servers-started"   # one line per server this script started
 PG_PORT=5432; AMQP_PORT=5672; MGMT_PORT=15672; REDIS_PORT=6379
+# A commit is durable when acknowledged, as on a production database. CONTROLPLANE_PG_SYNCHRONOUS_COMMIT=off trades
+# that away for speed (a crash of the machine can lose acknowledged commits); it applies when this script starts
+# PostgreSQL, not to a server it reuses.
+PG_SYNCHRONOUS_COMMIT="${CONTROLPLANE_PG_SYNCHRONOUS_COMMIT:-on}"
 
 say()  { printf '[servers] %s\n' "$*"; }
 fail() { printf '[servers] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -37,8 +41,18 @@ install_missing() {
 }
 
 start_postgres() {
-  if listening $PG_PORT; then say "PostgreSQL: reusing the server on 127.0.0.1:$PG_PORT"; return; fi
+  case "$PG_SYNCHRONOUS_COMMIT" in
+    on|off|local|remote_write|remote_apply) ;;
+    *) fail "CONTROLPLANE_PG_SYNCHRONOUS_COMMIT must be on, off, local, remote_write or remote_apply (got '$PG_SYNCHRONOUS_COMMIT')" ;;
+  esac
   local bin; bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  if listening $PG_PORT; then
+    local current; current="$("$bin/psql" -h 127.0.0.1 -p $PG_PORT -U postgres -Atc 'show synchronous_commit' 2>/dev/null || echo unknown)"
+    say "PostgreSQL: reusing the server on 127.0.0.1:$PG_PORT (synchronous_commit=$current)"
+    [ "$current" = "$PG_SYNCHRONOUS_COMMIT" ] || [ "$current" = unknown ] \
+      || say "PostgreSQL: it was not started with synchronous_commit=$PG_SYNCHRONOUS_COMMIT; 'eng/servers.sh down' then 'up' applies it"
+    return
+  fi
   local data="$STATE/postgres" run_as=()
   if [ "$(id -u)" = 0 ]; then
     # initdb refuses root; the data folder must be reachable by the postgres user.
@@ -57,8 +71,8 @@ start_postgres() {
     "${run_as[@]}" "'$bin/initdb' -D '$data' -A trust -U postgres -E UTF8" >"$LOGS/postgres-initdb.log" 2>&1 \
       || fail "initdb failed; see $LOGS/postgres-initdb.log"
   fi
-  say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (data $data)"
-  "${run_as[@]}" "'$bin/pg_ctl' -D '$data' -w -t 60 -l '$LOGS/postgres.log' -o \"-k '$data' -c listen_addresses=127.0.0.1 -p $PG_PORT -c max_connections=400 -c synchronous_commit=off\" start" >/dev/null \
+  say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (data $data, synchronous_commit=$PG_SYNCHRONOUS_COMMIT)"
+  "${run_as[@]}" "'$bin/pg_ctl' -D '$data' -w -t 60 -l '$LOGS/postgres.log' -o \"-k '$data' -c listen_addresses=127.0.0.1 -p $PG_PORT -c max_connections=400 -c synchronous_commit=$PG_SYNCHRONOUS_COMMIT\" start" >/dev/null \
     || fail "PostgreSQL did not start; see $LOGS/postgres.log"
   echo "postgres $bin/pg_ctl $data" >>"$STARTED"
   wait_for PostgreSQL $PG_PORT 30
