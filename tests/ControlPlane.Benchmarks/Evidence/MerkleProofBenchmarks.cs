@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using ControlPlane.Evidence.Verification.Merkle;
+using ControlPlane.Evidence.Verification.Transparency;
 
 namespace ControlPlane.Benchmarks.Evidence;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace ControlPlane.Evidence.Verification.Merkle;
+namespace ControlPlane.Evidence.Verification.Transparency;
 
 /// <summary>
 /// RFC 9162 (Certificate Transparency 2.0) section 2.1.1 hashing with SHA-256: a leaf is HASH(0x00 || data), an

@@ -1,4 +1,4 @@
-namespace ControlPlane.Evidence.Verification.Merkle;
+namespace ControlPlane.Evidence.Verification.Transparency;
 
 /// <summary>
 /// An append-only RFC 9162 Merkle tree in memory: roots of any earlier size, inclusion and consistency proofs

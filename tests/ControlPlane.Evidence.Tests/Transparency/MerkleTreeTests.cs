@@ -1,6 +1,6 @@
-using ControlPlane.Evidence.Verification.Merkle;
+using ControlPlane.Evidence.Verification.Transparency;
 
-namespace ControlPlane.Evidence.Tests.Merkle;
+namespace ControlPlane.Evidence.Tests.Transparency;
 
 public sealed class MerkleTreeTests
 {

@@ -1,6 +1,6 @@
-using ControlPlane.Evidence.Verification.Merkle;
+using ControlPlane.Evidence.Verification.Transparency;
 
-namespace ControlPlane.Evidence.Tests.Merkle;
+namespace ControlPlane.Evidence.Tests.Transparency;
 
 /// <summary>
 /// The systematic corruptions of a valid proof: wrong index, wrong size, wrong root, truncated or extended proof,

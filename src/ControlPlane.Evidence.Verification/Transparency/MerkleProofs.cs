@@ -1,4 +1,4 @@
-namespace ControlPlane.Evidence.Verification.Merkle;
+namespace ControlPlane.Evidence.Verification.Transparency;
 
 /// <summary>
 /// Verifies RFC 9162 inclusion (section 2.1.3.2) and consistency (section 2.1.4.2) proofs. Pure and allocation-free:
