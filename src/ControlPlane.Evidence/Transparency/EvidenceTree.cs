@@ -1,4 +1,3 @@
-using System.Text;
 using ControlPlane.Evidence.Verification.Transparency;
 using Npgsql;
 
@@ -14,7 +13,7 @@ public sealed class EvidenceTree(NpgsqlDataSource dataSource)
     private readonly MerkleTree _tree = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public static byte[] LeafHash(string recordHash) => MerkleHash.Leaf(Encoding.UTF8.GetBytes(recordHash));
+    public static byte[] LeafHash(string recordHash) => BundleLogVerifier.LeafHash(recordHash);
 
     /// <summary>Catches up with the log, then runs <paramref name="read"/> on the tree with no append in between.</summary>
     public async Task<T> ReadAsync<T>(Func<MerkleTree, T> read, CancellationToken cancellationToken)

@@ -1,26 +1,30 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.Json;
+using ControlPlane.Cli.Tests.Evidence;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 using ControlPlane.Evidence.Apis;
 using ControlPlane.Evidence.Transparency;
 using ControlPlane.Evidence.Verification.Transparency;
 using ControlPlane.EvidenceScenarios;
 using ControlPlane.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ControlPlane.Evidence.Tests.Service;
 
 /// <summary>
 /// The evidence log as an RFC 9162 tree over the real service and PostgreSQL: signed C2SP checkpoints, inclusion
-/// proofs of real records, consistency proofs between checkpoints, all checked with the offline verifier; and a
-/// rewritten record makes evidence refuse to sign again.
+/// proofs of real records, consistency proofs between checkpoints, bundles that prove their records in the log,
+/// all checked with the offline verifier and the CLI.
 /// </summary>
 public sealed class TransparencyLogTests(TransparencyLogTests.Fixture fixture) : IClassFixture<TransparencyLogTests.Fixture>
 {
-    private const string Origin = "test.controlplane/evidence";
+    internal const string Origin = "test.controlplane/evidence";
 
-    /// <summary>Its own database: the last test rewrites a record under a checkpoint.</summary>
+    /// <summary>Checkpoints named for these tests, and signed only when a test asks.</summary>
     public sealed class Fixture : EvidenceFixture
     {
         protected override void Configure(PlaneSettings settings) =>
@@ -31,7 +35,7 @@ public sealed class TransparencyLogTests(TransparencyLogTests.Fixture fixture) :
     public async Task Checkpoints_are_signed_notes_and_every_record_is_provably_in_them()
     {
         using var auditor = await fixture.ClientAsync(EvidenceFixture.Auditor);
-        var first = await PublishAsync(auditor);
+        var first = await PublishAsync(fixture, auditor);
 
         using var scenario = EvidenceScenario.Create(workSteps: 1, interleave: false);
         foreach (var e in scenario.Events)
@@ -40,7 +44,7 @@ public sealed class TransparencyLogTests(TransparencyLogTests.Fixture fixture) :
         }
 
         var records = await fixture.WaitForRecordsAsync(scenario.ProposalId, scenario.Events.Count(e => e.ProposalId is not null));
-        var second = await PublishAsync(auditor);
+        var second = await PublishAsync(fixture, auditor);
         Assert.True(second.Size >= records[^1].Sequence, $"checkpoint at {second.Size} covers record {records[^1].Sequence}");
 
         foreach (var record in records)
@@ -99,50 +103,122 @@ public sealed class TransparencyLogTests(TransparencyLogTests.Fixture fixture) :
     }
 
     [Fact]
-    public async Task A_rewritten_record_under_a_checkpoint_stops_evidence_from_signing_again()
+    public async Task A_served_bundle_proves_its_records_in_the_log_and_a_tampered_log_section_fails()
     {
-        using var auditor = await fixture.ClientAsync(EvidenceFixture.Auditor);
-        var before = await PublishAsync(auditor);
-        Assert.True(before.Size > 0);
-
-        // What an attacker with database access would do: disable the append-only trigger and change a record.
-        await using (var connection = new NpgsqlConnection(fixture.Database.ConnectionString))
+        using var scenario = EvidenceScenario.Create(workSteps: 1, interleave: false);
+        foreach (var e in scenario.Events)
         {
-            await connection.OpenAsync();
-            await using var rewrite = new NpgsqlCommand(
-                "alter table evidence_records disable trigger evidence_records_no_update_or_delete; " +
-                "update evidence_records set record_hash = 'sha256:' || repeat('0', 64) where sequence = 1; " +
-                "alter table evidence_records enable trigger evidence_records_no_update_or_delete;", connection);
-            await rewrite.ExecuteNonQueryAsync();
+            await fixture.Publisher.PublishAsync(e.Message);
         }
 
-        // A fresh replica rebuilds its tree from the database and must refuse to sign a checkpoint that does not extend the old one.
-        await using var replica = new ServiceHost<EvidenceService>(new PlaneSettings(fixture.VirtualHost, PlaneSettings.NewRedisPrefix())
-            .Database("evidence-db", fixture.Database.ConnectionString)
-            .Service("identity", fixture.Identity.Address)
-            .Set("Evidence:LogOrigin", Origin)
-            .Set("Evidence:Checkpoints:Interval", "00:10:00")
-            .Build());
-        using var fresh = replica.CreateHttpClient(await fixture.TokenAsync(EvidenceFixture.Auditor));
-        using var refused = await fresh.PostAsync("evidence/checkpoints", null);
-        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
-        Assert.Contains($"checkpoint at size {before.Size}", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await fixture.WaitForRecordsAsync(scenario.ProposalId, scenario.Events.Count(e => e.ProposalId is not null));
+        using var auditor = await fixture.ClientAsync(EvidenceFixture.Auditor);
+        var json = await auditor.GetByteArrayAsync($"evidence/proposals/{scenario.ProposalId}/bundle");
+        var strict = new BundleVerifyOptions(RequireLogProof: true);
+        var verification = EvidenceBundleVerifier.Verify(json, strict);
+        Assert.True(verification.Ok, $"{verification.FailedCheck}: {verification.Failure}");
+        var bundle = JsonSerializer.Deserialize<EvidenceBundle>(json, EvidenceFormat.Json)!;
+        Assert.Equal(bundle.Records.Count + bundle.Keys.Count, bundle.Log!.Inclusions.Count);
+
+        string? Fails(EvidenceBundle tampered)
+        {
+            var result = EvidenceBundleVerifier.Verify(EvidenceBundleBuilder.Serialize(tampered), strict);
+            Assert.False(result.Ok, "a tampered log section verified");
+            Assert.Equal(EvidenceBundleVerifier.LogCheck, result.FailedCheck);
+            return result.Failure;
+        }
+
+        var log = bundle.Log;
+        var flipped = log.Inclusions.Select((inclusion, i) => i == 0 && inclusion.Proof.Count > 0
+            ? inclusion with { Proof = [Convert.ToBase64String(SHA256.HashData(Convert.FromBase64String(inclusion.Proof[0]))), .. inclusion.Proof.Skip(1)] }
+            : inclusion).ToList();
+        Assert.Contains("not proven", Fails(bundle with { Log = log with { Inclusions = flipped } }), StringComparison.Ordinal);
+        Assert.Contains("has no inclusion proof", Fails(bundle with { Log = log with { Inclusions = [.. log.Inclusions.Skip(1)] } }), StringComparison.Ordinal);
+        Assert.Contains("does not hold", Fails(bundle with { Log = log with { Inclusions = [.. log.Inclusions, log.Inclusions[0] with { Sequence = 999_999 }] } }), StringComparison.Ordinal);
+        var lines = log.Checkpoint.Split('\n');
+        lines[1] = (long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("not signed", Fails(bundle with { Log = log with { Checkpoint = string.Join('\n', lines) } }), StringComparison.Ordinal);
+
+        var withoutLog = EvidenceBundleVerifier.Verify(EvidenceBundleBuilder.Serialize(bundle with { Log = null }), strict);
+        Assert.Equal(EvidenceBundleVerifier.LogCheck, withoutLog.FailedCheck);
+        Assert.True(EvidenceBundleVerifier.Verify(EvidenceBundleBuilder.Serialize(bundle with { Log = null })).Ok, "without --require-log an older bundle still verifies");
     }
 
-    private async Task<(long Size, byte[] RootHash, string Note)> PublishAsync(HttpClient auditor)
+    [Fact]
+    public async Task The_cli_checks_offline_that_a_newer_checkpoint_extends_an_older_one_and_catches_a_fork()
+    {
+        using var auditor = await fixture.ClientAsync(EvidenceFixture.Auditor);
+        var older = await PublishAsync(fixture, auditor);
+        using (var scenario = EvidenceScenario.Create(workSteps: 1, interleave: false))
+        {
+            foreach (var e in scenario.Events)
+            {
+                await fixture.Publisher.PublishAsync(e.Message);
+            }
+
+            await fixture.WaitForRecordsAsync(scenario.ProposalId, scenario.Events.Count(e => e.ProposalId is not null));
+        }
+
+        var newer = await PublishAsync(fixture, auditor);
+        using var anonymous = await fixture.ClientAsync(null);
+        var directory = Directory.CreateTempSubdirectory("cp-consistency-").FullName;
+        try
+        {
+            string Write(string name, string text)
+            {
+                var path = Path.Combine(directory, name);
+                File.WriteAllText(path, text);
+                return path;
+            }
+
+            var oldPath = Write("old.checkpoint", older.Note);
+            var newPath = Write("new.checkpoint", newer.Note);
+            var proofPath = Write("proof.json", await auditor.GetStringAsync($"evidence/proofs/consistency?from={older.Size}&to={newer.Size}"));
+            var keysPath = Write("keys.json", await anonymous.GetStringAsync("evidence/keys"));
+
+            var (exit, output) = await CliRun.EvidenceAsync("consistency", oldPath, newPath, "--proof", proofPath, "--keys", keysPath);
+            Assert.True(exit == 0, output);
+            Assert.Contains($"at size {newer.Size} extends its checkpoint at size {older.Size}", output, StringComparison.Ordinal);
+
+            // A fork: the same size signed over another root (what a rewritten log would have to publish) fails.
+            using var evidenceKey = await EvidenceSignerAsync();
+            var forged = SignedNote.SignEcdsa(new Checkpoint(Origin, older.Size, SHA256.HashData("another history"u8)).Text(), Origin, evidenceKey).ToString();
+            var (forkExit, forkOutput) = await CliRun.EvidenceAsync("consistency", Write("forged.checkpoint", forged), newPath, "--proof", proofPath, "--keys", keysPath);
+            Assert.Equal(1, forkExit);
+            Assert.Contains("does NOT extend", forkOutput, StringComparison.Ordinal);
+
+            var (unsignedExit, unsignedOutput) = await CliRun.EvidenceAsync("consistency", oldPath, newPath, "--proof", proofPath, "--keys", keysPath, "--trust", "sha256:" + new string('0', 64));
+            Assert.Equal(1, unsignedExit);
+            Assert.Contains("no key with fingerprint", unsignedOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Evidence's private key, read as the service reads it: only to forge a fork a witness or reader must catch.</summary>
+    private async Task<ECDsa> EvidenceSignerAsync()
+    {
+        var keys = fixture.Evidence.Services.GetRequiredService<ControlPlane.Evidence.Signing.EvidenceKeyStore>();
+        var (_, signer) = await keys.GetSignerAsync(CancellationToken.None);
+        return signer.Key;
+    }
+
+    internal static async Task<(long Size, byte[] RootHash, string Note)> PublishAsync(EvidenceFixture fixture, HttpClient auditor)
     {
         using var response = await auditor.PostAsync("evidence/checkpoints", null);
         var note = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, note);
         Assert.True(SignedNote.TryParse(note, out var signed, out var failure), failure);
-        using var key = await EvidenceKeyAsync();
+        using var key = await EvidenceKeyAsync(fixture);
         Assert.True(signed!.VerifyEcdsa(Origin, key, out failure), failure);
         Assert.True(Checkpoint.TryParse(signed.Text, out var checkpoint, out failure), failure);
         Assert.Equal(Origin, checkpoint!.Origin);
         return (checkpoint.Size, checkpoint.RootHash, note);
     }
 
-    private async Task<ECDsa> EvidenceKeyAsync()
+    private static async Task<ECDsa> EvidenceKeyAsync(EvidenceFixture fixture)
     {
         using var anonymous = await fixture.ClientAsync(null);
         var keys = await anonymous.GetFromJsonAsync<EvidenceKeySet>("evidence/keys", EvidenceFormat.Json);
