@@ -13,7 +13,8 @@ public sealed record BundleVerification(IReadOnlyList<string> Passed, string? Fa
 }
 
 /// <param name="TrustedEvidenceKey">When set, the checkpoint must be signed by the evidence key with this fingerprint ("sha256:…").</param>
-public sealed record BundleVerifyOptions(string? TrustedEvidenceKey = null);
+/// <param name="RequireLogProof">When set, a bundle without its transparency-log section fails (bundles from before the log have none).</param>
+public sealed record BundleVerifyOptions(string? TrustedEvidenceKey = null, bool RequireLogProof = false);
 
 /// <summary>
 /// Verifies an evidence bundle offline, with nothing but the bundle (pure, no I/O). Checks, in this order, and
@@ -33,6 +34,7 @@ public static class EvidenceBundleVerifier
     public const string ResultsCheck = "results";
     public const string SummaryCheck = "summary";
     public const string CheckpointCheck = "checkpoint";
+    public const string LogCheck = "transparency log";
 
     public static BundleVerification Verify(ReadOnlySpan<byte> json, BundleVerifyOptions? options = null, Action<string, string>? onPassed = null)
     {
@@ -50,6 +52,7 @@ public static class EvidenceBundleVerifier
                 (ResultsCheck, run.Results, () => $"results: {run.Bundle.Results.Count} signed results verify against their runners' keys ({WorkResult.PayloadType})"),
                 (SummaryCheck, run.Summary, () => "summary: proposal, impact, decision, approvals, work packages and results agree with the records"),
                 (CheckpointCheck, run.Checkpoint, () => run.CheckpointDescription),
+                (LogCheck, run.Log, () => run.LogDescription),
             ];
 
             if (run.Shape(json) is { } shapeFailure)
@@ -104,6 +107,8 @@ public static class EvidenceBundleVerifier
         public EvidenceBundle Bundle { get; private set; } = null!;
 
         public string CheckpointDescription { get; private set; } = string.Empty;
+
+        public string LogDescription { get; private set; } = string.Empty;
 
         public string? Shape(ReadOnlySpan<byte> json)
         {
@@ -402,6 +407,20 @@ public static class EvidenceBundleVerifier
             CheckpointDescription = $"checkpoint: signed by evidence key '{signer.KeyId}' ({fingerprint}{(options.TrustedEvidenceKey is null ? ", not pinned" : ", pinned")}), " +
                 $"covers {statement!.RecordCount} records up to {statement.HeadRecordHash}; global chain head is record {statement.GlobalSequence} {statement.GlobalHeadHash}";
             return null;
+        }
+
+        public string? Log()
+        {
+            if (Bundle.Log is null)
+            {
+                LogDescription = "transparency log: this bundle carries no inclusion proofs (not checked)";
+                return options.RequireLogProof ? "the bundle carries no transparency-log section, and one is required" : null;
+            }
+
+            var signer = _keys[Bundle.Checkpoint.Envelope.Signatures[0].KeyId].Public;
+            var failure = Transparency.BundleLogVerifier.Verify(Bundle, signer, out var description);
+            LogDescription = description;
+            return failure;
         }
 
         public void Dispose()

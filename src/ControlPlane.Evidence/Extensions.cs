@@ -3,6 +3,7 @@ using ControlPlane.Evidence.Consumers;
 using ControlPlane.Evidence.Data;
 using ControlPlane.Evidence.Recording;
 using ControlPlane.Evidence.Signing;
+using ControlPlane.Evidence.Transparency;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
 using ControlPlane.ServiceDefaults.Security;
@@ -36,5 +37,8 @@ internal static class Extensions
         builder.Services.AddSingleton<ChainStatusCache>();
         builder.Services.AddHostedService<AutonomyMeter>();
         builder.Services.AddHostedService<EvidenceKeyStartup>();
+        builder.Services.AddSingleton<EvidenceTree>();
+        builder.Services.AddSingleton<CheckpointLog>();
+        builder.Services.AddHostedService<CheckpointPublisher>();
     }
 }

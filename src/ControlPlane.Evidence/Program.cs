@@ -11,6 +11,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapEvidenceApi();
 app.MapMetricsApi();
+app.MapTransparencyApi();
 
 app.Run();
 

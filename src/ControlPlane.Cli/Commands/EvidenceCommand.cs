@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace ControlPlane.Cli.Commands;
 
-/// <summary>`controlplane evidence`: download a proposal's evidence bundle and verify bundles offline.</summary>
+/// <summary>`controlplane evidence`: download a proposal's evidence bundle, verify bundles and log consistency offline.</summary>
 public static class EvidenceCommand
 {
     /// <param name="console">Where output goes (tests pass a recording console); the terminal by default.</param>
@@ -13,6 +13,7 @@ public static class EvidenceCommand
         var command = new Command("evidence", "Download evidence bundles and verify them offline.");
         command.Subcommands.Add(EvidenceVerifyCommand.Create(console ?? AnsiConsole.Console));
         command.Subcommands.Add(EvidenceBundleCommand.Create(console ?? AnsiConsole.Console, http));
+        command.Subcommands.Add(EvidenceConsistencyCommand.Create(console ?? AnsiConsole.Console));
         return command;
     }
 }

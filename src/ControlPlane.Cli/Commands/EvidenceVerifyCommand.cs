@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace ControlPlane.Cli.Commands;
 
 /// <summary>
-/// `controlplane evidence verify &lt;file&gt; [--trust sha256:…]`: checks a bundle with nothing but the bundle,
+/// `controlplane evidence verify &lt;file&gt; [--trust sha256:…] [--require-log]`: checks a bundle with nothing but the bundle,
 /// printing each check as it passes. Exit 0 when every check passes, 1 with the first precise failure, 2 when
 /// the file cannot be read.
 /// </summary>
@@ -23,9 +23,14 @@ public static class EvidenceVerifyCommand
         {
             Description = "Fingerprint (sha256:…) of the evidence key you trust, from GET /evidence/keys; without it the key in the bundle is reported, not pinned.",
         };
-        var command = new Command("verify", "Verify an evidence bundle offline: hashes, chain links, every signature, the summary and the checkpoint.");
+        var requireLog = new Option<bool>("--require-log")
+        {
+            Description = "Fail a bundle that carries no transparency-log section (inclusion proofs against a signed checkpoint); bundles from before the log have none.",
+        };
+        var command = new Command("verify", "Verify an evidence bundle offline: hashes, chain links, every signature, the summary, the checkpoint and the log's inclusion proofs.");
         command.Arguments.Add(file);
         command.Options.Add(trust);
+        command.Options.Add(requireLog);
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -41,16 +46,16 @@ public static class EvidenceVerifyCommand
             }
 
             console.MarkupLineInterpolated($"Verifying {path.FullName}");
-            return Run(json, parse.GetValue(trust), console);
+            return Run(json, parse.GetValue(trust), console, parse.GetValue(requireLog));
         });
         return command;
     }
 
     /// <summary>Verifies <paramref name="json"/> and reports to <paramref name="console"/>; returns the exit code.</summary>
-    public static int Run(ReadOnlySpan<byte> json, string? trustedKey, IAnsiConsole console)
+    public static int Run(ReadOnlySpan<byte> json, string? trustedKey, IAnsiConsole console, bool requireLog = false)
     {
         ArgumentNullException.ThrowIfNull(console);
-        var result = EvidenceBundleVerifier.Verify(json, new BundleVerifyOptions(trustedKey),
+        var result = EvidenceBundleVerifier.Verify(json, new BundleVerifyOptions(trustedKey, requireLog),
             (_, description) => console.MarkupLineInterpolated($"[green]ok[/]   {description}"));
         if (result.Ok)
         {

@@ -7,7 +7,8 @@ namespace ControlPlane.Contracts.Evidence;
 /// The summary sections (Proposal … Results) are conveniences for a reader; the verifier re-derives each of them
 /// from Records and refuses a bundle whose summary says anything else. Keys are the SigningKeyPublished records
 /// of every key a signature in the bundle names (fleet, runners, evidence). The checkpoint, signed by evidence,
-/// pins the proposal's head record, the record count, the key records and the global chain head.
+/// pins the proposal's head record, the record count, the key records and the global chain head. Log, when present,
+/// proves every record and key record to be a leaf of evidence's transparency log at a signed checkpoint.
 /// </summary>
 public sealed record EvidenceBundle(
     string Format,
@@ -20,7 +21,8 @@ public sealed record EvidenceBundle(
     IReadOnlyList<BundleWorkResult> Results,
     IReadOnlyList<EvidenceRecord> Records,
     IReadOnlyList<BundleKey> Keys,
-    BundleCheckpoint Checkpoint);
+    BundleCheckpoint Checkpoint,
+    BundleLog? Log = null);
 
 /// <summary>A work package as fleet signed it, from the WorkPackageIssued record at RecordSequence.</summary>
 public sealed record BundleWorkPackage(long RecordSequence, string WorkId, string Step, string Fleet, string RunnerId, DsseEnvelope Envelope);
@@ -48,3 +50,12 @@ public sealed record CheckpointStatement(
 
 /// <summary>A key record the checkpoint covers.</summary>
 public sealed record CheckpointKey(string KeyId, long Sequence, string RecordHash);
+
+/// <summary>
+/// The bundle's place in evidence's transparency log: a C2SP checkpoint (signed note: origin, tree size, RFC 9162
+/// root) signed by the same evidence key, and for every record and key record its inclusion proof at that size.
+/// </summary>
+public sealed record BundleLog(string Checkpoint, IReadOnlyList<BundleInclusion> Inclusions);
+
+/// <summary>The record with this sequence is leaf Sequence - 1; Proof is its RFC 9162 audit path, base64, leaf side first.</summary>
+public sealed record BundleInclusion(long Sequence, IReadOnlyList<string> Proof);

@@ -15,8 +15,9 @@ public static class EvidenceBundleBuilder
 {
     /// <param name="proposalRecords">Every record of the proposal, in sequence order.</param>
     /// <param name="keyRecords">SigningKeyPublished records to pick the needed keys from (any order).</param>
+    /// <param name="log">The checkpoint and inclusion proofs of the records and of the keys this method selects (see <see cref="KeySequences"/>).</param>
     public static EvidenceBundle Build(Guid proposalId, IReadOnlyList<EvidenceRecord> proposalRecords, IEnumerable<EvidenceRecord> keyRecords,
-        ChainHead globalHead, EvidenceSigner signer, DateTimeOffset issuedAt)
+        ChainHead globalHead, EvidenceSigner signer, DateTimeOffset issuedAt, BundleLog? log = null)
     {
         ArgumentNullException.ThrowIfNull(proposalRecords);
         ArgumentNullException.ThrowIfNull(signer);
@@ -51,8 +52,13 @@ public static class EvidenceBundleBuilder
             summary.Results,
             proposalRecords,
             keys,
-            new BundleCheckpoint(JsonNode.Parse(CanonicalJson.Serialize(statement))!, envelope));
+            new BundleCheckpoint(JsonNode.Parse(CanonicalJson.Serialize(statement))!, envelope),
+            log);
     }
+
+    /// <summary>The sequences of the key records a bundle of these records will carry: what its log section must prove besides the records.</summary>
+    public static IReadOnlyList<long> KeySequences(IReadOnlyList<EvidenceRecord> proposalRecords, IEnumerable<EvidenceRecord> keyRecords, string evidenceKeyId) =>
+        [.. SelectKeys(BundleSections.Derive(proposalRecords), keyRecords, evidenceKeyId).Select(k => k.Record.Sequence)];
 
     public static byte[] Serialize(EvidenceBundle bundle) => JsonSerializer.SerializeToUtf8Bytes(bundle, EvidenceFormat.Json);
 

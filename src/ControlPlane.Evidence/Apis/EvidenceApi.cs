@@ -5,6 +5,7 @@ using ControlPlane.Contracts.Evidence;
 using ControlPlane.Evidence.Data;
 using ControlPlane.Evidence.Recording;
 using ControlPlane.Evidence.Signing;
+using ControlPlane.Evidence.Transparency;
 using ControlPlane.ServiceDefaults.Health;
 using ControlPlane.ServiceDefaults.Security;
 
@@ -67,7 +68,7 @@ public static partial class EvidenceApi
     }
 
     private static async Task<IResult> GetBundleAsync(string id, HttpContext http, EvidenceStore store, EvidenceKeyStore keys, TimeProvider clock,
-        ILoggerFactory loggers, CancellationToken ct)
+        CheckpointLog checkpoints, EvidenceTree tree, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!TryParseId(id, out var proposalId, out var invalid))
         {
@@ -98,8 +99,13 @@ public static partial class EvidenceApi
 
             try
             {
-                var bundle = EvidenceBundleBuilder.Build(proposalId, snapshot.Records, snapshot.KeyRecords, snapshot.Head, signer, clock.GetUtcNow());
+                var log = await BundleLogAsync(snapshot, key.KeyId, checkpoints, tree, ct);
+                var bundle = EvidenceBundleBuilder.Build(proposalId, snapshot.Records, snapshot.KeyRecords, snapshot.Head, signer, clock.GetUtcNow(), log);
                 return Results.Bytes(EvidenceBundleBuilder.Serialize(bundle), "application/json");
+            }
+            catch (LogRewrittenException ex)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Evidence log rewritten", detail: ex.Message);
             }
             catch (BundleSectionException ex)
             {
@@ -108,6 +114,24 @@ public static partial class EvidenceApi
                     detail: ex.Message);
             }
         }
+    }
+
+    /// <summary>The newest checkpoint that covers every record the bundle holds (signed now if none does) and their inclusion proofs.</summary>
+    private static async Task<BundleLog> BundleLogAsync(BundleSnapshot snapshot, string evidenceKeyId, CheckpointLog checkpoints, EvidenceTree tree, CancellationToken ct)
+    {
+        var sequences = snapshot.Records.Select(r => r.Sequence)
+            .Concat(EvidenceBundleBuilder.KeySequences(snapshot.Records, snapshot.KeyRecords, evidenceKeyId))
+            .Distinct().Order().ToList();
+        var checkpoint = await checkpoints.LatestAsync(ct);
+        if (checkpoint is null || checkpoint.Size < sequences[^1])
+        {
+            checkpoint = await checkpoints.PublishAsync(ct);
+        }
+
+        var inclusions = await tree.ReadAsync(t => sequences
+            .Select(s => new BundleInclusion(s, [.. t.InclusionProof(s - 1, checkpoint.Size).Select(Convert.ToBase64String)]))
+            .ToList(), ct);
+        return new BundleLog(checkpoint.Note, inclusions);
     }
 
     private static async Task<IResult> GetRecordsAsync(string? kind, string? actor, string? agent, string? human, string? environment, string? from, string? to,

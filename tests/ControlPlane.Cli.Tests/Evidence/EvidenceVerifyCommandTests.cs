@@ -20,12 +20,25 @@ public sealed class EvidenceVerifyCommandTests : IDisposable
 
         Assert.Equal(EvidenceVerifyCommand.Verified, exit);
         var checks = output.Split('\n').Where(l => l.StartsWith("ok ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(9, checks.Count);
+        Assert.Equal(10, checks.Count);
         Assert.Contains("shape: controlplane.evidence-bundle/v1", checks[0], StringComparison.Ordinal);
         Assert.Contains("work packages: 2 envelopes verify", output, StringComparison.Ordinal);
         Assert.Contains("results: 2 signed results verify", output, StringComparison.Ordinal);
-        Assert.Contains($"checkpoint: signed by evidence key '{EvidenceScenario.EvidenceKeyId}'", checks[^1], StringComparison.Ordinal);
+        Assert.Contains($"checkpoint: signed by evidence key '{EvidenceScenario.EvidenceKeyId}'", checks[^2], StringComparison.Ordinal);
+        Assert.Contains("transparency log: this bundle carries no inclusion proofs (not checked)", checks[^1], StringComparison.Ordinal);
         Assert.Contains("Bundle verifies.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Require_log_fails_a_bundle_without_its_transparency_log_section()
+    {
+        var path = Path.Combine(_directory, "no-log.json");
+        await File.WriteAllBytesAsync(path, _scenario.BundleJson());
+
+        var (exit, output) = await CliRun.EvidenceAsync("verify", path, "--require-log");
+
+        Assert.Equal(EvidenceVerifyCommand.Failed, exit);
+        Assert.Contains("FAIL transparency log: the bundle carries no transparency-log section, and one is required", output, StringComparison.Ordinal);
     }
 
     [Fact]

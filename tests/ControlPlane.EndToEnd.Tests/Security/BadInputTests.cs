@@ -24,7 +24,7 @@ public sealed class BadInputTests(Plane plane)
     private const string TokenEndpoint = "POST /connect/token";
 
     /// <summary>Writes that read no body: probing their body would only repeat the action (rotating identity's keys).</summary>
-    private static readonly HashSet<string> NoBody = new(StringComparer.Ordinal) { "POST /keys/rotate" };
+    private static readonly HashSet<string> NoBody = new(StringComparer.Ordinal) { "POST /keys/rotate", "POST /evidence/checkpoints" };
 
     /// <summary>Tables the bus writes whatever the requests do (events of the plane's own background work).</summary>
     private static readonly HashSet<string> BackgroundTables = new(StringComparer.Ordinal) { "inbox_messages", "outbox_messages" };

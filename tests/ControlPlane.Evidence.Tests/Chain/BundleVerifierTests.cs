@@ -24,7 +24,7 @@ public sealed class BundleVerifierTests : IDisposable
         Assert.Equal(
             [EvidenceBundleVerifier.ShapeCheck, EvidenceBundleVerifier.PayloadHashCheck, EvidenceBundleVerifier.RecordHashCheck, EvidenceBundleVerifier.ChainCheck,
              EvidenceBundleVerifier.KeysCheck, EvidenceBundleVerifier.WorkPackagesCheck, EvidenceBundleVerifier.ResultsCheck, EvidenceBundleVerifier.SummaryCheck,
-             EvidenceBundleVerifier.CheckpointCheck],
+             EvidenceBundleVerifier.CheckpointCheck, EvidenceBundleVerifier.LogCheck],
             checks);
     }
 

@@ -67,11 +67,12 @@ public sealed class EvidenceAccessTests(EvidenceFixture fixture) : IClassFixture
             .Where(e => e.RoutePattern.RawText?.StartsWith("/evidence", StringComparison.Ordinal) == true || e.RoutePattern.RawText == "/metrics/autonomy")
             .ToList();
 
-        Assert.Equal(7, endpoints.Count);
+        Assert.Equal(11, endpoints.Count);
         Assert.All(endpoints, e => Assert.True(
             e.Metadata.GetMetadata<RequiresPermission>() is not null || e.Metadata.GetMetadata<AnonymousByDesign>() is not null,
             $"{e.RoutePattern.RawText} declares no permission"));
         Assert.Equal(Permissions.EvidenceExport, endpoints.Single(e => e.RoutePattern.RawText == "/evidence/chain/verify").Metadata.GetMetadata<RequiresPermission>()!.Permission);
+        Assert.Equal(Permissions.EvidenceExport, endpoints.Single(e => e.RoutePattern.RawText == "/evidence/checkpoints").Metadata.GetMetadata<RequiresPermission>()!.Permission);
         Assert.Equal(Permissions.EvidenceRead, endpoints.Single(e => e.RoutePattern.RawText == "/metrics/autonomy").Metadata.GetMetadata<RequiresPermission>()!.Permission);
         Assert.Equal(Permissions.EvidenceRead, endpoints.Single(e => e.RoutePattern.RawText == "/evidence/verification").Metadata.GetMetadata<RequiresPermission>()!.Permission);
     }

@@ -71,8 +71,9 @@ public sealed class EvidenceServiceTests(EvidenceFixture fixture) : IClassFixtur
         {
             var path = Path.Combine(directory, "served.json");
             await File.WriteAllBytesAsync(path, json);
-            var (verified, verifyOutput) = await CliRun.EvidenceAsync("verify", path, "--trust", trusted);
+            var (verified, verifyOutput) = await CliRun.EvidenceAsync("verify", path, "--trust", trusted, "--require-log");
             Assert.True(verified == 0, verifyOutput);
+            Assert.Matches(@"ok\s+transparency log: \d+ records proven in checkpoint", verifyOutput);
 
             var downloaded = Path.Combine(directory, "downloaded.json");
             var (exit, output) = await CliRun.EvidenceAsync("bundle", scenario.ProposalId.ToString(), "--out", downloaded,
