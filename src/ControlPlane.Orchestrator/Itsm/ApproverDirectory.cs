@@ -68,6 +68,11 @@ public sealed class ApproverDirectory(IHttpClientFactory factory, IOptions<Servi
         using var request = new HttpRequestMessage(HttpMethod.Get, "principals?kind=human");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(http, ct));
         using var response = await http.SendAsync(request, ct);
+        if (response.StatusCode is HttpStatusCode.Unauthorized)
+        {
+            _token = null; // revoked or rotated away: the next round asks for a fresh one
+        }
+
         if (!response.IsSuccessStatusCode)
         {
             // Without identity's answer nobody can be mapped: wait, never decide on a guess.

@@ -46,8 +46,16 @@ public sealed partial class ChangeRequestSync(NpgsqlDataSource dataSource, Servi
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Only the exception's type and our own message: ServiceNow's answer may echo data, credentials never appear.
-            await ChangeRequestStore.SetErrorAsync(dataSource, proposalId, ex.Message, clock.GetUtcNow(), CancellationToken.None);
             LogSyncFailed(logger, proposalId, ex.GetType().Name, ex.Message);
+            try
+            {
+                await ChangeRequestStore.SetErrorAsync(dataSource, proposalId, ex.Message, clock.GetUtcNow(), CancellationToken.None);
+            }
+            catch (NpgsqlException)
+            {
+                // The error note is informational; the original failure is what the caller retries.
+            }
+
             throw;
         }
     }

@@ -161,6 +161,21 @@ public sealed class ServiceNowTests(ServiceNowPlane fixture) : IClassFixture<Ser
     }
 
     [Fact]
+    public async Task A_rejection_in_ServiceNow_by_a_mapped_approver_rejects_the_proposal_and_cancels_the_change()
+    {
+        var id = await AwaitingApprovalAsync("invoices");
+        var sysId = (string)(await ChangeAsync(id))["sys_id"]!;
+
+        _snow.Decide(sysId, "bob", IdentityFixture.Bob, "rejected", "not during quarter close");
+
+        var rejected = await _plane.WaitForStateAsync(id, ProposalState.Rejected);
+        var decision = Assert.Single(rejected.Approvals);
+        Assert.Equal((IdentityFixture.Bob, ApprovalDecision.Reject), (decision.ApproverId, decision.Decision));
+        var canceled = await ChangeAsync(id, c => (string?)c["state"] == "4");
+        Assert.Equal("ControlPlane: proposal rejected; nothing was executed.", (string?)canceled["close_notes"]);
+    }
+
+    [Fact]
     public async Task A_ServiceNow_outage_neither_loses_nor_blocks_the_proposal()
     {
         _snow.Down = true;
