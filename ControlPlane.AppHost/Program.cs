@@ -44,6 +44,27 @@ if (builder.Configuration["ControlPlane:CacheKeyPrefix"] is { Length: > 0 } cach
     identity.WithEnvironment("Cache__KeyPrefix", cachePrefix);
 }
 
+// ServiceNow change requests (README "ServiceNow"): off unless the AppHost's configuration names an instance.
+if (builder.Configuration["Integrations:ServiceNow:InstanceUrl"] is { Length: > 0 })
+{
+    foreach (var key in new[] { "InstanceUrl", "Username", "PollInterval", "IdentityClientId", "AssignmentGroup" })
+    {
+        if (builder.Configuration[$"Integrations:ServiceNow:{key}"] is { Length: > 0 } value)
+        {
+            orchestrator.WithEnvironment($"Integrations__ServiceNow__{key}", value);
+        }
+    }
+
+    foreach (var (key, parameter) in new[] { ("Password", "servicenow-password"), ("Token", "servicenow-token"), ("IdentityClientSecret", "servicenow-identity-client-secret") })
+    {
+        if (builder.Configuration[$"Integrations:ServiceNow:{key}"] is { Length: > 0 })
+        {
+            orchestrator.WithEnvironment($"Integrations__ServiceNow__{key}",
+                builder.AddParameterFromConfiguration(parameter, $"Integrations:ServiceNow:{key}", secret: true));
+        }
+    }
+}
+
 // Tokens name one issuer whichever address they were fetched through.
 identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
 

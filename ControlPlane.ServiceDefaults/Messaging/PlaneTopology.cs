@@ -50,6 +50,7 @@ public static class PlaneTopology
         new QueueBinding<WorkCompleted>("orchestrator-work-completed"),
         new QueueBinding<WorkRefused>("orchestrator-work-refused"),
         new QueueBinding<WorkAcknowledged>("orchestrator-work-acknowledged"),
+        new QueueBinding<ProposalStateChanged>("orchestrator-itsm-change-requests"),
 
         // fleet
         new QueueBinding<WorkRequested>("work-requested"),
@@ -63,6 +64,8 @@ public static class PlaneTopology
         new QueueBinding<ImpactAssessed>(Evidence),
         new QueueBinding<PolicyDecided>(Evidence),
         new QueueBinding<ApprovalRecorded>(Evidence),
+        new QueueBinding<ChangeRequestLinked>(Evidence),
+        new QueueBinding<ExternalApprovalIgnored>(Evidence),
         new QueueBinding<PolicyBundleActivated>(Evidence),
         new QueueBinding<GraphChanged>(Evidence),
         new QueueBinding<WorkRequested>(Evidence),

@@ -1,7 +1,13 @@
+using System.Text.Json.Serialization;
+
 namespace ControlPlane.Contracts;
 
-/// <summary>How many distinct humans holding which roles must approve, and how long they have.</summary>
-public sealed record ApprovalRequirement(int Count, IReadOnlyList<string> Roles, TimeSpan ExpiresAfter);
+/// <summary>
+/// How many distinct humans holding which roles must approve, and how long they have. ChangeRequest: the change
+/// may not run before its ITSM change request exists (left out of the JSON when false, so existing hashes hold).
+/// </summary>
+public sealed record ApprovalRequirement(int Count, IReadOnlyList<string> Roles, TimeSpan ExpiresAfter,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ChangeRequest = false);
 
 /// <summary>A step a fleet must run: a validation before execution or a verification after it.</summary>
 public sealed record StepRequirement(string Name, string ActionKind, IReadOnlyDictionary<string, string> Parameters);

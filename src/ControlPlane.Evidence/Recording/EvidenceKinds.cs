@@ -51,6 +51,8 @@ public static class EvidenceKinds
         new EvidenceKind<ImpactAssessed>(e => e.ProposalId, _ => null, e => e.Impact.AssessedAt),
         new EvidenceKind<PolicyDecided>(e => e.ProposalId, _ => null, e => e.Decision.DecidedAt),
         new EvidenceKind<ApprovalRecorded>(e => e.ProposalId, e => e.ApproverId, e => e.At),
+        new EvidenceKind<ChangeRequestLinked>(e => e.ProposalId, _ => null, e => e.At),
+        new EvidenceKind<ExternalApprovalIgnored>(e => e.ProposalId, _ => null, e => e.At),
         new EvidenceKind<PolicyBundleActivated>(_ => null, e => e.ActivatedBy, e => e.At),
         new EvidenceKind<GraphChanged>(_ => null, e => e.ChangedBy, e => e.At),
         new EvidenceKind<WorkRequested>(e => e.ProposalId, _ => null, e => e.RequestedAt),

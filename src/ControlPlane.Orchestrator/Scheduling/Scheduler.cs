@@ -1,6 +1,7 @@
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Approvals;
 using ControlPlane.Orchestrator.Data;
+using ControlPlane.Orchestrator.Itsm;
 using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.Orchestrator.Proposals;
 using ControlPlane.ServiceDefaults.Data;
@@ -25,6 +26,7 @@ public sealed partial class Scheduler(
     TargetLeases leases,
     ActionCatalog catalog,
     KillSwitchStore killSwitches,
+    ChangeRequestGate changeRequests,
     SchedulerSignal signal,
     SchedulerStatus status,
     DatabaseMigrator migrator,
@@ -182,6 +184,10 @@ public sealed partial class Scheduler(
             else if (ChangeCalendar.FrozenBecause(o.Freezes, proposal.Environment, now) is { } frozen)
             {
                 wait = frozen;
+            }
+            else if (await changeRequests.WaitReasonAsync(connection, proposal, ct) is { } noChangeRequest)
+            {
+                wait = noChangeRequest;
             }
             else if (keys.Any(blockedTargets.Contains))
             {

@@ -22,7 +22,7 @@ namespace ControlPlane.Policy.Bundles;
 ///                 dependents-at-least: 5, dependents-at-most: 50, internet-exposed: true, unknown-targets: true }
 ///       change: { rollback-plan: absent }     # or present
 ///     outcome: require-approval              # allow | require-approval | deny
-///     approval: { count: 1, roles: [approver], expiry: 4h }
+///     approval: { count: 1, roles: [approver], expiry: 4h, change-request: required }   # change-request: optional by default
 ///     validations: [{ name: unit-tests, action: run-command, parameters: { command: unit-tests } }]
 ///     verifications: [{ name: health, action: http-check, parameters: { path: /health } }]
 /// </code>
@@ -43,7 +43,7 @@ public static partial class BundleParser
         "dependents-at-least", "dependents-at-most", "internet-exposed", "unknown-targets",
     ];
     private static readonly string[] ChangeKeys = ["rollback-plan"];
-    private static readonly string[] ApprovalKeys = ["count", "roles", "expiry"];
+    private static readonly string[] ApprovalKeys = ["count", "roles", "expiry", "change-request"];
     private static readonly string[] StepKeys = ["name", "action", "parameters"];
 
     public static BundleParseResult Parse(string yaml)
@@ -282,7 +282,16 @@ public static partial class BundleParser
                 }
             }
 
-            return count is null || roles is null || expiry is null ? null : new ApprovalRequirement(count.Value, roles, expiry.Value);
+            // change-request: required makes the ITSM change request a precondition of execution; optional is the default.
+            var changeRequest = Text(approval, "change-request", path, required: false);
+            if (changeRequest is not null and not "required" and not "optional")
+            {
+                Error(Get(approval, "change-request")!, path + ".change-request", $"change-request '{changeRequest}' must be required or optional");
+            }
+
+            return count is null || roles is null || expiry is null
+                ? null
+                : new ApprovalRequirement(count.Value, roles, expiry.Value, changeRequest == "required");
         }
 
         private List<StepRequirement> ReadSteps(YamlMap rule, string key, string rulePath)

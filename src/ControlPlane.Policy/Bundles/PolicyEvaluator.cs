@@ -128,7 +128,8 @@ public static class PolicyEvaluator
         return new ApprovalRequirement(
             all.Max(a => a.Count),
             [.. all.SelectMany(a => a.Roles).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            all.Min(a => a.ExpiresAfter));
+            all.Min(a => a.ExpiresAfter),
+            all.Any(a => a.ChangeRequest));
     }
 
     private static List<StepRequirement> UnionSteps(IEnumerable<StepRequirement> steps) =>

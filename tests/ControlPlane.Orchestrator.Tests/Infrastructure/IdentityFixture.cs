@@ -26,6 +26,7 @@ public sealed class IdentityFixture : IAsyncLifetime
     public const string TestingAgent = "testing-agent";
     public const string WatcherAgent = "watcher-agent";    // proposer + viewer
     public const string IdleAgent = "idle-agent";          // no bindings at all
+    public const string ItsmBridge = "itsm-bridge";        // auditor: the ServiceNow integration reads humans with it
 
     private static readonly IdentitySeed Seed = new(
         [
@@ -41,6 +42,7 @@ public sealed class IdentityFixture : IAsyncLifetime
             new SeedAgent(TestingAgent, "Testing agent", Stella, "testing", ["dev", "staging"], null, ["proposer"], null),
             new SeedAgent(WatcherAgent, "Watcher agent", Sam, "observe", ["dev"], null, ["proposer", "viewer"], null),
             new SeedAgent(IdleAgent, "Idle agent", Sam, "observe", ["dev"], null, [], null),
+            new SeedAgent(ItsmBridge, "ServiceNow integration", Olga, "observe", ["dev"], null, ["auditor"], null),
         ]);
 
     private readonly Dictionary<string, (string Token, DateTimeOffset Until)> _tokens = new(StringComparer.Ordinal);

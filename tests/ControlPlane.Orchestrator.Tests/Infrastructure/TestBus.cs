@@ -50,6 +50,8 @@ public sealed class TestBus : IAsyncDisposable
                 Record<KillSwitchChanged>(e, () => self!);
                 Record<WorkWithdrawn>(e, () => self!);
                 Record<WorkResultSuperseded>(e, () => self!);
+                Record<ChangeRequestLinked>(e, () => self!);
+                Record<ExternalApprovalIgnored>(e, () => self!);
                 e.Handler<WorkRequested>(async context =>
                 {
                     self!.Add(context.Message);
