@@ -99,4 +99,17 @@ public sealed class ResourceIndicatorTests(WithMcpResource fixture) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, okStatus);
         Assert.Equal(["orchestrator"], new JsonWebToken(okBody.GetProperty("access_token").GetString()).Audiences);
     }
+
+    [Fact]
+    public async Task OAuth_clients_find_the_same_metadata_at_the_rfc_8414_address_as_at_oidc_discovery()
+    {
+        using var http = _plane.IdentityAnonymous();
+        using var oauth = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(".well-known/oauth-authorization-server", TestContext.Current.CancellationToken));
+        using var oidc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(".well-known/openid-configuration", TestContext.Current.CancellationToken));
+
+        Assert.Equal(_plane.IssuerText, oauth.RootElement.GetProperty("issuer").GetString());
+        Assert.Equal(_plane.IssuerText + "/connect/token", oauth.RootElement.GetProperty("token_endpoint").GetString());
+        Assert.Contains("client_credentials", oauth.RootElement.GetProperty("grant_types_supported").EnumerateArray().Select(g => g.GetString()));
+        Assert.Equal(oidc.RootElement.ToString(), oauth.RootElement.ToString());
+    }
 }
