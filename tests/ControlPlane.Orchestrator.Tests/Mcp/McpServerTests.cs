@@ -182,7 +182,11 @@ public sealed class McpServerTests(McpPlane fixture) : IClassFixture<McpPlane>
         using (var response = await http.PostAsJsonAsync("proposals", OrchestratorPlane.Proposal($"mcp-rest-{Guid.NewGuid():N}"), ContractJson.Options,
             TestContext.Current.CancellationToken))
         {
+            // The REST API keeps its own challenge: the MCP scheme changed nothing outside /mcp.
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            var challenge = Assert.Single(response.Headers.WwwAuthenticate);
+            Assert.Contains("wrong audience", challenge.Parameter, StringComparison.Ordinal);
+            Assert.DoesNotContain("resource_metadata", challenge.Parameter, StringComparison.Ordinal);
         }
     }
 
