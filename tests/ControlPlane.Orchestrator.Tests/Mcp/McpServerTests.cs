@@ -191,6 +191,17 @@ public sealed class McpServerTests(McpPlane fixture) : IClassFixture<McpPlane>
     }
 
     [Fact]
+    public async Task A_valid_mcp_token_of_an_agent_without_proposals_submit_is_403_not_a_session()
+    {
+        using var http = _plane.Host!.CreateHttpClient(await fixture.McpTokenAsync(IdentityFixture.IdleAgent));
+        using var response = await http.PostAsync("mcp", Initialize(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("proposals:submit", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_protected_resource_metadata_names_the_resource_and_identity_as_its_authorization_server()
     {
         using var http = _plane.Host!.CreateHttpClient();
