@@ -33,7 +33,7 @@ public static class EndpointExtensions
         });
 
     /// <summary>
-    /// A runner's client secret. In Development runs it defaults to the demo seed's secret (identity accepts
+    /// A runner's (or another workload's) client secret. In Development runs it defaults to the demo seed's secret (identity accepts
     /// plain seed secrets only in Development); anywhere else it must be given.
     /// </summary>
     public static IResourceBuilder<ParameterResource> AddRunnerSecret(this IDistributedApplicationBuilder builder, string runnerId) =>

@@ -68,6 +68,15 @@ if (builder.Configuration["Integrations:ServiceNow:InstanceUrl"] is { Length: > 
 // Tokens name one issuer whichever address they were fetched through.
 identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
 
+// The MCP endpoint's canonical URI: identity issues tokens for it (RFC 8707 resource) and orchestrator accepts only
+// those. Orchestrator reads policy's autonomy reports for MCP agents as its own workload identity (no token passthrough).
+var mcpResource = ReferenceExpression.Create($"{orchestrator.GetEndpoint("http")}/mcp");
+orchestrator
+    .WithEnvironment("Mcp__Resource", mcpResource)
+    .WithEnvironment("Mcp__ServiceClient__ClientId", "orchestrator-mcp")
+    .WithEnvironment("Mcp__ServiceClient__ClientSecret", builder.AddRunnerSecret("orchestrator-mcp"));
+identity.WithEnvironment("Identity__Resources__0", mcpResource);
+
 // Every service knows where the others are (services__<name>__http__0).
 IResourceBuilder<ProjectResource>[] services = [identity, graph, policy, orchestrator, fleet, evidence];
 foreach (var service in services)

@@ -1,11 +1,13 @@
 using ControlPlane.Orchestrator;
 using ControlPlane.Orchestrator.Apis;
 using ControlPlane.Orchestrator.BusContract;
+using ControlPlane.Orchestrator.Mcp;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddMcpServer();
 
 var app = builder.Build();
 
@@ -13,6 +15,7 @@ app.MapDefaultEndpoints();
 app.MapProposalsApi();
 app.MapScheduleApi();
 app.MapBusContract();
+app.MapMcpServer();
 
 app.Run();
 

@@ -73,7 +73,17 @@ public sealed partial class TokenEndpoint(
         }
 
         var audience = form["audience"].ToString();
-        if (grantType != InteractiveGrants.AuthorizationCode && (string.IsNullOrEmpty(audience) || !issuer.IsKnownAudience(audience)))
+        if (form.ContainsKey("resource"))
+        {
+            // RFC 8707: the token's audience is the resource the client names (an MCP server's canonical URI).
+            if (ResourceTarget(grantType, form["resource"], audience) is { } refusal)
+            {
+                return refusal;
+            }
+
+            audience = form["resource"].ToString();
+        }
+        else if (grantType != InteractiveGrants.AuthorizationCode && (string.IsNullOrEmpty(audience) || !issuer.IsKnownAudience(audience)))
         {
             return Error("invalid_target", $"Ask for one audience among: {string.Join(", ", issuer.Audiences.Order(StringComparer.Ordinal))}.");
         }
@@ -109,6 +119,31 @@ public sealed partial class TokenEndpoint(
                 await interactive.ExchangeAsync(form, client.ClientId!, audience, cancellationToken),
             _ => await ExchangeAsync(http, client, form, audience, cancellationToken),
         };
+    }
+
+    /// <summary>Why a resource indicator (RFC 8707 §2) cannot be served; null when it names one known resource.</summary>
+    private IResult? ResourceTarget(string grantType, StringValues resources, string audience)
+    {
+        if (grantType == InteractiveGrants.AuthorizationCode)
+        {
+            return Error("invalid_target", "A code buys an identity token only; exchange it (token exchange) with the resource parameter.");
+        }
+
+        if (resources.Count != 1 || !string.IsNullOrEmpty(audience))
+        {
+            return Error("invalid_target", "Name exactly one resource, and no audience beside it: a token is issued for one resource.");
+        }
+
+        var resource = resources.ToString();
+        // Uri also takes "/mcp" as absolute on Unix (file:///mcp): the resources identity serves are http(s) URIs.
+        if (!Uri.TryCreate(resource, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Fragment.Length > 0)
+        {
+            return Error("invalid_target", "The resource must be an absolute http(s) URI without a fragment (RFC 8707).");
+        }
+
+        return issuer.IsKnownResource(resource)
+            ? null
+            : Error("invalid_target", $"Unknown resource; ask for one among: {string.Join(", ", issuer.Resources.Order(StringComparer.Ordinal))}.");
     }
 
     internal static IResult TokenResponse(IssuedToken token, string? issuedTokenType = null)

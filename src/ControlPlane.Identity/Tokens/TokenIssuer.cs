@@ -12,7 +12,7 @@ public sealed record TokenSubject(string Id, PrincipalKind Kind, string Name, IR
 public sealed record IssuedToken(string AccessToken, int ExpiresInSeconds);
 
 /// <summary>
-/// Mints RFC 9068 access tokens: typ at+jwt, ES256 with the active key's kid, one audience (a service name),
+/// Mints RFC 9068 access tokens: typ at+jwt, ES256 with the active key's kid, one audience (a service name, or a resource URI per RFC 8707),
 /// short lifetime, and the ControlPlane claims every service authorizes on.
 /// </summary>
 public sealed class TokenIssuer(SigningKeyStore keys, IssuerName issuer, IConfiguration configuration, TokenSettings settings, TimeProvider clock)
@@ -22,13 +22,20 @@ public sealed class TokenIssuer(SigningKeyStore keys, IssuerName issuer, IConfig
 
     public TimeSpan Lifetime => settings.Lifetime;
 
+    // RFC 8707 resource indicators (absolute URIs, e.g. orchestrator's MCP endpoint): a token for one has it as audience.
+    private readonly HashSet<string> _resources = new(configuration.GetSection("Identity:Resources").Get<string[]>() ?? [], StringComparer.Ordinal);
+
     public bool IsKnownAudience(string audience) => _audiences.Contains(audience);
 
     public IReadOnlyCollection<string> Audiences => _audiences;
 
+    public bool IsKnownResource(string resource) => _resources.Contains(resource);
+
+    public IReadOnlyCollection<string> Resources => _resources;
+
     public async Task<IssuedToken> IssueAsync(TokenSubject subject, string audience, CancellationToken cancellationToken)
     {
-        if (!IsKnownAudience(audience))
+        if (!IsKnownAudience(audience) && !IsKnownResource(audience))
         {
             throw new ArgumentException($"Unknown audience '{audience}'.", nameof(audience));
         }

@@ -18,7 +18,7 @@ public sealed class EndpointAuthorizationTests(Plane plane)
     /// <summary>The only endpoints that answer without a token: probes, discovery, public keys, the token and sign-in endpoints.</summary>
     private static readonly HashSet<string> PublicByDesign = new(StringComparer.Ordinal)
     {
-        "GET /health", "GET /alive", "GET /.well-known/openid-configuration", "GET /.well-known/jwks.json",
+        "GET /health", "GET /alive", "GET /.well-known/openid-configuration", "GET /.well-known/oauth-authorization-server", "GET /.well-known/jwks.json",
         "POST /connect/token", "POST /dev/token", "GET /fleet/keys", "GET /evidence/keys",
         // The bus contract (AsyncAPI) for agents in any language, like an OpenAPI document.
         "GET /asyncapi.yaml",

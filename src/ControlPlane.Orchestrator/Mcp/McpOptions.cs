@@ -1,0 +1,44 @@
+namespace ControlPlane.Orchestrator.Mcp;
+
+/// <summary>Configuration section "Mcp": orchestrator's MCP server (README.md, "MCP").</summary>
+public sealed class McpOptions
+{
+    public const string Section = "Mcp";
+
+    /// <summary>Where the Streamable HTTP endpoint is mapped.</summary>
+    public string Path { get; set; } = "/mcp";
+
+    /// <summary>
+    /// The MCP endpoint's canonical URI (RFC 8707 resource indicator, RFC 9728 "resource"): agents ask identity for a
+    /// token with resource=this, and the endpoint accepts only tokens whose audience is exactly this. identity must
+    /// list the same value in Identity:Resources.
+    /// </summary>
+    public string Resource { get; set; } = "http://localhost:5104/mcp";
+
+    /// <summary>
+    /// The authorization server named in the protected resource metadata: identity's issuer as agents reach it.
+    /// Empty: the address of service "identity" (services:identity:http:0).
+    /// </summary>
+    public string? AuthorizationServer { get; set; }
+
+    /// <summary>The longest wait_for_decision may block one call.</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often wait_for_decision looks at the proposal again.</summary>
+    public TimeSpan WaitPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Orchestrator's own workload identity for reading policy's autonomy report (never the agent's token: no
+    /// passthrough). Empty: the autonomy tool answers that the report is not configured.
+    /// </summary>
+    public ServiceClientOptions ServiceClient { get; set; } = new();
+}
+
+public sealed class ServiceClientOptions
+{
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrEmpty(ClientId) && !string.IsNullOrEmpty(ClientSecret);
+}
