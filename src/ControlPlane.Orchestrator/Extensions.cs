@@ -39,6 +39,8 @@ internal static class Extensions
                 if (name == SubmitProposalConsumer.Queue)
                 {
                     e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType);
+                    // A refused submission is readable in _error by anyone with broker management access.
+                    e.RemoveSecretHeadersBeforeError(ControlPlane.Contracts.MessageHeaders.AgentToken);
                 }
             });
         });
