@@ -1,3 +1,4 @@
+using ControlPlane.Orchestrator.AgentNotifications;
 using ControlPlane.Orchestrator.Consumers;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
@@ -78,6 +79,7 @@ internal static class Extensions
         builder.Services.AddHostedService<TimerPoller>();
         builder.Services.AddHostedService<Scheduler>();
         builder.Services.AddHostedService<ActionCatalogAnnouncer>();
+        builder.AddAgentNotifications();
     }
 }
 

@@ -1,4 +1,5 @@
 using ControlPlane.Orchestrator;
+using ControlPlane.Orchestrator.AgentNotifications;
 using ControlPlane.Orchestrator.Apis;
 using ControlPlane.Orchestrator.BusContract;
 
@@ -13,6 +14,7 @@ app.MapDefaultEndpoints();
 app.MapProposalsApi();
 app.MapScheduleApi();
 app.MapBusContract();
+app.MapAgentWebhooksApi();
 
 app.Run();
 
