@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authorization;
 using Npgsql;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Security;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.AgentNotifications;
 
 namespace ControlPlane.Orchestrator.Tests.AgentNotifications;

@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ControlPlane.Orchestrator.AgentNotifications;
+namespace ControlPlane.Contracts;
 
 /// <summary>
-/// Standard Webhooks signing (standardwebhooks.com): the secret is "whsec_" + base64 of random bytes; each delivery
-/// carries webhook-id, webhook-timestamp (Unix seconds) and webhook-signature "v1,&lt;base64 HMAC-SHA256 of
+/// Standard Webhooks signing (standardwebhooks.com) of orchestrator's agent webhooks, here so that orchestrator
+/// signs and the .NET client verifies with one implementation. The secret is "whsec_" + base64 of random bytes;
+/// each delivery carries webhook-id, webhook-timestamp (Unix seconds) and webhook-signature "v1,&lt;base64 HMAC-SHA256 of
 /// id.timestamp.body&gt;". The receiver recomputes it with the same secret. Pure: no I/O, no clock.
 /// </summary>
 public static class WebhookSignature
