@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Security;
-using Microsoft.AspNetCore.Authorization;
 using Npgsql;
 
 namespace ControlPlane.Orchestrator.AgentNotifications;
@@ -19,18 +18,10 @@ public static class AgentWebhooksApi
 {
     public const string Path = "/agents/me/webhook";
 
-    /// <summary>Authenticated agents that may propose: only they have proposals to follow.</summary>
-    public const string Policy = "agent-webhook-owner";
-
-    public static void AddAgentWebhookPolicy(this AuthorizationBuilder authorization) =>
-        authorization.AddPolicy(Policy, p => p.AddAuthenticationSchemes(BearerAuthentication.SchemeName)
-            .RequireClaim(ControlPlaneClaims.Kind, "agent")
-            .AddRequirements(new RequiresPermission(Permissions.ProposalsSubmit)));
-
     public static IEndpointRouteBuilder MapAgentWebhooksApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Path).WithTags("Agent webhooks").RequireAuthorization(Policy)
-            .WithMetadata(new RequiresPermission(Permissions.ProposalsSubmit));
+        // Whoever may submit proposals may follow its own: the registration is the caller's (the token's subject).
+        var api = app.MapGroup(Path).WithTags("Agent webhooks").RequirePermission(Permissions.ProposalsSubmit);
         api.MapPut("/", PutAsync)
             .WithSummary("Register or replace the calling agent's webhook {url, states?}. 201 with the signing secret on creation (shown once); 200 on replacement (secret kept).");
         api.MapGet("/", GetAsync).WithSummary("The calling agent's webhook (never the secret).");

@@ -136,9 +136,9 @@ public sealed class AgentWebhookTests(WebhookPlane fixture) : IClassFixture<Webh
     }
 
     [Theory]
-    [InlineData(IdentityFixture.Vera, false)]        // a human viewer: webhooks are for agents
+    [InlineData(IdentityFixture.Vera, false)]        // a human viewer proposes nothing
     [InlineData(IdentityFixture.IdleAgent, true)]    // an agent without a proposer binding has no proposals to follow
-    public async Task Only_agents_that_may_propose_have_a_webhook(string principal, bool agent)
+    public async Task Only_principals_that_may_propose_have_a_webhook(string principal, bool agent)
     {
         using var http = agent ? await _plane.AgentAsync(principal) : await _plane.HumanAsync(principal);
         using var anonymous = _plane.Host!.CreateHttpClient();
