@@ -96,6 +96,48 @@ public sealed class AgentWebhookTests(WebhookPlane fixture) : IClassFixture<Webh
         }
     }
 
+    [Fact]
+    public async Task Dispatchers_racing_on_one_outbox_send_each_delivery_once_and_each_proposal_in_order()
+    {
+        await RegisterAsync(IdentityFixture.RemediationAgent, "raced");
+        _receiver.Delay = TimeSpan.FromMilliseconds(100);
+        // Three more dispatchers on the same database beside the host's own, as other replicas would be.
+        using var stop = new CancellationTokenSource();
+        var rivals = Enumerable.Range(0, 3)
+            .Select(_ => ActivatorUtilities.CreateInstance<WebhookDispatcher>(_plane.Host!.Services))
+            .Select(d => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    if (!await d.SendNextAsync(stop.Token))
+                    {
+                        await Task.Delay(20, stop.Token);
+                    }
+                }
+            }, stop.Token))
+            .ToList();
+
+        var ids = new List<Guid>();
+        foreach (var target in new[] { "billing", "ledger", "checkout" })
+        {
+            ids.Add(await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), targets: [target]), OrchestratorPlane.Allow()));
+        }
+
+        foreach (var id in ids)
+        {
+            await _plane.WaitForStateAsync(id, ProposalState.Completed, Patience);
+            var history = (await _plane.GetAsync(id)).History;
+            var received = await ArrivedAsync("raced", id, history.Count);
+            Assert.Equal(history.Select(h => h.Version), received.Select(r => r.Data.GetProperty("version").GetInt64()));
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(rivals.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        var all = _receiver.Received.Where(r => r.Path == "raced").ToList();
+        Assert.Equal(all.Count, all.Select(r => r.Id).Distinct().Count());
+        Assert.True(all.Count >= ids.Count * 5, $"only {all.Count} deliveries");
+    }
+
     [Theory]
     [InlineData(410)]
     [InlineData(400)]

@@ -37,6 +37,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedDelivery> Received => _received.ToList();
 
+    /// <summary>How long each request takes to answer (a slow receiver widens any window for a double send).</summary>
+    public TimeSpan Delay { get; set; }
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -68,6 +71,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var path = http.Request.Path.Value!.TrimStart('/');
         using var reader = new StreamReader(http.Request.Body);
         var body = await reader.ReadToEndAsync();
+        await Task.Delay(Delay);
         string Header(string name) => http.Request.Headers[name].ToString();
         var verified = _secrets.TryGetValue(path, out var secret) && WebhookSignature.Verify(WebhookSignature.KeyOf(secret),
             Header(WebhookSignature.IdHeader), Header(WebhookSignature.TimestampHeader), body, Header(WebhookSignature.SignatureHeader),
