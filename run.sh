@@ -66,6 +66,7 @@ say "starting the AppHost (log: $LOGS/apphost.log)"
 env "Parameters__identity-key-encryption-key=$(secret identity-kek)" \
     "Parameters__fleet-key-encryption-key=$(secret fleet-kek)" \
     "Parameters__evidence-key-encryption-key=$(secret evidence-kek)" \
+    "Parameters__orchestrator-key-encryption-key=$(secret orchestrator-kek)" \
     "ControlPlane__Servers=$MODE" \
     "ControlPlane__RunnerStateRoot=$STATE/runners" \
     "${clone_env[@]}" \

@@ -12,6 +12,7 @@ var ports = new LocalPorts(builder.Configuration);
 var identityKek = builder.AddParameter("identity-key-encryption-key", secret: true);
 var fleetKek = builder.AddParameter("fleet-key-encryption-key", secret: true);
 var evidenceKek = builder.AddParameter("evidence-key-encryption-key", secret: true);
+var orchestratorKek = builder.AddParameter("orchestrator-key-encryption-key", secret: true); // agents' webhook signing secrets
 
 IResourceBuilder<ProjectResource> AddService<TProject>(string name, string database)
     where TProject : IProjectMetadata, new() =>
@@ -32,6 +33,7 @@ var fleet = AddService<Projects.ControlPlane_Fleet>("fleet", "fleet-db")
     .WithEnvironment("Fleet__KeyEncryptionKey", fleetKek);
 var orchestrator = AddService<Projects.ControlPlane_Orchestrator>("orchestrator", "orchestrator-db")
     .WithReference(servers.Cache).WaitFor(servers.Cache)
+    .WithEnvironment("Orchestrator__KeyEncryptionKey", orchestratorKek)
     .WithExternalHttpEndpoints();
 var identity = AddService<Projects.ControlPlane_Identity>("identity", "identity-db")
     .WithReference(servers.Cache).WaitFor(servers.Cache)

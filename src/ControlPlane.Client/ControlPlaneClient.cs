@@ -10,7 +10,7 @@ namespace ControlPlane.Client;
 /// and watch until a state. Errors are typed from the problem details (<see cref="ControlPlaneException"/> and its
 /// subclasses). The HttpClient is the caller's (IHttpClientFactory or one long-lived instance).
 /// </summary>
-public sealed class ControlPlaneClient(HttpClient http, ControlPlaneClientOptions options, TokenProvider? tokens = null)
+public sealed partial class ControlPlaneClient(HttpClient http, ControlPlaneClientOptions options, TokenProvider? tokens = null)
 {
     public const string Audience = "orchestrator";
     public const string IdempotencyKeyHeader = "Idempotency-Key";

@@ -1,3 +1,4 @@
+using ControlPlane.Orchestrator.AgentNotifications;
 using ControlPlane.Orchestrator.Consumers;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Itsm;
@@ -41,6 +42,8 @@ internal static class Extensions
                 if (name == SubmitProposalConsumer.Queue)
                 {
                     e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType);
+                    // A refused submission is readable in _error by anyone with broker management access.
+                    e.RemoveSecretHeadersBeforeError(ControlPlane.Contracts.MessageHeaders.AgentToken);
                 }
             });
         });
@@ -79,6 +82,7 @@ internal static class Extensions
         builder.Services.AddHostedService<Scheduler>();
         builder.Services.AddHostedService<ActionCatalogAnnouncer>();
         builder.AddServiceNowIntegration();
+        builder.AddAgentNotifications();
     }
 }
 

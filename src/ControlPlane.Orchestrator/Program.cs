@@ -1,4 +1,5 @@
 using ControlPlane.Orchestrator;
+using ControlPlane.Orchestrator.AgentNotifications;
 using ControlPlane.Orchestrator.Apis;
 using ControlPlane.Orchestrator.BusContract;
 using ControlPlane.Orchestrator.Mcp;
@@ -16,6 +17,7 @@ app.MapProposalsApi();
 app.MapScheduleApi();
 app.MapBusContract();
 app.MapMcpServer();
+app.MapAgentWebhooksApi();
 
 app.Run();
 

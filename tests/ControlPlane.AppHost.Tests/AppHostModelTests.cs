@@ -73,7 +73,7 @@ public sealed class AppHostModelTests
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ControlPlane_AppHost>(
             [$"--{Servers.ModeKey}={mode}", "--Parameters:identity-key-encryption-key=x", "--Parameters:fleet-key-encryption-key=x",
-             "--Parameters:evidence-key-encryption-key=x"], TestContext.Current.CancellationToken);
+             "--Parameters:evidence-key-encryption-key=x", "--Parameters:orchestrator-key-encryption-key=x"], TestContext.Current.CancellationToken);
         await using (builder)
         {
             return [.. builder.Resources];

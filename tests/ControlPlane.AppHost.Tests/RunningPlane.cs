@@ -48,6 +48,7 @@ public sealed class RunningPlane : IAsyncLifetime
             $"--Parameters:identity-key-encryption-key={Secret()}",
             $"--Parameters:fleet-key-encryption-key={Secret()}",
             $"--Parameters:evidence-key-encryption-key={Secret()}",
+            $"--Parameters:orchestrator-key-encryption-key={Secret()}",
             $"--ASPNETCORE_URLS={Dashboard}",
             "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:18989",
             "--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:18990",

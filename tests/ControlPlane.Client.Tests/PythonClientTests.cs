@@ -31,7 +31,8 @@ public sealed class PythonClientTests(ClientPlane plane)
         var output = await stdout + await stderr;
 
         Assert.True(process.ExitCode == 0, $"python3 -m unittest exited {process.ExitCode}:\n{output}");
-        Assert.Contains("Ran 6 tests", output, StringComparison.Ordinal);
+        Assert.Contains("Ran 12 tests", output, StringComparison.Ordinal);
+        Assert.Contains("test_the_plane_posts_signed_state_changes_of_the_agents_proposal", output, StringComparison.Ordinal);
         Assert.Contains("test_propose_then_watch_until_awaiting_approval", output, StringComparison.Ordinal);
         Assert.DoesNotContain(ClientPlane.AgentSecret, output, StringComparison.Ordinal);
     }

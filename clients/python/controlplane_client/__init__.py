@@ -13,7 +13,10 @@ import urllib.parse
 import urllib.request
 import uuid
 
+from .webhooks import DEFAULT_TOLERANCE, WebhookVerificationError, verify_webhook
+
 __all__ = [
+    "verify_webhook", "WebhookVerificationError", "DEFAULT_TOLERANCE",
     "ControlPlaneClient", "ControlPlaneError", "ValidationProblem", "AccessDenied", "NotFound",
     "Conflict", "RateLimited", "TokenError", "WatchTimeout", "FINISHED_STATES",
 ]
@@ -164,6 +167,33 @@ class ControlPlaneClient:
             if time.monotonic() - started >= timeout:
                 raise WatchTimeout(proposal, timeout)
             time.sleep(self.poll_interval)
+
+    # Webhooks: state changes of this agent's proposals posted to its URL (verify them with verify_webhook) --
+    WEBHOOK = "agents/me/webhook"
+
+    def register_webhook(self, url, states=None):
+        """PUT the agent's webhook. On creation the answer holds `secret` (shown once: keep it); on replacement not."""
+        body = {"url": url} if states is None else {"url": url, "states": list(states)}
+        status, answer, headers = self._call("PUT", self.WEBHOOK, body)
+        return _checked(status, answer, headers)
+
+    def get_webhook(self):
+        status, answer, headers = self._call("GET", self.WEBHOOK)
+        return _checked(status, answer, headers)
+
+    def delete_webhook(self):
+        status, answer, headers = self._call("DELETE", self.WEBHOOK)
+        return _checked(status, answer, headers)
+
+    def rotate_webhook_secret(self):
+        """A new signing secret (in the answer's `secret`); later attempts are signed with it."""
+        status, answer, headers = self._call("POST", self.WEBHOOK + "/secret")
+        return _checked(status, answer, headers)
+
+    def webhook_deliveries(self, status=None, proposal_id=None, limit=None):
+        query = urllib.parse.urlencode({k: v for k, v in {"status": status, "proposalId": proposal_id, "limit": limit}.items() if v is not None})
+        code, answer, headers = self._call("GET", self.WEBHOOK + "/deliveries" + ("?" + query if query else ""))
+        return _checked(code, answer, headers)
 
     # HTTP -------------------------------------------------------------------------------------------------
     def _call(self, method, path, body=None, headers=None):

@@ -128,6 +128,8 @@ public static class ProposalStore
         command.Parameters.Add(new() { Value = version });
         command.Parameters.Add(new() { Value = at });
         await command.ExecuteNonQueryAsync(ct);
+        // Same transaction: the agent's webhook hears of every committed change, and of none that rolled back.
+        await AgentNotifications.AgentWebhookStore.EnqueueAsync(work, id, from, to, reason, version, at, ct);
     }
 
     /// <summary>Records a human's decision; false when that human already decided on this proposal.</summary>

@@ -43,7 +43,11 @@ public sealed class OrchestratorPlane : IAsyncDisposable
 
     public IdentityFixture Identity => _identity;
 
-    public static async Task<OrchestratorPlane> StartAsync(IdentityFixture identity, string purpose, Action<PlaneSettings>? configure = null)
+    /// <summary>Extra services for every host this plane starts (a log capture, …).</summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? Services { get; init; }
+
+    public static async Task<OrchestratorPlane> StartAsync(IdentityFixture identity, string purpose, Action<PlaneSettings>? configure = null,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var vhost = await TestVirtualHost.CreateAsync(purpose);
         var database = await TestDatabase.CreateAsync("orchestrator");
@@ -54,7 +58,7 @@ public sealed class OrchestratorPlane : IAsyncDisposable
             .Service("identity", identity.Address)
             .Set("Orchestrator:Timers:PollInterval", "00:00:00.100");
         configure?.Invoke(settings);
-        var plane = new OrchestratorPlane(identity, vhost, database, bus, settings, prefix);
+        var plane = new OrchestratorPlane(identity, vhost, database, bus, settings, prefix) { Services = services };
         await plane.StartHostAsync();
         return plane;
     }
@@ -62,7 +66,7 @@ public sealed class OrchestratorPlane : IAsyncDisposable
     /// <summary>Starts a fresh orchestrator host on the same database, vhost and Redis prefix, and waits until its bus is up.</summary>
     public async Task StartHostAsync()
     {
-        Host = new ServiceHost<OrchestratorService>(_settings.Build());
+        Host = new ServiceHost<OrchestratorService>(_settings.Build(), configureServices: Services);
         using var http = Host.CreateHttpClient();
         await Eventually.UntilAsync(async () =>
         {

@@ -25,7 +25,12 @@ public abstract class PlaneFixture(IdentityFixture identity, string purpose) : I
         }
     }
 
-    public async ValueTask InitializeAsync() => Plane = await OrchestratorPlane.StartAsync(identity, purpose, Configure);
+    /// <summary>Extra services for the orchestrator host (a log capture, …).</summary>
+    protected virtual void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+    {
+    }
+
+    public async ValueTask InitializeAsync() => Plane = await OrchestratorPlane.StartAsync(identity, purpose, Configure, ConfigureServices);
 
     public async ValueTask DisposeAsync()
     {
