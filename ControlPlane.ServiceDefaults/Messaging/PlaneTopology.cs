@@ -35,6 +35,7 @@ public static class PlaneTopology
     [
         // system-graph
         new QueueBinding<ProposalSubmitted>("system-graph-proposal-submitted"),
+        new QueueBinding<ProposalStateChanged>("system-graph-proposal-state-changed"),
 
         // policy
         new QueueBinding<ImpactAssessed>("policy-impact-assessed"),
@@ -83,6 +84,7 @@ public static class PlaneTopology
         new QueueBinding<WorkResultSuperseded>(Evidence),
         new QueueBinding<HumanSignedIn>(Evidence),
         new QueueBinding<HumanSignedOut>(Evidence),
+        new QueueBinding<DeploymentDriftDetected>(Evidence),
     ];
 
     /// <summary>Makes this bus declare every listed queue and binding before it first publishes the message type.</summary>
