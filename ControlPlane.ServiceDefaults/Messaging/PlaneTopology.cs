@@ -51,6 +51,7 @@ public static class PlaneTopology
         new QueueBinding<WorkCompleted>("orchestrator-work-completed"),
         new QueueBinding<WorkRefused>("orchestrator-work-refused"),
         new QueueBinding<WorkAcknowledged>("orchestrator-work-acknowledged"),
+        new QueueBinding<ProposalStateChanged>("orchestrator-github-commit-status"),
 
         // fleet
         new QueueBinding<WorkRequested>("work-requested"),
