@@ -156,6 +156,12 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
         return drift;
     }
 
+    public async Task<IReadOnlyList<OpenDrift>> OpenDriftAsync(IReadOnlyCollection<string> nodeIds, string environment, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await OpenDriftAsync(connection, null, nodeIds, environment, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<OpenDrift>> OpenDriftAsync(string? nodeId, string? environment, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
