@@ -90,9 +90,6 @@ foreach (var (resource, key) in new[]
     }
 }
 
-// Commit statuses link to the proposal's page in the console.
-orchestrator.WithEnvironment("Integrations__GitHub__ProposalUrl", consoleLoopback + "/proposals/{id}");
-
 // One reference runner per fleet. In production runners run next to the systems they change, not in the
 // cluster; here they make the demo whole.
 foreach (var fleetName in new[] { "testing", "remediation" })
@@ -120,6 +117,8 @@ if (builder.ExecutionContext.IsRunMode)
 {
     identity.WithEnvironment("Identity__SeedFile", "Seed/demo-identity.json");
     graph.WithEnvironment("SystemGraph__SeedFile", "Seed/demo-graph.json");
+    // Commit statuses link to the proposal's page in the local console.
+    orchestrator.WithEnvironment("Integrations__GitHub__ProposalUrl", consoleLoopback + "/proposals/{id}");
 }
 
 builder.Build().Run();
