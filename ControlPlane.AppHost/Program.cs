@@ -108,6 +108,20 @@ identity
     .WithEnvironment("Identity__Clients__console__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{consoleEndpoint}/signout-callback-oidc"))
     .WithEnvironment("Identity__Clients__console__PostLogoutRedirectUris__1", consoleLoopback + "/signout-callback-oidc");
 
+// CI/CD (README "CI/CD"): the webhook secrets and the GitHub token are passed on only when the AppHost's own
+// configuration has them (user secrets or environment, e.g. Deployments__GitHub__Secret); unset, each stays off.
+foreach (var (resource, key) in new[]
+{
+    (graph, "Deployments:GitHub:Secret"), (graph, "Deployments:ArgoCd:Secret"),
+    (orchestrator, "Integrations:GitHub:Token"), (orchestrator, "Integrations:GitHub:ApiBaseUrl"),
+})
+{
+    if (builder.Configuration[key] is { Length: > 0 } value)
+    {
+        resource.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
+    }
+}
+
 // One reference runner per fleet. In production runners run next to the systems they change, not in the
 // cluster; here they make the demo whole.
 foreach (var fleetName in new[] { "testing", "remediation" })
@@ -135,6 +149,8 @@ if (builder.ExecutionContext.IsRunMode)
 {
     identity.WithEnvironment("Identity__SeedFile", "Seed/demo-identity.json");
     graph.WithEnvironment("SystemGraph__SeedFile", "Seed/demo-graph.json");
+    // Commit statuses link to the proposal's page in the local console.
+    orchestrator.WithEnvironment("Integrations__GitHub__ProposalUrl", consoleLoopback + "/proposals/{id}");
 }
 
 builder.Build().Run();

@@ -35,6 +35,7 @@ public static class PlaneTopology
     [
         // system-graph
         new QueueBinding<ProposalSubmitted>("system-graph-proposal-submitted"),
+        new QueueBinding<ProposalStateChanged>("system-graph-proposal-state-changed"),
 
         // policy
         new QueueBinding<ImpactAssessed>("policy-impact-assessed"),
@@ -51,6 +52,7 @@ public static class PlaneTopology
         new QueueBinding<WorkRefused>("orchestrator-work-refused"),
         new QueueBinding<WorkAcknowledged>("orchestrator-work-acknowledged"),
         new QueueBinding<ProposalStateChanged>("orchestrator-itsm-change-requests"),
+        new QueueBinding<ProposalStateChanged>("orchestrator-github-commit-status"),
 
         // fleet
         new QueueBinding<WorkRequested>("work-requested"),
@@ -86,6 +88,7 @@ public static class PlaneTopology
         new QueueBinding<WorkResultSuperseded>(Evidence),
         new QueueBinding<HumanSignedIn>(Evidence),
         new QueueBinding<HumanSignedOut>(Evidence),
+        new QueueBinding<DeploymentDriftDetected>(Evidence),
     ];
 
     /// <summary>Makes this bus declare every listed queue and binding before it first publishes the message type.</summary>

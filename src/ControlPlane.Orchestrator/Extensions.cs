@@ -2,6 +2,7 @@ using ControlPlane.Orchestrator.AgentNotifications;
 using ControlPlane.Orchestrator.Consumers;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Itsm;
+using ControlPlane.Orchestrator.Integrations.GitHub;
 using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.Orchestrator.Proposals;
 using ControlPlane.ServiceDefaults.Security.RateLimiting;
@@ -34,6 +35,11 @@ internal static class Extensions
             x.AddConsumer<WorkRefusedConsumer>().Endpoint(e => e.Name = WorkRefusedConsumer.Queue);
             x.AddConsumer<WorkAcknowledgedConsumer>().Endpoint(e => e.Name = WorkAcknowledgedConsumer.Queue);
             x.AddConsumer<ChangeRequestConsumer>().Endpoint(e => e.Name = ChangeRequestConsumer.Queue);
+            x.AddConsumer<CommitStatusConsumer>().Endpoint(e =>
+            {
+                e.Name = CommitStatusConsumer.Queue;
+                e.ConcurrentMessageLimit = 1; // statuses of one commit must not overtake each other
+            });
             // Agents outside .NET publish the bare SubmitProposal as application/json (docs/asyncapi.yaml); the
             // MassTransit envelope stays accepted beside it. Only the message type is relaxed (raw JSON names none):
             // transport headers are never copied onward, so the agent token stays on the message it came with.
@@ -78,6 +84,8 @@ internal static class Extensions
         builder.Services.AddSingleton<SchedulerSignal>();
         builder.Services.AddSingleton<SchedulerStatus>();
         builder.Services.AddSingleton<KillSwitchStore>();
+        builder.Services.Configure<GitHubOptions>(builder.Configuration.GetSection(GitHubOptions.Section));
+        builder.Services.AddHttpClient<GitHubStatusClient>(GitHubStatusClient.HttpClientName);
         builder.Services.AddHostedService<TimerPoller>();
         builder.Services.AddHostedService<Scheduler>();
         builder.Services.AddHostedService<ActionCatalogAnnouncer>();

@@ -1,5 +1,6 @@
 using ControlPlane.SystemGraph;
 using ControlPlane.SystemGraph.Apis;
+using ControlPlane.SystemGraph.Deployments;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGraphApi();
 app.MapCatalogImportApi();
+app.MapDeploymentsApi();
 
 app.Run();
 

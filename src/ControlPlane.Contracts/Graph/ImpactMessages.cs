@@ -14,7 +14,8 @@ public sealed record ImpactedNode(
 /// <summary>
 /// The blast radius of a proposal against one graph version. Tier 0 is the most critical; HighestCriticality
 /// is the lowest tier number touched (null when nothing known is touched). Unknown targets are a reason, not
-/// an error.
+/// an error. DriftDetected: a target was deployed in the proposal's environment outside the plane (a CI/CD event with
+/// no governed change behind it) and no governed change has completed on it since DriftSince.
 /// </summary>
 public sealed record ImpactReport(
     long GraphVersion,
@@ -27,7 +28,9 @@ public sealed record ImpactReport(
     IReadOnlyList<string> Teams,
     IReadOnlyList<string> UnknownTargets,
     IReadOnlyList<string> Reasons,
-    DateTimeOffset AssessedAt);
+    DateTimeOffset AssessedAt,
+    bool DriftDetected = false,
+    DateTimeOffset? DriftSince = null);
 
 /// <summary>Event: system-graph assessed a submitted proposal. Carries the proposal so policy decides on facts alone.</summary>
 public sealed record ImpactAssessed(Guid ProposalId, ProposalSubmitted Proposal, ImpactReport Impact);

@@ -4,8 +4,12 @@ namespace ControlPlane.Contracts;
 /// one-line summary for humans, and string parameters (never a command line: runners map kinds to handlers).</summary>
 public sealed record ProposedAction(string Kind, string Summary, IReadOnlyDictionary<string, string> Parameters);
 
-/// <summary>The change the action applies: a content digest, where to find it, and how to undo it.</summary>
-public sealed record ChangeReference(string Digest, string Reference, string? RollbackPlan);
+/// <summary>
+/// The change the action applies: a content digest, where to find it, and how to undo it. Repository
+/// ("owner/name") and Commit (the full SHA), both or neither, name the source commit: orchestrator then reports the
+/// proposal's progress on that commit as a GitHub commit status.
+/// </summary>
+public sealed record ChangeReference(string Digest, string Reference, string? RollbackPlan, string? Repository = null, string? Commit = null);
 
 /// <summary>
 /// Command: an agent asks for an action. Sent on the bus by agent fleets (agent token in the

@@ -73,6 +73,7 @@ public static class EvidenceKinds
         new EvidenceKind<ActionCatalogPublished>(_ => null, e => e.Publisher, e => e.At),
         new EvidenceKind<HumanSignedIn>(_ => null, e => e.HumanId, e => e.At),
         new EvidenceKind<HumanSignedOut>(_ => null, e => e.HumanId, e => e.At),
+        new EvidenceKind<DeploymentDriftDetected>(_ => null, e => e.Actor, e => e.DeployedAt),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);

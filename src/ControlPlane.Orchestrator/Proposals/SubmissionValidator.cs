@@ -120,6 +120,13 @@ public sealed partial class SubmissionValidator(IReadOnlyCollection<string> envi
         {
             errors["change.rollbackPlan"] = ["At most 4000 characters."];
         }
+
+        // Optional, together: the source commit that gets a GitHub commit status as the proposal moves on.
+        if (change.Repository is not null || change.Commit is not null)
+        {
+            Check(errors, "change.repository", change.Repository, 3, 140, RepositoryPattern(), "owner/name, as GitHub spells it");
+            Check(errors, "change.commit", change.Commit, 40, 64, CommitPattern(), "the full commit SHA (40 or 64 lowercase hex digits)");
+        }
     }
 
     private static void Check(Dictionary<string, string[]> errors, string field, string? value, int min, int max, Regex? pattern, string? expected)
@@ -154,6 +161,12 @@ public sealed partial class SubmissionValidator(IReadOnlyCollection<string> envi
 
     [GeneratedRegex("^[a-z0-9-]+:[A-Fa-f0-9]+$")]
     private static partial Regex DigestPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")]
+    private static partial Regex RepositoryPattern();
+
+    [GeneratedRegex("^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+    private static partial Regex CommitPattern();
 }
 
 /// <summary>The verdict: the normalized proposal, or the errors by field.</summary>

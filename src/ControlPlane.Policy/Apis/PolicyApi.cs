@@ -21,7 +21,8 @@ public sealed record EvaluateRequest(
     int? Dependents,
     bool? InternetExposed,
     bool? UnknownTargets,
-    string? Bundle);
+    string? Bundle,
+    bool? DriftDetected = null);
 
 public sealed record BundleSource(string Hash, string Version, string Source);
 
@@ -135,6 +136,7 @@ public static class PolicyApi
             ("highestCriticality", request.HighestCriticality is not null), ("revenuePath", request.RevenuePath is not null),
             ("dataClasses", request.DataClasses is not null), ("dependents", request.Dependents is not null),
             ("internetExposed", request.InternetExposed is not null), ("unknownTargets", request.UnknownTargets is not null),
+            ("driftDetected", request.DriftDetected is not null),
         };
         if (request.Impact is not null && factFields.Any(f => f.Given))
         {
@@ -187,7 +189,8 @@ public static class PolicyApi
         var facts = request.Impact is { } impact
             ? PolicyFacts.From(request.Action!, request.Environment!, request.AgentId, request.RollbackPlanPresent ?? false, impact)
             : new PolicyFacts(request.Action!, request.Environment!, request.AgentId, request.RollbackPlanPresent ?? false, request.HighestCriticality,
-                request.RevenuePath ?? false, request.DataClasses ?? [], request.Dependents ?? 0, request.InternetExposed ?? false, request.UnknownTargets ?? false);
+                request.RevenuePath ?? false, request.DataClasses ?? [], request.Dependents ?? 0, request.InternetExposed ?? false, request.UnknownTargets ?? false,
+                request.DriftDetected ?? false);
         var evaluation = PolicyEvaluator.Explain(policy, facts, time.GetUtcNow());
         return Results.Ok(new EvaluateResponse(evaluation.Decision, facts,
             policy is null ? null : new BundleSource(policy.Hash, policy.Version, source), evaluation.Rules));

@@ -19,7 +19,8 @@ namespace ControlPlane.Policy.Bundles;
 ///       actions: [deploy, "config-*"]          # "*" matches any run of characters
 ///       agents: [remediation-agent]
 ///       impact: { revenue-path: true, highest-criticality-at-most: 1, data-classes-any-of: [regulated],
-///                 dependents-at-least: 5, dependents-at-most: 50, internet-exposed: true, unknown-targets: true }
+///                 dependents-at-least: 5, dependents-at-most: 50, internet-exposed: true, unknown-targets: true,
+///                 drift-detected: true }                # a target was deployed outside the plane
 ///       change: { rollback-plan: absent }     # or present
 ///     outcome: require-approval              # allow | require-approval | deny
 ///     approval: { count: 1, roles: [approver], expiry: 4h, change-request: required }   # change-request: optional by default
@@ -40,7 +41,7 @@ public static partial class BundleParser
     private static readonly string[] ImpactKeys =
     [
         "highest-criticality-at-most", "highest-criticality-at-least", "revenue-path", "data-classes-any-of",
-        "dependents-at-least", "dependents-at-most", "internet-exposed", "unknown-targets",
+        "dependents-at-least", "dependents-at-most", "internet-exposed", "unknown-targets", "drift-detected",
     ];
     private static readonly string[] ChangeKeys = ["rollback-plan"];
     private static readonly string[] ApprovalKeys = ["count", "roles", "expiry", "change-request"];
@@ -249,7 +250,8 @@ public static partial class BundleParser
             }
 
             return new ImpactMatch(atMost, atLeast, Bool(impact, "revenue-path", path), Names(impact, "data-classes-any-of", path),
-                dependentsAtLeast, dependentsAtMost, Bool(impact, "internet-exposed", path), Bool(impact, "unknown-targets", path));
+                dependentsAtLeast, dependentsAtMost, Bool(impact, "internet-exposed", path), Bool(impact, "unknown-targets", path),
+                Bool(impact, "drift-detected", path));
         }
 
         private ApprovalRequirement? ReadApproval(YamlValue node, string path)

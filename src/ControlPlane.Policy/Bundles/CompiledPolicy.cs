@@ -97,6 +97,14 @@ public sealed class CompiledPolicy
                     (f, _) => f.InternetExposed ? "internet-exposed node touched" : "no internet-exposed node touched");
             }
 
+            if (impact.DriftDetected is { } drift)
+            {
+                yield return new Condition("impact.drift-detected", f => f.DriftDetected == drift,
+                    (f, _) => f.DriftDetected
+                        ? $"a target was deployed outside the plane{(f.DriftSince is { } since ? $" since {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}" : string.Empty)}"
+                        : "no deployment outside the plane on the targets");
+            }
+
             if (impact.UnknownTargets is { } unknown)
             {
                 yield return new Condition("impact.unknown-targets", f => f.UnknownTargets == unknown,

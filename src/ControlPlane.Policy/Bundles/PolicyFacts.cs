@@ -5,6 +5,7 @@ namespace ControlPlane.Policy.Bundles;
 /// <summary>
 /// What policy decides on: the action, where, who, whether the change can be rolled back, and the impact facts.
 /// HighestCriticality is the lowest tier touched (0 most critical), null when no known node is touched.
+/// DriftDetected: a target was deployed in this environment outside the plane (CI/CD reported it) since DriftSince.
 /// </summary>
 public sealed record PolicyFacts(
     string ActionKind,
@@ -16,7 +17,9 @@ public sealed record PolicyFacts(
     IReadOnlyList<string> DataClasses,
     int Dependents,
     bool InternetExposed,
-    bool UnknownTargets)
+    bool UnknownTargets,
+    bool DriftDetected = false,
+    DateTimeOffset? DriftSince = null)
 {
     public static PolicyFacts From(ProposalSubmitted proposal, ImpactReport impact)
     {
@@ -29,6 +32,7 @@ public sealed record PolicyFacts(
     {
         ArgumentNullException.ThrowIfNull(impact);
         return new PolicyFacts(actionKind, environment, agentId, rollbackPlanPresent, impact.HighestCriticality, impact.RevenuePath,
-            impact.DataClasses ?? [], impact.Dependents?.Count ?? 0, impact.InternetExposed, impact.UnknownTargets is { Count: > 0 });
+            impact.DataClasses ?? [], impact.Dependents?.Count ?? 0, impact.InternetExposed, impact.UnknownTargets is { Count: > 0 },
+            impact.DriftDetected, impact.DriftSince);
     }
 }

@@ -41,7 +41,8 @@ public sealed record ImpactMatch(
     int? DependentsAtLeast,
     int? DependentsAtMost,
     bool? InternetExposed,
-    bool? UnknownTargets);
+    bool? UnknownTargets,
+    bool? DriftDetected = null);
 
 /// <summary>Conditions on the change itself: RollbackPlan true means "a rollback plan is present".</summary>
 public sealed record ChangeMatch(bool? RollbackPlan);

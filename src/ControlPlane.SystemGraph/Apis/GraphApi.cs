@@ -1,6 +1,7 @@
 using ControlPlane.ServiceDefaults.Http;
 using ControlPlane.ServiceDefaults.Security;
 using ControlPlane.SystemGraph.Data;
+using ControlPlane.SystemGraph.Deployments;
 using ControlPlane.SystemGraph.Graph;
 
 namespace ControlPlane.SystemGraph.Apis;
@@ -31,7 +32,7 @@ public static class GraphApi
         api.MapGet("/versions", ListVersionsAsync).RequirePermission(Permissions.GraphRead)
             .WithSummary("The latest graph versions: what changed, who, when");
         api.MapGet("/impact", ImpactAsync).RequirePermission(Permissions.GraphRead)
-            .WithSummary("The blast radius of changing ?targets=a,b against the current graph version");
+            .WithSummary("The blast radius of changing ?targets=a,b against the current graph version; with &environment=, open deployment drift there too");
         return app;
     }
 
@@ -142,7 +143,7 @@ public static class GraphApi
         return Results.Ok(await store.ListVersionsAsync(limit ?? 50, ct));
     }
 
-    private static async Task<IResult> ImpactAsync(HttpContext http, GraphSnapshotCache graph, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ImpactAsync(string? environment, HttpContext http, GraphSnapshotCache graph, DeploymentStore deployments, TimeProvider time, CancellationToken ct)
     {
         var targets = GraphValidation.SplitTargets(http.Request.Query["targets"]);
         if (targets.Count is 0 or > MaxTargets)
@@ -154,7 +155,10 @@ public static class GraphApi
         }
 
         var snapshot = await graph.GetAsync(ct);
-        return Results.Ok(ImpactAnalyzer.Assess(snapshot, targets, time.GetUtcNow()));
+        var report = ImpactAnalyzer.Assess(snapshot, targets, time.GetUtcNow());
+        return Results.Ok(string.IsNullOrWhiteSpace(environment)
+            ? report
+            : DeploymentDrift.Apply(report, await deployments.OpenDriftAsync(targets, environment, ct)));
     }
 
     private static IResult UnknownNode(string id) =>

@@ -5,6 +5,7 @@ using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
 using ControlPlane.ServiceDefaults.Telemetry;
 using ControlPlane.SystemGraph.Data;
+using ControlPlane.SystemGraph.Deployments;
 using ControlPlane.SystemGraph.Graph;
 using MassTransit;
 using Npgsql;
@@ -13,7 +14,7 @@ namespace ControlPlane.SystemGraph.Consumers;
 
 /// <summary>
 /// Assesses every submitted proposal against the current graph version and answers with
-/// <see cref="ImpactAssessed"/>. The inbox row, the stored assessment and the outgoing message commit together,
+/// <see cref="ImpactAssessed"/> (with open deployment drift on the targets). The inbox row, the stored assessment and the outgoing message commit together,
 /// so a redelivered ProposalSubmitted has no second effect.
 /// </summary>
 public sealed partial class ProposalSubmittedConsumer(
@@ -50,6 +51,9 @@ public sealed partial class ProposalSubmittedConsumer(
             return;
         }
 
+        // Drift is a fact of the deployments, not of the graph version: read in the same transaction as the assessment.
+        report = DeploymentDrift.Apply(report, await DeploymentStore.OpenDriftAsync(work.Connection, work.Transaction, proposal.Targets, proposal.Environment, context.CancellationToken));
+        await DeploymentStore.RecordProposalAsync(work, proposal, context.CancellationToken);
         await GraphStore.RecordAssessmentAsync(work, proposal.ProposalId, report, context.CancellationToken);
         await work.EnqueueAsync(new ImpactAssessed(proposal.ProposalId, proposal, report), context.CancellationToken);
         await work.CommitAsync(context.CancellationToken);

@@ -22,6 +22,8 @@ public sealed class EndpointAuthorizationTests(Plane plane)
         "POST /connect/token", "POST /dev/token", "GET /fleet/keys", "GET /evidence/keys",
         // The bus contract (AsyncAPI) for agents in any language, like an OpenAPI document.
         "GET /asyncapi.yaml",
+        // CI/CD webhooks: GitHub and Argo CD hold no bearer token; each delivery is authenticated by an HMAC signature instead.
+        "POST /graph/deployments/github", "POST /graph/deployments/argocd",
         // Browser sign-in (OIDC code + PKCE): where a browser without a session arrives; the POST is the dev IdP's form.
         "GET /connect/authorize", "POST /connect/authorize", "GET /connect/callback/external", "GET /connect/endsession",
     };

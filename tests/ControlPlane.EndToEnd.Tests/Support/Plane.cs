@@ -22,6 +22,9 @@ public class Plane : IAsyncLifetime
     private readonly Dictionary<string, IServiceProvider> _providers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _databaseConnections = new(StringComparer.Ordinal);
     private string _redisPrefix = null!;
+
+    /// <summary>The secret of system-graph's GitHub deployment webhook (Deployments:GitHub:Secret).</summary>
+    public const string GitHubWebhookSecret = "e2e-github-webhook-secret";
     private string _runnerStates = null!;
 
     public TestVirtualHost Vhost { get; private set; } = null!;
@@ -50,7 +53,8 @@ public class Plane : IAsyncLifetime
         _databaseConnections["identity"] = Identity.DatabaseConnectionString;
         _addresses["identity"] = Identity.Address;
 
-        await StartAsync<ControlPlane.SystemGraph.SystemGraphService>("system-graph", "graph-db", s => s.Set("SystemGraph:SeedFile", RepositoryPaths.GraphSeed));
+        await StartAsync<ControlPlane.SystemGraph.SystemGraphService>("system-graph", "graph-db", s => s.Set("SystemGraph:SeedFile", RepositoryPaths.GraphSeed)
+            .Set("Deployments:GitHub:Secret", GitHubWebhookSecret));
         await StartAsync<ControlPlane.Policy.PolicyService>("policy", "policy-db");
         await StartAsync<ControlPlane.Evidence.EvidenceService>("evidence", "evidence-db");
         await StartAsync<ControlPlane.Fleet.FleetService>("fleet", "fleet-db");
