@@ -47,10 +47,10 @@ public static partial class DeploymentsApi
             return TooLarge();
         }
 
-        var failure = WebhookSignature.VerifyGitHub(options.GitHub.Secret, body, http.Request.Headers[WebhookSignature.GitHubHeader]);
+        var failure = DeliverySignature.VerifyGitHub(options.GitHub.Secret, body, http.Request.Headers[DeliverySignature.GitHubHeader]);
         if (failure != SignatureFailure.None)
         {
-            return Unauthorized(failure, WebhookSignature.GitHubHeader, "sha256=<hex HMAC-SHA256 of the raw body with the webhook secret>");
+            return Unauthorized(failure, DeliverySignature.GitHubHeader, "sha256=<hex HMAC-SHA256 of the raw body with the webhook secret>");
         }
 
         var eventName = http.Request.Headers[GitHubEventHeader].ToString();
@@ -82,10 +82,10 @@ public static partial class DeploymentsApi
             return TooLarge();
         }
 
-        var failure = WebhookSignature.VerifyPlane(options.ArgoCd.Secret, body, http.Request.Headers[WebhookSignature.PlaneHeader], time.GetUtcNow(), options.ReplayWindow);
+        var failure = DeliverySignature.VerifyPlane(options.ArgoCd.Secret, body, http.Request.Headers[DeliverySignature.PlaneHeader], time.GetUtcNow(), options.ReplayWindow);
         if (failure != SignatureFailure.None)
         {
-            return Unauthorized(failure, WebhookSignature.PlaneHeader, "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" with the secret>");
+            return Unauthorized(failure, DeliverySignature.PlaneHeader, "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" with the secret>");
         }
 
         var delivery = http.Request.Headers[DeliveryHeader].ToString();

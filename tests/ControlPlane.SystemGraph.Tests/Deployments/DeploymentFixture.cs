@@ -36,9 +36,9 @@ public sealed class DeploymentFixture : IAsyncLifetime
         request.Headers.Add("X-GitHub-Event", eventName);
         request.Headers.Add("X-GitHub-Delivery", delivery);
         request.Headers.UserAgent.ParseAdd("GitHub-Hookshot/044aadd");
-        if ((signature ?? (secret is null ? null : WebhookSignature.GitHub(secret, bytes))) is { } header)
+        if ((signature ?? (secret is null ? null : DeliverySignature.GitHub(secret, bytes))) is { } header)
         {
-            request.Headers.Add(WebhookSignature.GitHubHeader, header);
+            request.Headers.Add(DeliverySignature.GitHubHeader, header);
         }
 
         return request;
@@ -50,7 +50,7 @@ public sealed class DeploymentFixture : IAsyncLifetime
         var bytes = Encoding.UTF8.GetBytes(body);
         var request = new HttpRequestMessage(HttpMethod.Post, "graph/deployments/argocd") { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add(WebhookSignature.PlaneHeader, WebhookSignature.Plane(secret, signedAt, bytes));
+        request.Headers.Add(DeliverySignature.PlaneHeader, DeliverySignature.Plane(secret, signedAt, bytes));
         request.Headers.Add(DeploymentsApi.DeliveryHeader, delivery);
         return request;
     }

@@ -20,7 +20,7 @@ public enum SignatureFailure
 /// used for Argo CD notifications, also signs a timestamp (<c>X-ControlPlane-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex of
 /// HMAC(secret, "&lt;t&gt;." + body)&gt;</c>) so a captured request stops working once it leaves the replay window.
 /// </summary>
-public static class WebhookSignature
+public static class DeliverySignature
 {
     public const string GitHubHeader = "X-Hub-Signature-256";
     public const string PlaneHeader = "X-ControlPlane-Signature";
