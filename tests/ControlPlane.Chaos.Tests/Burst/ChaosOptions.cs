@@ -16,9 +16,9 @@ public sealed record ChaosOptions(
     IReadOnlyList<string>? Faults)
 {
     public static ChaosOptions FromEnvironment() => new(
-        Proposals: Read("PROPOSALS", int.Parse, 40),
+        Proposals: Read("PROPOSALS", int.Parse, 30),
         ProductionShare: Read("PRODUCTION_SHARE", s => double.Parse(s, CultureInfo.InvariantCulture), 0.2),
-        Burst: Read("BURST", s => TimeSpan.Parse(s, CultureInfo.InvariantCulture), TimeSpan.FromSeconds(90)),
+        Burst: Read("BURST", s => TimeSpan.Parse(s, CultureInfo.InvariantCulture), TimeSpan.FromSeconds(60)),
         Down: Read("DOWN", s => TimeSpan.Parse(s, CultureInfo.InvariantCulture), TimeSpan.FromSeconds(3)),
         Gap: Read("GAP", s => TimeSpan.Parse(s, CultureInfo.InvariantCulture), TimeSpan.FromSeconds(1)),
         Drain: Read("DRAIN", s => TimeSpan.Parse(s, CultureInfo.InvariantCulture), TimeSpan.FromSeconds(120)),
