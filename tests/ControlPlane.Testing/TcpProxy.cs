@@ -7,19 +7,28 @@ namespace ControlPlane.Testing;
 /// <summary>
 /// A loopback TCP forwarder in front of a real server. Stopping it cuts every connection and refuses new ones,
 /// which is how tests make PostgreSQL or Redis "unreachable" for one service without stopping the shared server.
+/// In front of several replicas it is one address for all, as a Kubernetes Service is: each new connection goes to the
+/// next replica in turn, or to another one when that replica refuses (killed).
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly string _targetHost;
-    private readonly int _targetPort;
+    private readonly int[] _targetPorts;
+    private int _next;
     private readonly ConcurrentDictionary<TcpClient, byte> _connections = new();
     private TcpListener? _listener;
     private CancellationTokenSource? _stop;
 
     public TcpProxy(string targetHost, int targetPort)
+        : this(targetHost, [targetPort])
     {
+    }
+
+    public TcpProxy(string targetHost, IReadOnlyList<int> replicaPorts)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(replicaPorts.Count);
         _targetHost = targetHost;
-        _targetPort = targetPort;
+        _targetPorts = [.. replicaPorts];
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         Port = ((IPEndPoint)probe.LocalEndpoint).Port;
@@ -74,7 +83,23 @@ public sealed class TcpProxy : IAsyncDisposable
         _connections[outbound] = 0;
         try
         {
-            await outbound.ConnectAsync(_targetHost, _targetPort, ct);
+            var first = Interlocked.Increment(ref _next);
+            for (var i = 0; ; i++)
+            {
+                try
+                {
+                    await outbound.ConnectAsync(_targetHost, _targetPorts[(int)((uint)(first + i) % (uint)_targetPorts.Length)], ct);
+                    break;
+                }
+                catch (SocketException) when (i + 1 < _targetPorts.Length)
+                {
+                    outbound.Dispose();
+                    _connections.TryRemove(outbound, out _);
+                    outbound = new TcpClient();
+                    _connections[outbound] = 0;
+                }
+            }
+
             var a = inbound.GetStream().CopyToAsync(outbound.GetStream(), ct);
             var b = outbound.GetStream().CopyToAsync(inbound.GetStream(), ct);
             await Task.WhenAny(a, b);

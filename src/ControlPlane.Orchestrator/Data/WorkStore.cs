@@ -79,6 +79,14 @@ public static class WorkStore
         return items.Count == 0 ? null : items[0];
     }
 
+    /// <summary>Counts one more offer of the same work (its attempt), when fleet is asked for it again.</summary>
+    public static async Task CountOfferAsync(UnitOfWork work, Guid workId, CancellationToken ct)
+    {
+        await using var command = work.Command("update work_items set attempt = attempt + 1 where work_id = $1");
+        command.Parameters.Add(new() { Value = workId });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     public static async Task<IReadOnlyList<WorkItem>> ForProposalAsync(NpgsqlCommand command, Guid proposalId, CancellationToken ct)
     {
         command.CommandText = $"select {Columns} from work_items where proposal_id = $1 order by requested_at, work_id";

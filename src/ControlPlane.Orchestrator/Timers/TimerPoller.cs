@@ -134,22 +134,29 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
     }
 
     /// <summary>
-    /// No runner accepted the work in time (fleet could not place it, or re-offered it without success): offer it again
-    /// under a new work id while offers remain; after that the work deadline decides. Never a failure by itself, so a
-    /// fleet outage does not fail a change.
+    /// No acceptance of the work reached orchestrator in time: ask fleet for the same work again (same work id, same
+    /// fencing tokens) while offers remain; after that the work deadline decides. Never a new work id here: fleet may
+    /// have placed the first request with a runner whose acceptance is still on its way, and two work ids for one
+    /// change would let it run twice (found by the chaos suite). Fleet answers a repeated request idempotently and
+    /// re-offers an unaccepted package itself (Fleet:AckTimeout); the repeat covers a fleet that lost the request.
+    /// Never a failure by itself, so a fleet outage does not fail a change.
     /// </summary>
     private async Task AcceptDeadlineAsync(LifecycleScope scope, ProposalRecord proposal, Guid workId)
     {
         var ct = scope.CancellationToken;
         var item = await WorkStore.LockAsync(scope.Work, workId, ct);
-        if (item is not { Status: WorkStatus.Pending } || item.Step == WorkStep.Rollback || item.Attempt >= options.Value.Work.MaxOffers ||
+        var work = options.Value.Work;
+        if (item is not { Status: WorkStatus.Pending } || item.Step == WorkStep.Rollback || item.Attempt >= work.MaxOffers ||
             await WorkStore.IsAcceptedAsync(scope.Work, workId, ct))
         {
             return;
         }
 
-        await TimedOutAsync(scope, proposal, item,
-            $"no runner accepted {WorkStore.StepName(item.Step)} '{item.Name}' (attempt {item.Attempt}) within {options.Value.Work.AcceptTimeout.TotalSeconds:0} s", true);
+        await WorkStore.CountOfferAsync(scope.Work, workId, ct);
+        await scope.Work.EnqueueAsync(new WorkRequested(proposal.Id, item.WorkId, item.Step, item.Name, item.Fleet, item.ActionKind, item.Parameters,
+            proposal.Targets, proposal.Environment, proposal.ContentHash, item.FencingTokens, work.Timeout, scope.Now), ct);
+        await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkAccept, scope.Now + work.AcceptTimeout, workId, ct);
+        LogAskedAgain(logger, proposal.Id, workId, item.Attempt + 1, work.AcceptTimeout.TotalSeconds);
     }
 
     /// <summary>
@@ -222,6 +229,9 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
             return (null, late + "; its target leases cannot be confirmed (Redis unreachable)");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Proposal {ProposalId}: no runner acceptance of work {WorkId} reached orchestrator within {Seconds} s; asked fleet for it again (offer {Offer})")]
+    private static partial void LogAskedAgain(ILogger logger, Guid proposalId, Guid workId, int offer, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Proposal {ProposalId}: work {WorkId} is due for a re-offer but Redis cannot confirm its leases; looking again shortly")]
     private static partial void LogLeasesUnconfirmed(ILogger logger, Guid proposalId, Guid workId);

@@ -1,5 +1,6 @@
 using System.Net;
 using ControlPlane.Contracts;
+using ControlPlane.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ControlPlane.Runner.FleetLink;
@@ -36,7 +37,7 @@ public sealed partial class RunnerAgent(FleetClient fleet, RunnerKey key, Runner
                         LogHeartbeatFailed(logger, (int)answer.Status, answer.Detail);
                     }
                 }
-                catch (HttpRequestException ex)
+                catch (Exception ex) when (TransientFaults.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
                 {
                     LogHeartbeatFailed(logger, 0, ex.Message);
                 }
@@ -66,8 +67,10 @@ public sealed partial class RunnerAgent(FleetClient fleet, RunnerKey key, Runner
 
                 problem = $"{(int)answer.Status} {answer.Detail}";
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (TransientFaults.IsTransient(ex) && !ct.IsCancellationRequested)
             {
+                // identity or fleet slow or away (an attempt timeout is Polly's TimeoutRejectedException, not an
+                // HttpRequestException): a passing outage, never a reason to stop the runner
                 problem = ex.Message;
             }
 
