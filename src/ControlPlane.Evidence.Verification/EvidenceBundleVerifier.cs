@@ -14,7 +14,10 @@ public sealed record BundleVerification(IReadOnlyList<string> Passed, string? Fa
 
 /// <param name="TrustedEvidenceKey">When set, the checkpoint must be signed by the evidence key with this fingerprint ("sha256:…").</param>
 /// <param name="RequireLogProof">When set, a bundle without its transparency-log section fails (bundles from before the log have none).</param>
-public sealed record BundleVerifyOptions(string? TrustedEvidenceKey = null, bool RequireLogProof = false);
+/// <param name="Witnesses">Witnesses whose cosignatures on the log checkpoint count (c2sp.org/tlog-cosignature).</param>
+/// <param name="RequiredWitnesses">How many of them must have cosigned; more than zero implies <paramref name="RequireLogProof"/>.</param>
+public sealed record BundleVerifyOptions(string? TrustedEvidenceKey = null, bool RequireLogProof = false,
+    IReadOnlyList<Transparency.WitnessKey>? Witnesses = null, int RequiredWitnesses = 0);
 
 /// <summary>
 /// Verifies an evidence bundle offline, with nothing but the bundle (pure, no I/O). Checks, in this order, and
@@ -414,11 +417,11 @@ public static class EvidenceBundleVerifier
             if (Bundle.Log is null)
             {
                 LogDescription = "transparency log: this bundle carries no inclusion proofs (not checked)";
-                return options.RequireLogProof ? "the bundle carries no transparency-log section, and one is required" : null;
+                return options.RequireLogProof || options.RequiredWitnesses > 0 ? "the bundle carries no transparency-log section, and one is required" : null;
             }
 
             var signer = _keys[Bundle.Checkpoint.Envelope.Signatures[0].KeyId].Public;
-            var failure = Transparency.BundleLogVerifier.Verify(Bundle, signer, out var description);
+            var failure = Transparency.BundleLogVerifier.Verify(Bundle, signer, out var description, options.Witnesses, options.RequiredWitnesses);
             LogDescription = description;
             return failure;
         }

@@ -39,6 +39,7 @@ internal static class Extensions
         builder.Services.AddHostedService<EvidenceKeyStartup>();
         builder.Services.AddSingleton<EvidenceTree>();
         builder.Services.AddSingleton<CheckpointLog>();
+        builder.Services.AddSingleton<WitnessClient>();
         builder.Services.AddHostedService<CheckpointPublisher>();
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ControlPlane.Contracts.Evidence;
 using ControlPlane.Evidence.Verification;
+using ControlPlane.Evidence.Verification.Transparency;
 using Spectre.Console;
 
 namespace ControlPlane.Cli.Commands;
@@ -27,10 +28,21 @@ public static class EvidenceVerifyCommand
         {
             Description = "Fail a bundle that carries no transparency-log section (inclusion proofs against a signed checkpoint); bundles from before the log have none.",
         };
+        var witness = new Option<string[]>("--witness")
+        {
+            Description = "A witness whose cosignature on the log checkpoint counts, as name+base64 Ed25519 key (GET /key on the witness); repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var required = new Option<int>("--witnesses-required")
+        {
+            Description = "How many of the --witness keys must have cosigned the bundle's log checkpoint.",
+        };
         var command = new Command("verify", "Verify an evidence bundle offline: hashes, chain links, every signature, the summary, the checkpoint and the log's inclusion proofs.");
         command.Arguments.Add(file);
         command.Options.Add(trust);
         command.Options.Add(requireLog);
+        command.Options.Add(witness);
+        command.Options.Add(required);
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -46,16 +58,31 @@ public static class EvidenceVerifyCommand
             }
 
             console.MarkupLineInterpolated($"Verifying {path.FullName}");
-            return Run(json, parse.GetValue(trust), console, parse.GetValue(requireLog));
+            var witnesses = new List<WitnessKey>();
+            foreach (var text in parse.GetValue(witness) ?? [])
+            {
+                if (!WitnessKey.TryParse(text, out var key))
+                {
+                    console.MarkupLineInterpolated($"[red]--witness '{text}' is not name+base64 of a 32-byte Ed25519 key[/]");
+                    return Unreadable;
+                }
+
+                witnesses.Add(key!);
+            }
+
+            return Run(json, console, new BundleVerifyOptions(parse.GetValue(trust), parse.GetValue(requireLog), witnesses, parse.GetValue(required)));
         });
         return command;
     }
 
     /// <summary>Verifies <paramref name="json"/> and reports to <paramref name="console"/>; returns the exit code.</summary>
-    public static int Run(ReadOnlySpan<byte> json, string? trustedKey, IAnsiConsole console, bool requireLog = false)
+    public static int Run(ReadOnlySpan<byte> json, string? trustedKey, IAnsiConsole console) => Run(json, console, new BundleVerifyOptions(trustedKey));
+
+    /// <summary>Verifies <paramref name="json"/> with these options and reports to <paramref name="console"/>; returns the exit code.</summary>
+    public static int Run(ReadOnlySpan<byte> json, IAnsiConsole console, BundleVerifyOptions options)
     {
         ArgumentNullException.ThrowIfNull(console);
-        var result = EvidenceBundleVerifier.Verify(json, new BundleVerifyOptions(trustedKey, requireLog),
+        var result = EvidenceBundleVerifier.Verify(json, options,
             (_, description) => console.MarkupLineInterpolated($"[green]ok[/]   {description}"));
         if (result.Ok)
         {

@@ -14,7 +14,7 @@ public static class BundleLogVerifier
     public static byte[] LeafHash(string recordHash) => MerkleHash.Leaf(Encoding.UTF8.GetBytes(recordHash));
 
     /// <returns>null when the section verifies (then <paramref name="description"/> says what it proved), else the reason.</returns>
-    public static string? Verify(EvidenceBundle bundle, ECDsa evidenceKey, out string description)
+    public static string? Verify(EvidenceBundle bundle, ECDsa evidenceKey, out string description, IReadOnlyList<WitnessKey>? witnesses = null, int requiredWitnesses = 0)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         description = string.Empty;
@@ -31,6 +31,13 @@ public static class BundleLogVerifier
         if (!note.VerifyEcdsa(checkpoint!.Origin, evidenceKey, out failure))
         {
             return $"the log checkpoint is not signed by the bundle's evidence key: {failure}";
+        }
+
+        var cosigners = (witnesses ?? []).Where(w => Cosignature.Verify(note, w, out _)).Select(w => w.Name).ToList();
+        if (cosigners.Count < requiredWitnesses)
+        {
+            return $"the log checkpoint is cosigned by {cosigners.Count} of the {witnesses?.Count ?? 0} trusted witnesses, {requiredWitnesses} required" +
+                (cosigners.Count > 0 ? $" (cosigned by {string.Join(", ", cosigners)})" : string.Empty);
         }
 
         var leaves = bundle.Records.Concat(bundle.Keys.Select(k => k.Record))
@@ -65,7 +72,8 @@ public static class BundleLogVerifier
         }
 
         description = $"transparency log: {proven.Count} records proven in checkpoint '{checkpoint.Origin}' at size {checkpoint.Size} " +
-            $"(root {Convert.ToBase64String(checkpoint.RootHash)}), signed by the evidence key";
+            $"(root {Convert.ToBase64String(checkpoint.RootHash)}), signed by the evidence key" +
+            (cosigners.Count > 0 ? $", cosigned by {string.Join(", ", cosigners)}" : string.Empty);
         return null;
     }
 

@@ -68,7 +68,7 @@ public static partial class EvidenceApi
     }
 
     private static async Task<IResult> GetBundleAsync(string id, HttpContext http, EvidenceStore store, EvidenceKeyStore keys, TimeProvider clock,
-        CheckpointLog checkpoints, EvidenceTree tree, ILoggerFactory loggers, CancellationToken ct)
+        CheckpointLog checkpoints, EvidenceTree tree, WitnessClient witnesses, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!TryParseId(id, out var proposalId, out var invalid))
         {
@@ -99,7 +99,7 @@ public static partial class EvidenceApi
 
             try
             {
-                var log = await BundleLogAsync(snapshot, key.KeyId, checkpoints, tree, ct);
+                var log = await BundleLogAsync(snapshot, key.KeyId, checkpoints, tree, witnesses, ct);
                 var bundle = EvidenceBundleBuilder.Build(proposalId, snapshot.Records, snapshot.KeyRecords, snapshot.Head, signer, clock.GetUtcNow(), log);
                 return Results.Bytes(EvidenceBundleBuilder.Serialize(bundle), "application/json");
             }
@@ -117,7 +117,8 @@ public static partial class EvidenceApi
     }
 
     /// <summary>The newest checkpoint that covers every record the bundle holds (signed now if none does) and their inclusion proofs.</summary>
-    private static async Task<BundleLog> BundleLogAsync(BundleSnapshot snapshot, string evidenceKeyId, CheckpointLog checkpoints, EvidenceTree tree, CancellationToken ct)
+    private static async Task<BundleLog> BundleLogAsync(BundleSnapshot snapshot, string evidenceKeyId, CheckpointLog checkpoints, EvidenceTree tree,
+        WitnessClient witnesses, CancellationToken ct)
     {
         var sequences = snapshot.Records.Select(r => r.Sequence)
             .Concat(EvidenceBundleBuilder.KeySequences(snapshot.Records, snapshot.KeyRecords, evidenceKeyId))
@@ -126,12 +127,13 @@ public static partial class EvidenceApi
         if (checkpoint is null || checkpoint.Size < sequences[^1])
         {
             checkpoint = await checkpoints.PublishAsync(ct);
+            await witnesses.CosignAsync(checkpoint, ct);
         }
 
         var inclusions = await tree.ReadAsync(t => sequences
             .Select(s => new BundleInclusion(s, [.. t.InclusionProof(s - 1, checkpoint.Size).Select(Convert.ToBase64String)]))
             .ToList(), ct);
-        return new BundleLog(checkpoint.Note, inclusions);
+        return new BundleLog(checkpoint.Note + await witnesses.LinesAsync(checkpoint.Size, ct), inclusions);
     }
 
     private static async Task<IResult> GetRecordsAsync(string? kind, string? actor, string? agent, string? human, string? environment, string? from, string? to,

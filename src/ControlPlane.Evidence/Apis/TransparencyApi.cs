@@ -10,7 +10,7 @@ public sealed record InclusionProofResponse(long Sequence, long LeafIndex, long 
 public sealed record ConsistencyProofResponse(long From, long To, IReadOnlyList<string> Proof);
 
 /// <summary>
-/// The log's checkpoints and proofs. They carry hashes only, no record content, so any evidence:read binding may
+/// The log's checkpoints (with the cosignatures witnesses returned) and proofs. They carry hashes only, no record content, so any evidence:read binding may
 /// read them (a scoped reader needs them to check its own bundle against a checkpoint); signing one on demand is
 /// evidence:export.
 /// </summary>
@@ -36,7 +36,7 @@ public static class TransparencyApi
         return app;
     }
 
-    private static async Task<IResult> GetLatestAsync(string? size, CheckpointLog checkpoints, CancellationToken ct)
+    private static async Task<IResult> GetLatestAsync(string? size, CheckpointLog checkpoints, WitnessClient witnesses, CancellationToken ct)
     {
         if (size is not null)
         {
@@ -46,21 +46,22 @@ public static class TransparencyApi
             }
 
             return await checkpoints.AtSizeAsync(at, ct) is { } stored
-                ? Results.Text(stored.Note, NoteContentType)
+                ? Results.Text(stored.Note + await witnesses.LinesAsync(stored.Size, ct), NoteContentType)
                 : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such checkpoint",
                     detail: $"Evidence signed no checkpoint at tree size {at}; GET /evidence/checkpoint gives the newest.");
         }
 
         var latest = await checkpoints.LatestAsync(ct) ?? await checkpoints.PublishAsync(ct);
-        return Results.Text(latest.Note, NoteContentType);
+        return Results.Text(latest.Note + await witnesses.LinesAsync(latest.Size, ct), NoteContentType);
     }
 
-    private static async Task<IResult> PublishAsync(CheckpointLog checkpoints, CancellationToken ct)
+    private static async Task<IResult> PublishAsync(CheckpointLog checkpoints, WitnessClient witnesses, CancellationToken ct)
     {
         try
         {
             var checkpoint = await checkpoints.PublishAsync(ct);
-            return Results.Text(checkpoint.Note, NoteContentType);
+            await witnesses.CosignAsync(checkpoint, ct);
+            return Results.Text(checkpoint.Note + await witnesses.LinesAsync(checkpoint.Size, ct), NoteContentType);
         }
         catch (LogRewrittenException ex)
         {

@@ -2,9 +2,10 @@ namespace ControlPlane.Evidence.Transparency;
 
 /// <summary>
 /// Signs a checkpoint every Evidence:Checkpoints:Interval (default 30 s) when the log has grown, so witnesses and
-/// readers always find a recent one; `POST /evidence/checkpoints` signs one on demand.
+/// readers always find a recent one, and asks the configured witnesses to cosign it; `POST /evidence/checkpoints`
+/// signs (and has cosigned) one on demand.
 /// </summary>
-public sealed partial class CheckpointPublisher(CheckpointLog checkpoints, IConfiguration configuration, TimeProvider clock,
+public sealed partial class CheckpointPublisher(CheckpointLog checkpoints, WitnessClient witnesses, IConfiguration configuration, TimeProvider clock,
     ILogger<CheckpointPublisher> logger) : BackgroundService
 {
     private readonly TimeSpan _interval = configuration.GetValue("Evidence:Checkpoints:Interval", TimeSpan.FromSeconds(30));
@@ -16,7 +17,7 @@ public sealed partial class CheckpointPublisher(CheckpointLog checkpoints, IConf
         {
             try
             {
-                await checkpoints.PublishAsync(stoppingToken);
+                await witnesses.CosignAsync(await checkpoints.PublishAsync(stoppingToken), stoppingToken);
             }
             catch (LogRewrittenException)
             {
