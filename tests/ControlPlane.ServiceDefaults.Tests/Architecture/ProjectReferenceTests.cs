@@ -3,18 +3,19 @@ using System.Xml.Linq;
 namespace ControlPlane.ServiceDefaults.Tests.Architecture;
 
 /// <summary>
-/// Services share code only through ControlPlane.Contracts and ControlPlane.ServiceDefaults: no service project
-/// references another service project, so each can be built, deployed and scaled alone.
+/// Services share code only through the shared libraries (Contracts, ServiceDefaults, the evidence verifier the CLI and
+/// console also run, the agent client): no service project references another service project, so each can be built,
+/// deployed and scaled alone.
 /// </summary>
 public sealed class ProjectReferenceTests
 {
     private static readonly string[] ServiceProjects =
     [
         "ControlPlane.Identity", "ControlPlane.SystemGraph", "ControlPlane.Policy", "ControlPlane.Orchestrator",
-        "ControlPlane.Fleet", "ControlPlane.Evidence", "ControlPlane.Runner",
+        "ControlPlane.Fleet", "ControlPlane.Evidence", "ControlPlane.Runner", "ControlPlane.Witness",
     ];
 
-    private static readonly string[] Shared = ["ControlPlane.Contracts", "ControlPlane.ServiceDefaults"];
+    private static readonly string[] Shared = ["ControlPlane.Contracts", "ControlPlane.ServiceDefaults", "ControlPlane.Evidence.Verification", "ControlPlane.Client"];
 
     public static TheoryData<string> Services => [.. ServiceProjects];
 
@@ -35,7 +36,9 @@ public sealed class ProjectReferenceTests
     public void The_shared_projects_reference_no_service()
     {
         var root = RepositoryRoot();
-        foreach (var project in new[] { Path.Combine(root, "src", "ControlPlane.Contracts", "ControlPlane.Contracts.csproj"), Path.Combine(root, "ControlPlane.ServiceDefaults", "ControlPlane.ServiceDefaults.csproj") })
+        foreach (var project in Shared.Select(name => name == "ControlPlane.ServiceDefaults"
+            ? Path.Combine(root, name, name + ".csproj")
+            : Path.Combine(root, "src", name, name + ".csproj")))
         {
             var references = XDocument.Load(project).Descendants("ProjectReference")
                 .Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value.Replace('\\', '/')));
