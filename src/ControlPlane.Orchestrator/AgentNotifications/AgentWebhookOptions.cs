@@ -24,6 +24,10 @@ public sealed class AgentWebhookOptions
     /// <summary>A delivery not accepted this long after the state change is given up and recorded as failed.</summary>
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>Deliver to loopback and private addresses too (always so in Development). Off: an agent cannot point the
+    /// plane at hosts inside its own network.</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
     /// <summary>Orchestrator's public address for the link in each delivery (empty: the link is the path /proposals/{id}).</summary>
     public string? PublicBaseUrl { get; set; }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Security;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ControlPlane.Orchestrator.AgentNotifications;
@@ -33,7 +34,7 @@ public static class AgentWebhooksApi
     }
 
     private static async Task<IResult> PutAsync(HttpContext http, NpgsqlDataSource dataSource, AgentWebhookSecrets secrets, IHostEnvironment environment,
-        TimeProvider clock, CancellationToken ct)
+        IOptions<AgentWebhookOptions> options, TimeProvider clock, CancellationToken ct)
     {
         if (!http.Request.HasJsonContentType())
         {
@@ -51,7 +52,8 @@ public static class AgentWebhooksApi
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["The body is not valid JSON."] });
         }
 
-        var (webhook, errors) = WebhookRegistration.Validate(body, allowLoopbackHttp: environment.IsDevelopment());
+        var (webhook, errors) = WebhookRegistration.Validate(body, allowLoopbackHttp: environment.IsDevelopment(),
+            allowPrivateAddresses: environment.IsDevelopment() || options.Value.AllowPrivateNetworks);
         if (webhook is null)
         {
             return Results.ValidationProblem(errors, title: "The webhook registration is not valid");

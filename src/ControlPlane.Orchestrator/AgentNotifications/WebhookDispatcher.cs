@@ -19,12 +19,12 @@ internal sealed record DueDelivery(long Id, string MessageId, string AgentId, Gu
 /// A delivery waits while an earlier one of the same proposal is pending, so each proposal's changes arrive in order.
 /// </summary>
 public sealed partial class WebhookDispatcher(NpgsqlDataSource dataSource, AgentWebhookSecrets secrets, DatabaseMigrator migrator,
-    IOptions<AgentWebhookOptions> options, TimeProvider clock, ILogger<WebhookDispatcher> logger) : BackgroundService
+    IOptions<AgentWebhookOptions> options, IHostEnvironment environment, TimeProvider clock, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     // Not from the factory: the plane's default resilience handler would repeat a POST inside one attempt and share
     // one circuit breaker among every agent's receiver; retries here are per delivery, from the table. Redirects are
-    // not followed: the registered URL is the one the agent vouched for.
-    private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    // not followed: the registered URL is the one the agent vouched for. Connections go only where the address guard allows.
+    private readonly HttpClient _http = new(WebhookAddressGuard.Handler(options.Value.AllowPrivateNetworks || environment.IsDevelopment()))
     {
         Timeout = System.Threading.Timeout.InfiniteTimeSpan,
     };

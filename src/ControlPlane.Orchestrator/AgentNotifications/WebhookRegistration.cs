@@ -22,7 +22,9 @@ public static class WebhookRegistration
     public const int MaxUrlLength = 2000;
     private static readonly string[] Fields = ["url", "states"];
 
-    public static (ValidWebhook? Webhook, Dictionary<string, string[]> Errors) Validate(JsonNode? body, bool allowLoopbackHttp)
+    /// <param name="allowPrivateAddresses">Whether a literal loopback or private address is acceptable (Development, or
+    /// Orchestrator:Webhooks:AllowPrivateNetworks); names are checked again where each delivery connects.</param>
+    public static (ValidWebhook? Webhook, Dictionary<string, string[]> Errors) Validate(JsonNode? body, bool allowLoopbackHttp, bool allowPrivateAddresses = true)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (body is not JsonObject json)
@@ -47,6 +49,12 @@ public static class WebhookRegistration
         }
 
         var url = CheckUrl(request?.Url, allowLoopbackHttp, errors);
+        if (url is not null && !allowPrivateAddresses && IPAddress.TryParse(url.DnsSafeHost, out var literal) && !WebhookAddressGuard.IsPublic(literal))
+        {
+            errors["url"] = ["Must be a public address: webhooks are not delivered into private networks (loopback, RFC 1918, link-local)."];
+            url = null;
+        }
+
         var states = CheckStates(request?.States, errors);
         return errors.Count == 0 ? (new ValidWebhook(url!, states), errors) : (null, errors);
     }
