@@ -17,13 +17,15 @@ public sealed class RunnerFaultTests(RunnerPlane plane) : IClassFixture<RunnerPl
         var state = Path.Combine(plane.Root, "state-" + RunnerPlane.LinkedRunnerId);
         await using var runner = plane.StartRunner(RunnerPlane.LinkedRunnerId, state, new Uri($"http://127.0.0.1:{link.Port}/"), "observe");
         _ = runner.BaseAddress;
-        using (var admin = await plane.ClientForAsync(RunnerPlane.Admin))
+        // Wait for THIS runner's registration (its health turns 200 only then), not just for fleet to know runner-k: the
+        // other test of this class starts a runner-k too, and fleet's record of it says nothing about this one.
+        using (var health = runner.CreateHttpClient())
         {
             await Eventually.UntilAsync(async () =>
             {
-                using var response = await admin.GetAsync($"fleet/runners/{RunnerPlane.LinkedRunnerId}");
+                using var response = await health.GetAsync("health");
                 return response.IsSuccessStatusCode;
-            }, TimeSpan.FromSeconds(30), "runner-k to register through the link");
+            }, TimeSpan.FromSeconds(60), "this runner-k to register through the link");
         }
 
         // Fleet unreachable from the runner (as while fleet restarts) just as fleet sends it a package: the runner has
