@@ -1,6 +1,29 @@
+using System.Text.Json.Serialization;
+
 namespace ControlPlane.Contracts;
 
-/// <summary>A node reached from a target by following "depends on" edges backwards: who breaks if it breaks.</summary>
+/// <summary>How traffic or data flows along a "depends on" edge (the edge's <c>flow</c>; internal-call when unsaid).</summary>
+public static class EdgeFlows
+{
+    public const string PublicIngress = "public-ingress";
+    public const string InternalCall = "internal-call";
+    public const string Async = "async";
+    public const string DataRead = "data-read";
+    public const string DataWrite = "data-write";
+
+    public static readonly IReadOnlyList<string> All = [PublicIngress, InternalCall, Async, DataRead, DataWrite];
+}
+
+/// <summary>A validation suite a graph node declares: what a testing fleet runs to show the node still works.</summary>
+public sealed record ValidationSuite(string Name, string Fleet, string Covers, int DurationSeconds);
+
+/// <summary>
+/// A node reached from a target by following "depends on" edges backwards: who breaks if it breaks. Flow: how the
+/// last edge of Path carries traffic. Reachable: the node can be reached from outside (an entry node that accepts
+/// outside traffic, then edges that carry traffic); ReachablePath is the shortest such path, entry first. Suites:
+/// the validation suites the node declares. The added members are left out of the JSON at their defaults, so hashes
+/// of reports made before them hold.
+/// </summary>
 public sealed record ImpactedNode(
     string NodeId,
     int Depth,
@@ -9,7 +32,11 @@ public sealed record ImpactedNode(
     string? Team,
     bool RevenuePath,
     IReadOnlyList<string> DataClasses,
-    bool InternetExposed);
+    bool InternetExposed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Flow = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Reachable = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? ReachablePath = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ValidationSuite>? Suites = null);
 
 /// <summary>
 /// The blast radius of a proposal against one graph version. Tier 0 is the most critical; HighestCriticality
@@ -30,7 +57,8 @@ public sealed record ImpactReport(
     IReadOnlyList<string> Reasons,
     DateTimeOffset AssessedAt,
     bool DriftDetected = false,
-    DateTimeOffset? DriftSince = null);
+    DateTimeOffset? DriftSince = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ImpactedNode>? TargetNodes = null);
 
 /// <summary>Event: system-graph assessed a submitted proposal. Carries the proposal so policy decides on facts alone.</summary>
 public sealed record ImpactAssessed(Guid ProposalId, ProposalSubmitted Proposal, ImpactReport Impact);

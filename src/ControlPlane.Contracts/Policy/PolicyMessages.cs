@@ -9,10 +9,39 @@ namespace ControlPlane.Contracts;
 public sealed record ApprovalRequirement(int Count, IReadOnlyList<string> Roles, TimeSpan ExpiresAfter,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool ChangeRequest = false);
 
-/// <summary>A step a fleet must run: a validation before execution or a verification after it.</summary>
-public sealed record StepRequirement(string Name, string ActionKind, IReadOnlyDictionary<string, string> Parameters);
+/// <summary>
+/// A step a fleet must run: a validation before execution or a verification after it. Retries: how many times a
+/// failed run may be repeated (a flaky suite, by policy). Advisory: its failure is reported but does not hold the
+/// gate. Both are left out of the JSON at their defaults, so existing decision hashes hold.
+/// </summary>
+public sealed record StepRequirement(string Name, string ActionKind, IReadOnlyDictionary<string, string> Parameters,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Retries = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Advisory = false);
 
-/// <summary>The policy's verdict with everything needed to explain it.</summary>
+/// <summary>
+/// One suite of a validation plan: which node declared it, which fleet runs it, and every reason it is in the plan
+/// (a suite chosen for several reasons appears once).
+/// </summary>
+public sealed record PlannedSuite(
+    string Suite,
+    string Fleet,
+    string NodeId,
+    string Covers,
+    int DurationSeconds,
+    IReadOnlyList<string> Reasons,
+    bool Required,
+    int Retries);
+
+/// <summary>
+/// The validations a decision asks for, derived from the impact (the targets' suites and those of the affected
+/// dependents the policy's rules choose) against one graph version; deterministic for that version.
+/// </summary>
+public sealed record ValidationPlan(long GraphVersion, IReadOnlyList<PlannedSuite> Suites);
+
+/// <summary>
+/// The policy's verdict with everything needed to explain it. Plan: the change-aware validation plan (its suites are
+/// also in Validations, as the steps the orchestrator runs); null for decisions without one.
+/// </summary>
 public sealed record PolicyDecision(
     DecisionOutcome Outcome,
     IReadOnlyList<string> Reasons,
@@ -22,7 +51,8 @@ public sealed record PolicyDecision(
     ApprovalRequirement? Approval,
     IReadOnlyList<StepRequirement> Validations,
     IReadOnlyList<StepRequirement> Verifications,
-    DateTimeOffset DecidedAt);
+    DateTimeOffset DecidedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ValidationPlan? Plan = null);
 
 /// <summary>Event: policy decided on an assessed proposal.</summary>
 public sealed record PolicyDecided(Guid ProposalId, string ContentHash, long GraphVersion, PolicyDecision Decision);
