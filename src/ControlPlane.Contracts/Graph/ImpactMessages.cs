@@ -14,8 +14,12 @@ public static class EdgeFlows
     public static readonly IReadOnlyList<string> All = [PublicIngress, InternalCall, Async, DataRead, DataWrite];
 }
 
-/// <summary>A validation suite a graph node declares: what a testing fleet runs to show the node still works.</summary>
-public sealed record ValidationSuite(string Name, string Fleet, string Covers, int DurationSeconds);
+/// <summary>
+/// A validation suite a graph node declares: what a testing fleet runs to show the node still works. Stage: "validate"
+/// (before execution, the default when null) or "verify" (after execution, to show the change did what it claimed).
+/// </summary>
+public sealed record ValidationSuite(string Name, string Fleet, string Covers, int DurationSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Stage = null);
 
 /// <summary>
 /// A node reached from a target by following "depends on" edges backwards: who breaks if it breaks. Flow: how the

@@ -34,9 +34,11 @@ public sealed record PlannedSuite(
 
 /// <summary>
 /// The validations a decision asks for, derived from the impact (the targets' suites and those of the affected
-/// dependents the policy's rules choose) against one graph version; deterministic for that version.
+/// dependents the policy's rules choose) against one graph version; deterministic for that version. Verifications:
+/// the suites run after execution (the targets' "verify" suites), by the same mechanism.
 /// </summary>
-public sealed record ValidationPlan(long GraphVersion, IReadOnlyList<PlannedSuite> Suites);
+public sealed record ValidationPlan(long GraphVersion, IReadOnlyList<PlannedSuite> Suites,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<PlannedSuite>? Verifications = null);
 
 /// <summary>
 /// The policy's verdict with everything needed to explain it. Plan: the change-aware validation plan (its suites are
