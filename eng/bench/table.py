@@ -11,14 +11,15 @@ rounds = sorted(d for d in os.listdir(out) if d.isdigit())
 
 
 def bdn(round_, name):
-    """(method, parameters) -> (mean ns, allocated bytes per op) from a BenchmarkDotNet JSON report."""
+    """(method, parameters) -> (median ns, allocated bytes per op) from a BenchmarkDotNet JSON report. Medians: on a
+    shared machine a few preempted iterations move a mean far more than the typical call."""
     results = {}
     for path in glob.glob(os.path.join(out, round_, name, "results", "*.json")):
         with open(path, encoding="utf-8") as f:
             for b in json.load(f)["Benchmarks"]:
                 stats = b.get("Statistics") or {}
                 memory = b.get("Memory") or {}
-                results[(b["Method"], b.get("Parameters") or "")] = (stats.get("Mean"), memory.get("BytesAllocatedPerOperation"))
+                results[(b["Method"], b.get("Parameters") or "")] = (stats.get("Median"), memory.get("BytesAllocatedPerOperation"))
     return results
 
 
@@ -39,6 +40,8 @@ def duration(ns):
 def size(b):
     if b is None:
         return "n/a"
+    if b >= 1024 * 1024:
+        return f"{b / 1024 / 1024:.3g} MB"
     return f"{b / 1024:.3g} KB" if b >= 1024 else f"{b} B"
 
 
@@ -63,8 +66,9 @@ def row(what, ours, anchor, allocated=None, note=""):
 impact = [bdn(r, "impact") for r in rounds]
 cte = [bdn(r, "impact-cte") for r in rounds]
 dependents = {}
-for m in re.finditer(r"latency graph=(\S+) target=(\S+) dependents=(\d+)", text(rounds[0], "latency.txt")):
-    dependents[(m.group(1), m.group(2))] = int(m.group(3))
+for m in re.finditer(r"// graph (\S+): .*dependents of hub (\d+), bottom (\d+), mid (\d+), leaf (\d+)", text(rounds[0], "impact.log")):
+    for target, count in zip(("hub", "bottom-layer", "mid-layer", "leaf"), m.groups()[1:]):
+        dependents[(m.group(1), target)] = f"{int(count):,}"
 for graph in ("10k", "100k"):
     key = f"Graph={graph}"
     for method, target in (("Hub", "hub"), ("Bottom", "bottom-layer"), ("Mid", "mid-layer"), ("Leaf", "leaf")):
@@ -82,15 +86,15 @@ policy = [bdn(r, "policy") for r in rounds]
 cedar = [text(r, "cedar.txt") for r in rounds]
 
 
-def cedar_mean(t, label):
-    m = re.search(re.escape(label) + r".*?: mean ([\d.]+) us", t)
+def cedar_median(t, label):
+    m = re.search(re.escape(label) + r".*?: mean [\d.]+ us, p50 ([\d.]+) us", t)
     return float(m.group(1)) * 1000 if m else None
 
 
 ours = [p.get(("Decide", ""), (None, None))[0] for p in policy]
 allocated = [p.get(("Decide", ""), (None, None))[1] for p in policy]
-row("policy decision, 200 rules (13 fire)", ours, [cedar_mean(t, "preparsed policy set") for t in cedar], allocated)
-row("  against cedar parsing the policies per call", ours, [cedar_mean(t, "policies parsed per call") for t in cedar], allocated)
+row("policy decision, 200 rules (13 fire)", ours, [cedar_median(t, "preparsed policy set") for t in cedar], allocated)
+row("  against cedar parsing the policies per call", ours, [cedar_median(t, "policies parsed per call") for t in cedar], allocated)
 row("policy decision, 200 rules tested, none fires (matching alone)", [p.get(("DecideNoneFire", ""), (None, None))[0] for p in policy], [],
     [p.get(("DecideNoneFire", ""), (None, None))[1] for p in policy], "")
 
@@ -103,7 +107,7 @@ row("verify a consistency proof, 10^6 leaves", [m.get(("VerifyConsistency", ""),
 print(f"rounds: {len(rounds)}; load before: {open(os.path.join(out, 'uptime-before.txt')).read().strip()}")
 print(f"load after: {open(os.path.join(out, 'uptime-after.txt')).read().strip()}")
 print()
-print("| what | ours (mean) | ours allocated | anchor (mean) | ratio |")
+print("| what | ours (median) | ours allocated | anchor (median) | ratio |")
 print("|---|---|---|---|---|")
 for r in rows:
     print("| " + " | ".join(r) + " |")
