@@ -62,7 +62,8 @@ internal sealed class ImpactWalk
     /// <summary>Per-node working arrays; "visited" is a stamp equal to the walk's generation, so nothing is cleared between walks.</summary>
     private sealed class WalkState
     {
-        private static WalkState? s_spare;
+        // A few spares, so assessments running side by side each reuse theirs rather than allocate graph-sized arrays.
+        private static readonly WalkState?[] s_spares = new WalkState?[Math.Clamp(Environment.ProcessorCount, 2, 16)];
 
         private int[] _stamp = [];
         private int[] _depth = [];
@@ -73,7 +74,13 @@ internal sealed class ImpactWalk
 
         public static WalkState Rent(int nodes)
         {
-            var state = Interlocked.Exchange(ref s_spare, null) ?? new WalkState();
+            WalkState? state = null;
+            for (var i = 0; i < s_spares.Length && state is null; i++)
+            {
+                state = Interlocked.Exchange(ref s_spares[i], null);
+            }
+
+            state ??= new WalkState();
             if (state._stamp.Length < nodes)
             {
                 state._stamp = new int[nodes];
@@ -93,7 +100,16 @@ internal sealed class ImpactWalk
             return state;
         }
 
-        public static void Return(WalkState state) => Volatile.Write(ref s_spare, state);
+        public static void Return(WalkState state)
+        {
+            for (var i = 0; i < s_spares.Length; i++)
+            {
+                if (Interlocked.CompareExchange(ref s_spares[i], state, null) is null)
+                {
+                    return;
+                }
+            }
+        }
 
         public ImpactWalk Walk(GraphSnapshot graph, List<int> targets)
         {

@@ -46,6 +46,25 @@ public sealed class ImpactAnalyzerPropertyTests
     }
 
     [Fact]
+    public void Assessments_running_side_by_side_give_the_reports_of_one_at_a_time()
+    {
+        var random = new Random(4);
+        var (nodes, edges) = RandomGraph(random, 2_000);
+        var snapshot = new GraphSnapshot(1, nodes, edges);
+        var targets = Enumerable.Range(0, 32).Select(_ => RandomTargets(random, nodes)).ToList();
+        var expected = targets.Select(t => Json(ImpactAnalyzer.Assess(snapshot, t, Now))).ToList();
+
+        var actual = new string[targets.Count * 8];
+        Parallel.For(0, actual.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            i => actual[i] = Json(ImpactAnalyzer.Assess(snapshot, targets[i % targets.Count], Now)));
+
+        for (var i = 0; i < actual.Length; i++)
+        {
+            Assert.Equal(expected[i % targets.Count], actual[i]);
+        }
+    }
+
+    [Fact]
     public void Reading_dependents_out_of_range_fails_like_a_list()
     {
         var report = ImpactAnalyzer.Assess(GraphBuilder.Make("a->b"), ["b"], Now);
