@@ -1,4 +1,5 @@
 using ControlPlane.Contracts;
+using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
@@ -15,7 +16,8 @@ public sealed record PolicyEvaluation(PolicyDecision Decision, IReadOnlyList<Rul
 /// Decides a proposal by a bundle. Every rule whose conditions all hold fires. Deny overrides require-approval
 /// overrides allow. Approval requirements of fired rules combine (the largest count, the union of roles, the
 /// shortest expiry); validations and verifications of fired non-deny rules are unioned by step name (the first
-/// rule to name a step defines it); a deny runs nothing. Fail closed: no bundle, or no rule matching, is a deny.
+/// rule to name a step defines it), after the suites of the validation plan the fired rules' plan blocks derive from
+/// the impact (<see cref="ValidationPlanner"/>); a deny runs nothing. Fail closed: no bundle, or no rule matching, is a deny.
 /// Pure: no I/O, no clock (the caller passes the decision time).
 /// </summary>
 public static class PolicyEvaluator
@@ -73,6 +75,7 @@ public static class PolicyEvaluator
 
         var outcome = fired.Select(r => r.Rule.Outcome).MaxBy(Precedence);
         var runs = outcome == DecisionOutcome.Deny ? [] : fired.Where(r => r.Rule.Outcome != DecisionOutcome.Deny).ToList();
+        var plan = ValidationPlanner.Plan(facts.Impact, [.. runs.Where(r => r.Rule.Plan is not null).Select(r => (r.Rule.Id, r.Rule.Plan!))]);
         var decision = new PolicyDecision(
             outcome,
             [.. fired.Where(r => r.Rule.Outcome == outcome).Select(r => Reason(r, facts))],
@@ -80,9 +83,10 @@ public static class PolicyEvaluator
             policy.Hash,
             policy.Version,
             outcome == DecisionOutcome.RequireApproval ? CombineApprovals(fired.Select(r => r.Rule.Approval).OfType<ApprovalRequirement>()) : null,
-            UnionSteps(runs.SelectMany(r => r.Rule.Validations)),
-            UnionSteps(runs.SelectMany(r => r.Rule.Verifications)),
-            decidedAt);
+            PlanSteps.Validations(plan, UnionSteps(runs.SelectMany(r => r.Rule.Validations))),
+            PlanSteps.Verifications(plan, UnionSteps(runs.SelectMany(r => r.Rule.Verifications))),
+            decidedAt,
+            plan);
         return new PolicyEvaluation(decision, explanations ?? []);
     }
 
