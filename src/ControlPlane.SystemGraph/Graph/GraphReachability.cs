@@ -15,14 +15,18 @@ public sealed class GraphReachability
     private readonly GraphSnapshot _graph;
     private readonly int[] _depth;
     private readonly int[] _parent;
-    private readonly Dictionary<long, string> _flows;
+    // (dependent, dependency) pairs sorted, with the rank in EdgeFlows.All of each pair's flow: a binary search, not a
+    // hash of packed ids (whose xor-folded hashes collide badly on layered graphs).
+    private readonly long[] _pairs;
+    private readonly byte[] _pairFlows;
 
-    private GraphReachability(GraphSnapshot graph, int[] depth, int[] parent, Dictionary<long, string> flows, int[] entries, int reachableCount)
+    private GraphReachability(GraphSnapshot graph, int[] depth, int[] parent, long[] pairs, byte[] pairFlows, int[] entries, int reachableCount)
     {
         _graph = graph;
         _depth = depth;
         _parent = parent;
-        _flows = flows;
+        _pairs = pairs;
+        _pairFlows = pairFlows;
         Entries = entries;
         ReachableCount = reachableCount;
     }
@@ -40,7 +44,8 @@ public sealed class GraphReachability
 
         // Traffic pairs (source, destination) packed in a long and sorted, so each node's next hops come out in id order.
         var traffic = new long[edges.Count];
-        var flows = new Dictionary<long, string>(edges.Count);
+        var pairs = new long[edges.Count];
+        var pairFlows = new byte[edges.Count];
         for (var i = 0; i < edges.Count; i++)
         {
             var edge = edges[i];
@@ -48,15 +53,25 @@ public sealed class GraphReachability
             graph.TryGetIndex(edge.To, out var to);
             var flow = edge.Flow ?? GraphVocabulary.DefaultFlow(edge.Kind);
             traffic[i] = GraphVocabulary.TrafficAgainstEdge(edge.Kind, flow) ? Pack(to, from) : Pack(from, to);
-            // Several edges between one pair: the flow listed first in EdgeFlows.All names the pair, whatever the input order.
-            var key = Pack(from, to);
-            if (!flows.TryGetValue(key, out var known) || Rank(flow) < Rank(known))
-            {
-                flows[key] = flow;
-            }
+            pairs[i] = Pack(from, to);
+            pairFlows[i] = Rank(flow);
         }
 
         Array.Sort(traffic);
+        Array.Sort(pairs, pairFlows);
+        // Several edges between one pair: the flow listed first in EdgeFlows.All names the pair, whatever the input order.
+        var distinct = 0;
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            if (distinct > 0 && pairs[distinct - 1] == pairs[i])
+            {
+                pairFlows[distinct - 1] = Math.Min(pairFlows[distinct - 1], pairFlows[i]);
+                continue;
+            }
+
+            pairs[distinct] = pairs[i];
+            pairFlows[distinct++] = pairFlows[i];
+        }
         var start = new int[n + 1];
         foreach (var pair in traffic)
         {
@@ -99,7 +114,7 @@ public sealed class GraphReachability
             }
         }
 
-        return new GraphReachability(graph, depth, parent, flows, entries, tail);
+        return new GraphReachability(graph, depth, parent, pairs[..distinct], pairFlows[..distinct], entries, tail);
     }
 
     public bool IsReachable(int index) => _depth[index] >= 0;
@@ -123,20 +138,24 @@ public sealed class GraphReachability
     }
 
     /// <summary>The flow of the edge "dependent depends on dependency" (null when there is none).</summary>
-    public string? FlowOf(int dependent, int dependency) => _flows.GetValueOrDefault(Pack(dependent, dependency));
+    public string? FlowOf(int dependent, int dependency)
+    {
+        var at = Array.BinarySearch(_pairs, Pack(dependent, dependency));
+        return at >= 0 && _pairFlows[at] < EdgeFlows.All.Count ? EdgeFlows.All[_pairFlows[at]] : null;
+    }
 
     private static long Pack(int high, int low) => ((long)high << 32) | (uint)low;
 
-    private static int Rank(string flow)
+    private static byte Rank(string flow)
     {
         for (var i = 0; i < EdgeFlows.All.Count; i++)
         {
             if (EdgeFlows.All[i] == flow)
             {
-                return i;
+                return (byte)i;
             }
         }
 
-        return int.MaxValue;
+        return byte.MaxValue;
     }
 }
