@@ -27,6 +27,10 @@ public static class ProposalView
         if (p["impact"] is JsonObject impact)
         {
             Row("impact", $"graph v{impact["graphVersion"]}, {impact["dependents"]?.AsArray().Count ?? 0} dependents, highest tier {impact["highestCriticality"]?.ToString() ?? "-"}, revenue path {impact["revenuePath"]}, data {string.Join("/", impact["dataClasses"]?.AsArray().Select(d => d!.ToString()) ?? [])}");
+            foreach (var line in ImpactReachabilityView.Lines(impact))
+            {
+                Row("  reachable", line);
+            }
         }
 
         if (p["decision"] is JsonObject decision)

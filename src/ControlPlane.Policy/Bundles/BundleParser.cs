@@ -26,7 +26,16 @@ namespace ControlPlane.Policy.Bundles;
 ///     approval: { count: 1, roles: [approver], expiry: 4h, change-request: required }   # change-request: optional by default
 ///     validations: [{ name: unit-tests, action: run-command, parameters: { command: unit-tests } }]
 ///     verifications: [{ name: health, action: http-check, parameters: { path: /health } }]
+///     validation-plan:                        # suites derived from the impact (see Validation/ValidationPlanner)
+///       dependents: [{ max-depth: 1, criticality-at-most: 1, data-classes-any-of: [regulated], flows-any-of: [internal-call],
+///                      reachable-only: true, advisory: false }]
+///       require: [all-tier-0-dependents]      # all-tier-N-dependents, all-reachable-dependents, all-dependents
+///       add: [{ suite: gateway-smoke, node: gateway, fleet: testing }]
+///       retries: { checkout-e2e: 1 }          # a flaky suite may be retried (0 to 3)
+///       advisory: [reporting-billing-export]  # reported, never holds the gate (unless a target or a minimum requires it)
 /// </code>
+/// Impact conditions on reachability: reachable: true, reachable-data-classes-any-of: [regulated],
+/// reachable-dependents-at-least: 3 (an impact without reachability counts as wholly reachable).
 /// </summary>
 public static partial class BundleParser
 {
@@ -36,12 +45,13 @@ public static partial class BundleParser
     public static readonly TimeSpan MaxExpiry = TimeSpan.FromDays(30);
 
     private static readonly string[] TopKeys = ["name", "description", "rules"];
-    private static readonly string[] RuleKeys = ["id", "description", "match", "outcome", "approval", "validations", "verifications"];
+    private static readonly string[] RuleKeys = ["id", "description", "match", "outcome", "approval", "validations", "verifications", "validation-plan"];
     private static readonly string[] MatchKeys = ["actions", "environments", "agents", "impact", "change"];
     private static readonly string[] ImpactKeys =
     [
         "highest-criticality-at-most", "highest-criticality-at-least", "revenue-path", "data-classes-any-of",
         "dependents-at-least", "dependents-at-most", "internet-exposed", "unknown-targets", "drift-detected",
+        "reachable", "reachable-data-classes-any-of", "reachable-dependents-at-least",
     ];
     private static readonly string[] ChangeKeys = ["rollback-plan"];
     private static readonly string[] ApprovalKeys = ["count", "roles", "expiry", "change-request"];
@@ -80,7 +90,7 @@ public static partial class BundleParser
         return TimeSpan.FromSeconds((((Part(match, "d") * 24) + Part(match, "h")) * 60 + Part(match, "m")) * 60 + Part(match, "s"));
     }
 
-    private sealed class Reader
+    private sealed partial class Reader
     {
         private string? _ruleId;
 
@@ -154,6 +164,7 @@ public static partial class BundleParser
             var approval = Get(rule, "approval") is { } approvalNode ? ReadApproval(approvalNode, path + ".approval") : null;
             var validations = ReadSteps(rule, "validations", path);
             var verifications = ReadSteps(rule, "verifications", path);
+            var plan = Get(rule, "validation-plan") is { } planNode ? ReadPlan(planNode, path + ".validation-plan") : null;
 
             if (outcome == DecisionOutcome.RequireApproval && Get(rule, "approval") is null)
             {
@@ -166,7 +177,7 @@ public static partial class BundleParser
 
             if (outcome == DecisionOutcome.Deny)
             {
-                foreach (var key in new[] { "validations", "verifications" })
+                foreach (var key in new[] { "validations", "verifications", "validation-plan" })
                 {
                     if (Get(rule, key) is { } steps)
                     {
@@ -177,7 +188,7 @@ public static partial class BundleParser
 
             return id is null || outcome is null || match is null
                 ? null
-                : new PolicyRule(id, description, match, outcome.Value, approval, validations, verifications);
+                : new PolicyRule(id, description, match, outcome.Value, approval, validations, verifications, plan);
         }
 
         private DecisionOutcome? ReadOutcome(YamlMap rule, string path)
@@ -251,7 +262,8 @@ public static partial class BundleParser
 
             return new ImpactMatch(atMost, atLeast, Bool(impact, "revenue-path", path), Names(impact, "data-classes-any-of", path),
                 dependentsAtLeast, dependentsAtMost, Bool(impact, "internet-exposed", path), Bool(impact, "unknown-targets", path),
-                Bool(impact, "drift-detected", path));
+                Bool(impact, "drift-detected", path), Bool(impact, "reachable", path), Names(impact, "reachable-data-classes-any-of", path),
+                Int(impact, "reachable-dependents-at-least", path, 0, MaxDependents));
         }
 
         private ApprovalRequirement? ReadApproval(YamlValue node, string path)

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using ControlPlane.Contracts;
+using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
@@ -107,6 +108,27 @@ public sealed class CompiledPolicy
                     (f, _) => f.DriftDetected
                         ? $"a target was deployed outside the plane{(f.DriftSince is { } since ? $" since {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}" : string.Empty)}"
                         : "no deployment outside the plane on the targets");
+            }
+
+            if (impact.Reachable is { } reachable)
+            {
+                yield return new Condition("impact.reachable", f => ReachabilityFacts.IsReachable(f) == reachable,
+                    (f, _) => (ReachabilityFacts.IsReachable(f) ? "outside traffic reaches the impact" : "outside traffic reaches no affected node") + ReachabilityFacts.Unknown(f));
+            }
+
+            if (impact.ReachableDataClassesAnyOf is { } reachableClasses)
+            {
+                var wanted = reachableClasses.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+                yield return new Condition("impact.reachable-data-classes-any-of", f => ReachabilityFacts.DataClasses(f).Any(wanted.Contains),
+                    (f, met) => (met
+                        ? $"{string.Join(", ", ReachabilityFacts.DataClasses(f).Where(wanted.Contains))} data reachable from outside"
+                        : $"reachable data classes [{string.Join(", ", ReachabilityFacts.DataClasses(f))}] include none of [{string.Join(", ", reachableClasses)}]") + ReachabilityFacts.Unknown(f));
+            }
+
+            if (impact.ReachableDependentsAtLeast is { } reachableAtLeast)
+            {
+                yield return new Condition("impact.reachable-dependents-at-least", f => ReachabilityFacts.Dependents(f) >= reachableAtLeast,
+                    (f, met) => $"{ReachabilityFacts.Dependents(f)} reachable dependents, {(met ? "at least" : "fewer than")} {reachableAtLeast}{ReachabilityFacts.Unknown(f)}");
             }
 
             if (impact.UnknownTargets is { } unknown)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ControlPlane.Contracts;
+using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
@@ -18,7 +19,8 @@ public sealed record PolicyEvaluation(PolicyDecision Decision, IReadOnlyList<Rul
 /// Decides a proposal by a bundle. Every rule whose conditions all hold fires. Deny overrides require-approval
 /// overrides allow. Approval requirements of fired rules combine (the largest count, the union of roles, the
 /// shortest expiry); validations and verifications of fired non-deny rules are unioned by step name (the first
-/// rule to name a step defines it); a deny runs nothing. Fail closed: no bundle, or no rule matching, is a deny.
+/// rule to name a step defines it), after the suites of the validation plan the fired rules' plan blocks derive from
+/// the impact (<see cref="ValidationPlanner"/>); a deny runs nothing. Fail closed: no bundle, or no rule matching, is a deny.
 /// Pure: no I/O, no clock (the caller passes the decision time).
 /// </summary>
 public static class PolicyEvaluator
@@ -122,6 +124,7 @@ public static class PolicyEvaluator
             }
         }
 
+        var plan = outcome == DecisionOutcome.Deny ? null : Plan(rules, fired, facts);
         return new PolicyDecision(
             outcome,
             reasons,
@@ -129,9 +132,10 @@ public static class PolicyEvaluator
             policy.Hash,
             policy.Version,
             outcome == DecisionOutcome.RequireApproval ? CombineApprovals(rules, fired) : null,
-            outcome == DecisionOutcome.Deny ? [] : UnionSteps(rules, fired, r => r.Validations),
-            outcome == DecisionOutcome.Deny ? [] : UnionSteps(rules, fired, r => r.Verifications),
-            decidedAt);
+            outcome == DecisionOutcome.Deny ? [] : PlanSteps.Validations(plan, UnionSteps(rules, fired, r => r.Validations)),
+            outcome == DecisionOutcome.Deny ? [] : PlanSteps.Verifications(plan, UnionSteps(rules, fired, r => r.Verifications)),
+            decidedAt,
+            plan);
     }
 
     public static int Precedence(DecisionOutcome outcome) => outcome switch
@@ -213,6 +217,21 @@ public static class PolicyEvaluator
         }
 
         return combined with { Roles = distinct };
+    }
+
+    /// <summary>The validation plan of the fired non-deny rules that ask for one (null when none does).</summary>
+    private static ValidationPlan? Plan(IReadOnlyList<CompiledRule> rules, ReadOnlySpan<int> fired, PolicyFacts facts)
+    {
+        List<(string RuleId, ValidationPlanRule Plan)>? planning = null;
+        foreach (var r in fired)
+        {
+            if (rules[r].Rule is { Outcome: not DecisionOutcome.Deny, Plan: { } rule } policyRule)
+            {
+                (planning ??= []).Add((policyRule.Id, rule));
+            }
+        }
+
+        return ValidationPlanner.Plan(facts.Impact, planning ?? []);
     }
 
     /// <summary>The steps of the fired non-deny rules, unioned by name: the first rule to name a step defines it.</summary>

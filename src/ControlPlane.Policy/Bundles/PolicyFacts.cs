@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using ControlPlane.Contracts;
+using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
@@ -6,6 +8,9 @@ namespace ControlPlane.Policy.Bundles;
 /// What policy decides on: the action, where, who, whether the change can be rolled back, and the impact facts.
 /// HighestCriticality is the lowest tier touched (0 most critical), null when no known node is touched.
 /// DriftDetected: a target was deployed in this environment outside the plane (CI/CD reported it) since DriftSince.
+/// Reachable, ReachableDataClasses, ReachableDependents: the part of the impact outside traffic reaches; null when
+/// unknown (a report without reachability), which conditions treat as wholly reachable. Impact: the report itself,
+/// from which the validation plan is derived (not part of the facts' JSON).
 /// </summary>
 public sealed record PolicyFacts(
     string ActionKind,
@@ -19,7 +24,11 @@ public sealed record PolicyFacts(
     bool InternetExposed,
     bool UnknownTargets,
     bool DriftDetected = false,
-    DateTimeOffset? DriftSince = null)
+    DateTimeOffset? DriftSince = null,
+    bool? Reachable = null,
+    IReadOnlyList<string>? ReachableDataClasses = null,
+    int? ReachableDependents = null,
+    [property: JsonIgnore] ImpactReport? Impact = null)
 {
     public static PolicyFacts From(ProposalSubmitted proposal, ImpactReport impact)
     {
@@ -31,8 +40,8 @@ public sealed record PolicyFacts(
     public static PolicyFacts From(string actionKind, string environment, string? agentId, bool rollbackPlanPresent, ImpactReport impact)
     {
         ArgumentNullException.ThrowIfNull(impact);
-        return new PolicyFacts(actionKind, environment, agentId, rollbackPlanPresent, impact.HighestCriticality, impact.RevenuePath,
+        return ReachabilityFacts.Add(new PolicyFacts(actionKind, environment, agentId, rollbackPlanPresent, impact.HighestCriticality, impact.RevenuePath,
             impact.DataClasses ?? [], impact.Dependents?.Count ?? 0, impact.InternetExposed, impact.UnknownTargets is { Count: > 0 },
-            impact.DriftDetected, impact.DriftSince);
+            impact.DriftDetected, impact.DriftSince), impact);
     }
 }

@@ -1,4 +1,5 @@
 using ControlPlane.Contracts;
+using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
@@ -19,7 +20,8 @@ public sealed record PolicyRule(
     DecisionOutcome Outcome,
     ApprovalRequirement? Approval,
     IReadOnlyList<StepRequirement> Validations,
-    IReadOnlyList<StepRequirement> Verifications);
+    IReadOnlyList<StepRequirement> Verifications,
+    ValidationPlanRule? Plan = null);
 
 /// <summary>All present conditions must hold; an absent one does not constrain. Name lists accept "*" wildcards.</summary>
 public sealed record RuleMatch(
@@ -32,6 +34,8 @@ public sealed record RuleMatch(
 /// <summary>
 /// Conditions on the impact report. Criticality is the highest criticality touched, i.e. the lowest tier number
 /// (0 is most critical); when no known node is touched there is no criticality and neither bound holds.
+/// Reachable, ReachableDataClassesAnyOf, ReachableDependentsAtLeast: on the part of the impact outside traffic reaches
+/// (a report without reachability counts as wholly reachable: fail closed).
 /// </summary>
 public sealed record ImpactMatch(
     int? HighestCriticalityAtMost,
@@ -42,7 +46,10 @@ public sealed record ImpactMatch(
     int? DependentsAtMost,
     bool? InternetExposed,
     bool? UnknownTargets,
-    bool? DriftDetected = null);
+    bool? DriftDetected = null,
+    bool? Reachable = null,
+    IReadOnlyList<string>? ReachableDataClassesAnyOf = null,
+    int? ReachableDependentsAtLeast = null);
 
 /// <summary>Conditions on the change itself: RollbackPlan true means "a rollback plan is present".</summary>
 public sealed record ChangeMatch(bool? RollbackPlan);

@@ -33,6 +33,8 @@ public static class GraphApi
             .WithSummary("The latest graph versions: what changed, who, when");
         api.MapGet("/impact", ImpactAsync).RequirePermission(Permissions.GraphRead)
             .WithSummary("The blast radius of changing ?targets=a,b against the current graph version; with &environment=, open deployment drift there too");
+        api.MapGet("/reachability", ReachabilityAsync).RequirePermission(Permissions.GraphRead)
+            .WithSummary("Which nodes outside traffic reaches in the current graph version, each with its shortest path from an entry");
         return app;
     }
 
@@ -155,12 +157,38 @@ public static class GraphApi
         }
 
         var snapshot = await graph.GetAsync(ct);
-        var report = ImpactAnalyzer.Assess(snapshot, targets, time.GetUtcNow());
+        var report = ImpactReachability.Assess(snapshot, targets, time.GetUtcNow());
         return Results.Ok(string.IsNullOrWhiteSpace(environment)
             ? report
             : DeploymentDrift.Apply(report, await deployments.OpenDriftAsync(targets, environment, ct)));
     }
 
+    private static async Task<IResult> ReachabilityAsync(GraphSnapshotCache graph, CancellationToken ct)
+    {
+        var snapshot = await graph.GetAsync(ct);
+        var reachability = snapshot.Reachability;
+        var reachable = new List<ReachableNode>(reachability.ReachableCount);
+        var unreachable = new List<string>(snapshot.NodeCount - reachability.ReachableCount);
+        for (var i = 0; i < snapshot.NodeCount; i++)
+        {
+            if (reachability.PathTo(i) is { } path)
+            {
+                reachable.Add(new ReachableNode(snapshot[i].Id, path));
+            }
+            else
+            {
+                unreachable.Add(snapshot[i].Id);
+            }
+        }
+
+        return Results.Ok(new ReachabilityView(snapshot.Version, [.. reachability.Entries.Select(e => snapshot[e].Id)], reachable, unreachable));
+    }
+
     private static IResult UnknownNode(string id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown node", detail: $"No node '{id}' in the graph.");
 }
+
+/// <summary>GET /graph/reachability: the entries, every reachable node with its shortest path (entry first), the rest.</summary>
+public sealed record ReachabilityView(long Version, IReadOnlyList<string> Entries, IReadOnlyList<ReachableNode> Reachable, IReadOnlyList<string> Unreachable);
+
+public sealed record ReachableNode(string NodeId, IReadOnlyList<string> Path);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ControlPlane.Contracts;
 using ControlPlane.SystemGraph.Graph;
 
 namespace ControlPlane.SystemGraph.Catalog;
@@ -22,6 +23,8 @@ public static class BackstageMapper
     public const string RevenuePathAnnotation = Prefix + "revenue-path";
     public const string InternetExposedAnnotation = Prefix + "internet-exposed";
     public const string DependencyKindsAnnotation = Prefix + "dependency-kinds";
+    public const string DependencyFlowsAnnotation = Prefix + "dependency-flows";
+    public const string ValidationSuitesAnnotation = Prefix + "validation-suites";
 
     /// <summary>The tier a node gets when the catalog does not say (least critical), always with a warning.</summary>
     public const int DefaultTier = GraphVocabulary.LeastCriticalTier;
@@ -142,20 +145,25 @@ public static class BackstageMapper
                 continue; // its node had problems, already reported
             }
 
-            var kinds = DependencyKinds(entity, problems);
+            var kinds = DependencyPairs(entity, DependencyKindsAnnotation, GraphVocabulary.EdgeKinds.Order(StringComparer.Ordinal).ToList(), problems);
+            var flows = DependencyPairs(entity, DependencyFlowsAnnotation, EdgeFlows.All, problems);
             var targets = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (target, _) in dependencies)
             {
                 if (nodeIds.TryGetValue(target, out var to) && to != from && targets.Add(to))
                 {
                     var toKind = nodes.First(n => n.Id == to).Kind;
-                    edges.Add(new GraphEdge(from, to, kinds.TryGetValue(to, out var k) ? k.Kind : DefaultEdgeKind(toKind)));
+                    edges.Add(new GraphEdge(from, to, kinds.TryGetValue(to, out var k) ? k.Value : DefaultEdgeKind(toKind),
+                        flows.TryGetValue(to, out var f) ? f.Value : null));
                 }
             }
 
-            foreach (var (target, (_, line)) in kinds.Where(k => !targets.Contains(k.Key)))
+            foreach (var (annotation, pairs) in new[] { (DependencyKindsAnnotation, kinds), (DependencyFlowsAnnotation, flows) })
             {
-                problems.Add(Problem(entity, line, DependencyKindsAnnotation, $"names '{target}', which {entity.Label} does not depend on (dependsOn or consumesApis)."));
+                foreach (var (target, (_, line)) in pairs.Where(k => !targets.Contains(k.Key)))
+                {
+                    problems.Add(Problem(entity, line, annotation, $"names '{target}', which {entity.Label} does not depend on (dependsOn or consumesApis)."));
+                }
             }
         }
 
@@ -239,9 +247,11 @@ public static class BackstageMapper
             problems.Add(Problem(entity, entity.Line, "metadata.title", $"at most {GraphVocabulary.MaxNameLength} characters."));
         }
 
+        var suites = CatalogSuites.Read(entity, problems);
         return problems.Count > count || kind is null || team is null
             ? null
-            : new GraphNode(id, kind, name, team, tier, revenue, [.. classes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], exposed);
+            : new GraphNode(id, kind, name, team, tier, revenue, [.. classes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], exposed,
+                suites.Count == 0 ? null : suites);
     }
 
     private static bool Flag(BackstageEntity entity, string annotation, List<CatalogProblem> problems)
@@ -260,29 +270,33 @@ public static class BackstageMapper
         return false;
     }
 
-    /// <summary>"ledger-db=writes, invoices-queue=publishes": the edge kind per dependency (node id), with the annotation's line.</summary>
-    private static Dictionary<string, (string Kind, int Line)> DependencyKinds(BackstageEntity entity, List<CatalogProblem> problems)
+    /// <summary>
+    /// "ledger-db=writes, invoices-queue=publishes" (dependency-kinds) or "ledger-db=data-write" (dependency-flows): a
+    /// value per dependency (node id), with the annotation's line.
+    /// </summary>
+    private static Dictionary<string, (string Value, int Line)> DependencyPairs(BackstageEntity entity, string annotation, IReadOnlyList<string> allowed,
+        List<CatalogProblem> problems)
     {
-        var kinds = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
-        if (!entity.Annotations.TryGetValue(DependencyKindsAnnotation, out var value))
+        var pairs = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
+        if (!entity.Annotations.TryGetValue(annotation, out var value))
         {
-            return kinds;
+            return pairs;
         }
 
+        var what = annotation == DependencyKindsAnnotation ? "kind" : "flow";
         foreach (var pair in value.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = pair.Split('=', StringSplitOptions.TrimEntries);
-            if (parts.Length != 2 || !GraphVocabulary.IsSlug(parts[0]) || !GraphVocabulary.EdgeKinds.Contains(parts[1]))
+            if (parts.Length != 2 || !GraphVocabulary.IsSlug(parts[0]) || !allowed.Contains(parts[1], StringComparer.Ordinal))
             {
-                problems.Add(Problem(entity, value.Line, DependencyKindsAnnotation,
-                    $"'{pair}' is not 'node-id=kind' with kind one of {string.Join(", ", GraphVocabulary.EdgeKinds.Order(StringComparer.Ordinal))}."));
+                problems.Add(Problem(entity, value.Line, annotation, $"'{pair}' is not 'node-id={what}' with {what} one of {string.Join(", ", allowed)}."));
                 continue;
             }
 
-            kinds[parts[0]] = (parts[1], value.Line);
+            pairs[parts[0]] = (parts[1], value.Line);
         }
 
-        return kinds;
+        return pairs;
     }
 
     private static void CheckRef(BackstageEntity entity, (string Value, int Line)? field, string name, string defaultKind,
@@ -323,6 +337,6 @@ public static class BackstageMapper
         return target;
     }
 
-    private static CatalogProblem Problem(BackstageEntity entity, int line, string field, string message) =>
+    internal static CatalogProblem Problem(BackstageEntity entity, int line, string field, string message) =>
         new(entity.File, line, entity.Label, field, message);
 }

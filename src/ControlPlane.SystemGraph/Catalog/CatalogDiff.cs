@@ -84,6 +84,7 @@ public sealed record CatalogDiff(
         Check(before.RevenuePath == after.RevenuePath, "revenuePath");
         Check(before.DataClasses.Order(StringComparer.Ordinal).SequenceEqual(after.DataClasses.Order(StringComparer.Ordinal), StringComparer.Ordinal), "dataClasses");
         Check(before.InternetExposed == after.InternetExposed, "internetExposed");
+        Check(SuiteSet.Equal(before.SuitesOrEmpty, after.SuitesOrEmpty), "suites");
         Check(owned, "source");
         return fields;
     }

@@ -41,7 +41,7 @@ public sealed partial class ProposalSubmittedConsumer(
         using var activity = Source.StartActivity("assess impact");
         activity?.SetTag("controlplane.proposal_id", proposal.ProposalId);
         var snapshot = await graph.GetAsync(context.CancellationToken);
-        var report = ImpactAnalyzer.Assess(snapshot, proposal.Targets, time.GetUtcNow());
+        var report = ImpactReachability.Assess(snapshot, proposal.Targets, time.GetUtcNow());
         activity?.SetTag("controlplane.graph_version", report.GraphVersion);
 
         await using var work = await UnitOfWork.BeginAsync(dataSource, context.CancellationToken);

@@ -21,10 +21,11 @@ public sealed partial class GraphStore
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         var current = await LockHeadAsync(work, cancellationToken);
         var nodes = await ReadAllAsync(work.Command($"select {NodeColumns}, source from graph_nodes"), r => new SourcedNode(
-            new GraphNode(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt16(4), r.GetBoolean(5), r.GetFieldValue<string[]>(6), r.GetBoolean(7)),
-            r.IsDBNull(11) ? null : r.GetString(11)), cancellationToken);
-        var edges = await ReadAllAsync(work.Command("select from_id, to_id, kind, source from graph_edges"), r => new SourcedEdge(
-            new GraphEdge(r.GetString(0), r.GetString(1), r.GetString(2)), r.IsDBNull(3) ? null : r.GetString(3)), cancellationToken);
+            new GraphNode(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt16(4), r.GetBoolean(5), r.GetFieldValue<string[]>(6), r.GetBoolean(7),
+                ReadSuites(r.GetString(11))),
+            r.IsDBNull(12) ? null : r.GetString(12)), cancellationToken);
+        var edges = await ReadAllAsync(work.Command("select from_id, to_id, kind, source, flow from graph_edges"), r => new SourcedEdge(
+            new GraphEdge(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(4)), r.IsDBNull(3) ? null : r.GetString(3)), cancellationToken);
         var diff = CatalogDiff.Compute(source, nodes, edges, catalog);
         if (dryRun || diff.IsEmpty)
         {
@@ -46,22 +47,22 @@ public sealed partial class GraphStore
         foreach (var node in diff.AddedNodes.Concat(diff.ChangedNodes.Select(c => c.After)))
         {
             await ExecuteAsync(work, $"""
-                insert into graph_nodes ({NodeColumns}, source) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                insert into graph_nodes ({NodeColumns}, source) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                 on conflict (id) do update set kind = excluded.kind, name = excluded.name, team = excluded.team,
                     criticality_tier = excluded.criticality_tier, revenue_path = excluded.revenue_path, data_classes = excluded.data_classes,
                     internet_exposed = excluded.internet_exposed, version = excluded.version, updated_by = excluded.updated_by,
-                    updated_at = excluded.updated_at, source = excluded.source
+                    updated_at = excluded.updated_at, suites = excluded.suites, source = excluded.source
                 """, cancellationToken, node.Id, node.Kind, node.Name, node.Team, (short)node.CriticalityTier, node.RevenuePath, node.DataClasses.ToArray(),
-                node.InternetExposed, version, actor, at, source);
+                node.InternetExposed, version, actor, at, SuitesJson(node.SuitesOrEmpty), source);
         }
 
         foreach (var edge in diff.AddedEdges.Concat(diff.ChangedEdges))
         {
             await ExecuteAsync(work, $"""
-                insert into graph_edges ({EdgeColumns}, source) values ($1, $2, $3, $4, $5, $6, $7)
+                insert into graph_edges ({EdgeColumns}, source) values ($1, $2, $3, $4, $5, $6, $7, $8)
                 on conflict (from_id, to_id, kind) do update set version = excluded.version, updated_by = excluded.updated_by,
-                    updated_at = excluded.updated_at, source = excluded.source
-                """, cancellationToken, edge.From, edge.To, edge.Kind, version, actor, at, source);
+                    updated_at = excluded.updated_at, flow = excluded.flow, source = excluded.source
+                """, cancellationToken, edge.From, edge.To, edge.Kind, version, actor, at, edge.Flow!, source);
         }
 
         await work.EnqueueAsync(new GraphChanged(version, "catalog-imported", subject, actor, at), cancellationToken);

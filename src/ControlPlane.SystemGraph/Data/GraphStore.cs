@@ -1,5 +1,6 @@
 using System.Data;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.SystemGraph.Graph;
@@ -20,12 +21,17 @@ public sealed record StoredNode(
     bool InternetExposed,
     long Version,
     string UpdatedBy,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ValidationSuite>? Suites = null)
 {
-    public GraphNode ToNode() => new(Id, Kind, Name, Team, CriticalityTier, RevenuePath, DataClasses, InternetExposed);
+    public GraphNode ToNode() => new(Id, Kind, Name, Team, CriticalityTier, RevenuePath, DataClasses, InternetExposed, Suites);
 }
 
-public sealed record StoredEdge(string From, string To, string Kind, long Version, string UpdatedBy, DateTimeOffset UpdatedAt);
+/// <summary>An edge as stored; Flow is how traffic moves along it (migration 0004 derived it for older edges).</summary>
+public sealed record StoredEdge(string From, string To, string Kind, long Version, string UpdatedBy, DateTimeOffset UpdatedAt, string Flow)
+{
+    public GraphEdge ToEdge() => new(From, To, Kind, Flow);
+}
 
 public sealed record NodeDetail(StoredNode Node, IReadOnlyList<StoredEdge> DependsOn, IReadOnlyList<StoredEdge> Dependents);
 
@@ -52,8 +58,8 @@ public sealed record GraphWrite(WriteOutcome Outcome, long Version, StoredNode? 
 /// </summary>
 public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
-    private const string NodeColumns = "id, kind, name, team, criticality_tier, revenue_path, data_classes, internet_exposed, version, updated_by, updated_at";
-    private const string EdgeColumns = "from_id, to_id, kind, version, updated_by, updated_at";
+    private const string NodeColumns = "id, kind, name, team, criticality_tier, revenue_path, data_classes, internet_exposed, version, updated_by, updated_at, suites";
+    private const string EdgeColumns = "from_id, to_id, kind, version, updated_by, updated_at, flow";
 
     public async Task<GraphWrite> UpsertNodeAsync(GraphNode node, string actor, CancellationToken cancellationToken)
     {
@@ -68,21 +74,22 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
         var change = existing is null ? "node-created" : "node-updated";
         var (version, at) = await BumpAsync(work, change, node.Id, node, actor, cancellationToken);
         await using (var upsert = work.Command($"""
-            insert into graph_nodes ({NodeColumns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            insert into graph_nodes ({NodeColumns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             on conflict (id) do update set kind = excluded.kind, name = excluded.name, team = excluded.team,
                 criticality_tier = excluded.criticality_tier, revenue_path = excluded.revenue_path, data_classes = excluded.data_classes,
-                internet_exposed = excluded.internet_exposed, version = excluded.version, updated_by = excluded.updated_by, updated_at = excluded.updated_at
+                internet_exposed = excluded.internet_exposed, version = excluded.version, updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+                suites = excluded.suites
             """))
         {
             Add(upsert, node.Id, node.Kind, node.Name, node.Team, (short)node.CriticalityTier, node.RevenuePath, node.DataClasses.ToArray(),
-                node.InternetExposed, version, actor, at);
+                node.InternetExposed, version, actor, at, SuitesJson(node.SuitesOrEmpty));
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await work.EnqueueAsync(new GraphChanged(version, change, node.Id, actor, at), cancellationToken);
         await work.CommitAsync(cancellationToken);
         var stored = new StoredNode(node.Id, node.Kind, node.Name, node.Team, node.CriticalityTier, node.RevenuePath, node.DataClasses,
-            node.InternetExposed, version, actor, at);
+            node.InternetExposed, version, actor, at, node.Suites);
         return new GraphWrite(existing is null ? WriteOutcome.Created : WriteOutcome.Updated, version, stored);
     }
 
@@ -98,7 +105,7 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
         }
 
         var edges = (await ReadEdgesAsync(work, "from_id = $1 or to_id = $1", id, cancellationToken))
-            .Select(e => new GraphEdge(e.From, e.To, e.Kind)).ToList();
+            .Select(e => e.ToEdge()).ToList();
         if (edges.Count > 0 && !cascade)
         {
             return new GraphWrite(WriteOutcome.Conflict, current, existing, edges);
@@ -143,15 +150,27 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
             return new GraphWrite(WriteOutcome.UnknownNodes, current, UnknownNodes: unknown);
         }
 
-        if ((await ReadEdgesAsync(work, "from_id = $1 and to_id = $2 and kind = $3", [edge.From, edge.To, edge.Kind], cancellationToken)).Count > 0)
+        var existing = await ReadEdgesAsync(work, "from_id = $1 and to_id = $2 and kind = $3", [edge.From, edge.To, edge.Kind], cancellationToken);
+        if (existing.Count > 0 && existing[0].Flow == edge.Flow)
         {
             return new GraphWrite(WriteOutcome.Unchanged, current, Edges: [edge]);
         }
 
-        var (version, at) = await BumpAsync(work, "edge-created", edge.ToString(), edge, actor, cancellationToken);
-        await using (var insert = work.Command($"insert into graph_edges ({EdgeColumns}) values ($1, $2, $3, $4, $5, $6)"))
+        if (existing.Count > 0)
         {
-            Add(insert, edge.From, edge.To, edge.Kind, version, actor, at);
+            // Only the flow differs: the same edge, re-described (a new version, like a node whose attributes change).
+            var (updated, updatedAt) = await BumpAsync(work, "edge-updated", edge.ToString(), new { before = existing[0].ToEdge(), after = edge }, actor, cancellationToken);
+            await ExecuteAsync(work, "update graph_edges set flow = $4, version = $5, updated_by = $6, updated_at = $7 where from_id = $1 and to_id = $2 and kind = $3",
+                cancellationToken, edge.From, edge.To, edge.Kind, edge.Flow!, updated, actor, updatedAt);
+            await work.EnqueueAsync(new GraphChanged(updated, "edge-updated", edge.ToString(), actor, updatedAt), cancellationToken);
+            await work.CommitAsync(cancellationToken);
+            return new GraphWrite(WriteOutcome.Updated, updated, Edges: [edge]);
+        }
+
+        var (version, at) = await BumpAsync(work, "edge-created", edge.ToString(), edge, actor, cancellationToken);
+        await using (var insert = work.Command($"insert into graph_edges ({EdgeColumns}) values ($1, $2, $3, $4, $5, $6, $7)"))
+        {
+            Add(insert, edge.From, edge.To, edge.Kind, version, actor, at, edge.Flow!);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -168,7 +187,7 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
         var edges = (kind is null
                 ? await ReadEdgesAsync(work, "from_id = $1 and to_id = $2", [from, to], cancellationToken)
                 : await ReadEdgesAsync(work, "from_id = $1 and to_id = $2 and kind = $3", [from, to, kind], cancellationToken))
-            .Select(e => new GraphEdge(e.From, e.To, e.Kind)).ToList();
+            .Select(e => e.ToEdge()).ToList();
         if (edges.Count == 0)
         {
             return new GraphWrite(WriteOutcome.NotFound, current);
@@ -292,11 +311,19 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
     private static Task<List<StoredNode>> ReadNodesAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
         ReadAllAsync(command, reader => new StoredNode(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
             reader.GetInt16(4), reader.GetBoolean(5), reader.GetFieldValue<string[]>(6), reader.GetBoolean(7), reader.GetInt64(8),
-            reader.GetString(9), reader.GetFieldValue<DateTimeOffset>(10)), cancellationToken);
+            reader.GetString(9), reader.GetFieldValue<DateTimeOffset>(10), ReadSuites(reader.GetString(11))), cancellationToken);
 
     private static Task<List<StoredEdge>> ReadEdgesAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
         ReadAllAsync(command, reader => new StoredEdge(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
-            reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5)), cancellationToken);
+            reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetString(6)), cancellationToken);
+
+    /// <summary>The suites column: jsonb, "[]" for none.</summary>
+    private static NpgsqlParameter SuitesJson(IReadOnlyList<ValidationSuite> suites) =>
+        new() { Value = JsonSerializer.Serialize(suites, ContractJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb };
+
+    /// <summary>Null for none, so a node without suites reads back exactly as it was written.</summary>
+    internal static IReadOnlyList<ValidationSuite>? ReadSuites(string json) =>
+        JsonSerializer.Deserialize<List<ValidationSuite>>(json, ContractJson.Options) is { Count: > 0 } suites ? suites : null;
 
     /// <summary>Runs the command (and disposes it) and maps every row.</summary>
     private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
@@ -324,7 +351,7 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
     {
         foreach (var value in values)
         {
-            command.Parameters.Add(new() { Value = value });
+            command.Parameters.Add(value as NpgsqlParameter ?? new() { Value = value });
         }
     }
 }

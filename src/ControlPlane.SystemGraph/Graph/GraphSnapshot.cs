@@ -12,6 +12,7 @@ public sealed class GraphSnapshot
     private readonly FrozenDictionary<string, int> _index;
     private readonly int[] _dependentStart;
     private readonly int[] _dependents;
+    private readonly Lazy<GraphReachability> _reachability;
 
     // Node attributes the impact walk aggregates, as small ints built once per version: team and data-class ids
     // are ranks in ordinal order, so a set of ids read in id order is already the sorted list of names.
@@ -36,7 +37,10 @@ public sealed class GraphSnapshot
 
         // Edges of several kinds between one pair are one dependency for impact purposes.
         var pairs = new HashSet<(int Dependent, int Dependency)>();
-        foreach (var edge in edges)
+        var edgeList = edges as GraphEdge[] ?? [.. edges];
+        // Reachability needs the edges' kinds and flows: computed once per version, on first use.
+        _reachability = new(() => GraphReachability.Compute(this, edgeList));
+        foreach (var edge in edgeList)
         {
             if (!_index.TryGetValue(edge.From, out var from) || !_index.TryGetValue(edge.To, out var to))
             {
@@ -89,6 +93,9 @@ public sealed class GraphSnapshot
     public GraphNode this[int index] => _nodes[index];
 
     public bool TryGetIndex(string id, out int index) => _index.TryGetValue(id, out index);
+
+    /// <summary>Which nodes outside traffic reaches, and how (see <see cref="GraphReachability"/>).</summary>
+    public GraphReachability Reachability => _reachability.Value;
 
     /// <summary>The nodes that depend directly on the node at <paramref name="index"/>, ordered by id.</summary>
     public ReadOnlySpan<int> DependentsOf(int index) => _dependents.AsSpan(_dependentStart[index], _dependentStart[index + 1] - _dependentStart[index]);

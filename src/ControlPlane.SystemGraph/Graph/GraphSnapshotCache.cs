@@ -29,7 +29,7 @@ public sealed class GraphSnapshotCache(GraphStore store) : IDisposable
             }
 
             var (version, nodes, edges) = await store.ReadGraphAsync(cancellationToken);
-            var snapshot = new GraphSnapshot(version, nodes.Select(n => n.ToNode()), edges.Select(e => new GraphEdge(e.From, e.To, e.Kind)));
+            var snapshot = new GraphSnapshot(version, nodes.Select(n => n.ToNode()), edges.Select(e => e.ToEdge()));
             _current = snapshot;
             return snapshot;
         }

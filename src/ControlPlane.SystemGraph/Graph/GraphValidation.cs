@@ -1,3 +1,6 @@
+using System.Globalization;
+using ControlPlane.Contracts;
+
 namespace ControlPlane.SystemGraph.Graph;
 
 /// <summary>The body of PUT /graph/nodes/{id} (and of a seed node): nullable so a missing field can be named.</summary>
@@ -8,10 +11,14 @@ public sealed record NodeBody(
     int? CriticalityTier,
     bool? RevenuePath,
     IReadOnlyList<string>? DataClasses,
-    bool? InternetExposed);
+    bool? InternetExposed,
+    IReadOnlyList<SuiteBody?>? Suites = null);
 
-/// <summary>The body of PUT /graph/edges: "from depends on to".</summary>
-public sealed record EdgeBody(string? From, string? To, string? Kind);
+/// <summary>A validation suite as a node body declares it: stage "validate" (the default) or "verify".</summary>
+public sealed record SuiteBody(string? Name, string? Fleet, string? Covers, int? DurationSeconds, string? Stage = null);
+
+/// <summary>The body of PUT /graph/edges: "from depends on to"; flow derived from the kind when omitted.</summary>
+public sealed record EdgeBody(string? From, string? To, string? Kind, string? Flow = null);
 
 /// <summary>Turns request bodies into graph records, or says what is wrong with each field (RFC 9457 errors shape).</summary>
 public static class GraphValidation
@@ -52,10 +59,83 @@ public static class GraphValidation
             errors["dataClasses"] = [$"data classes are slugs such as 'regulated', 'pci', 'pii', 'public'; not: {string.Join(", ", badClasses.Select(c => $"'{c}'"))}."];
         }
 
+        var suites = ToSuites(body.Suites ?? [], "suites", errors);
         return errors.Count > 0
             ? null
             : new GraphNode(id, body.Kind!, body.Name!.Trim(), body.Team!, body.CriticalityTier!.Value, body.RevenuePath ?? false,
-                [.. dataClasses.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], body.InternetExposed ?? false);
+                [.. dataClasses.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], body.InternetExposed ?? false,
+                suites.Count == 0 ? null : suites);
+    }
+
+    public const int MaxSuitesPerNode = 50;
+    public const int MaxSuiteSeconds = 86_400;
+    public const int MaxCoversLength = 200;
+    public const string ValidateStage = "validate";
+    public const string VerifyStage = "verify";
+
+    /// <summary>
+    /// Validates declared suites (errors under "field[i].name" and so on) and returns them ordered by name, with the
+    /// default stage ("validate") stored as null so the same declaration always compares equal.
+    /// </summary>
+    public static List<ValidationSuite> ToSuites(IReadOnlyList<SuiteBody?> bodies, string field, IDictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        ArgumentNullException.ThrowIfNull(errors);
+        var suites = new List<ValidationSuite>();
+        if (bodies.Count > MaxSuitesPerNode)
+        {
+            errors[field] = [$"a node declares at most {MaxSuitesPerNode} suites."];
+            return suites;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < bodies.Count; i++)
+        {
+            var at = string.Create(CultureInfo.InvariantCulture, $"{field}[{i}]");
+            if (bodies[i] is not { } suite)
+            {
+                errors[at] = ["a suite is an object {name, fleet, covers, durationSeconds, stage?}."];
+                continue;
+            }
+
+            var count = errors.Count;
+            if (!GraphVocabulary.IsSlug(suite.Name))
+            {
+                errors[at + ".name"] = ["name is required: the suite's slug (e.g. 'billing-api-contract')."];
+            }
+            else if (!names.Add(suite.Name!))
+            {
+                errors[at + ".name"] = [$"suite '{suite.Name}' is declared twice on this node."];
+            }
+
+            if (!GraphVocabulary.IsSlug(suite.Fleet))
+            {
+                errors[at + ".fleet"] = ["fleet is required: the slug of the fleet that runs the suite (e.g. 'testing')."];
+            }
+
+            if (string.IsNullOrWhiteSpace(suite.Covers) || suite.Covers.Trim().Length > MaxCoversLength)
+            {
+                errors[at + ".covers"] = [$"covers is required: what the suite shows still works (1 to {MaxCoversLength} characters)."];
+            }
+
+            if (suite.DurationSeconds is not (> 0 and <= MaxSuiteSeconds))
+            {
+                errors[at + ".durationSeconds"] = [$"durationSeconds is required: 1 to {MaxSuiteSeconds}."];
+            }
+
+            if (suite.Stage is not (null or ValidateStage or VerifyStage))
+            {
+                errors[at + ".stage"] = [$"stage is '{ValidateStage}' (before execution, the default) or '{VerifyStage}' (after it), not '{suite.Stage}'."];
+            }
+
+            if (errors.Count == count)
+            {
+                suites.Add(new ValidationSuite(suite.Name!, suite.Fleet!, suite.Covers!.Trim(), suite.DurationSeconds!.Value,
+                    suite.Stage == VerifyStage ? VerifyStage : null));
+            }
+        }
+
+        return [.. suites.OrderBy(s => s.Name, StringComparer.Ordinal)];
     }
 
     public static GraphEdge? ToEdge(EdgeBody body, IDictionary<string, string[]> errors)
@@ -68,7 +148,12 @@ public static class GraphValidation
             errors["kind"] = [$"kind is required and must be one of {string.Join(", ", GraphVocabulary.EdgeKinds.Order(StringComparer.Ordinal))}."];
         }
 
-        return errors.Count > 0 ? null : new GraphEdge(body.From!, body.To!, body.Kind!);
+        if (body.Flow is not null && !GraphVocabulary.EdgeFlowNames.Contains(body.Flow))
+        {
+            errors["flow"] = [$"flow must be one of {string.Join(", ", EdgeFlows.All)}, or omitted to derive it from the kind."];
+        }
+
+        return errors.Count > 0 ? null : new GraphEdge(body.From!, body.To!, body.Kind!, body.Flow);
     }
 
     /// <summary>from and to are node ids and differ (a node does not depend on itself).</summary>

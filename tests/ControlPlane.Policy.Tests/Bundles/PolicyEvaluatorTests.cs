@@ -202,9 +202,13 @@ public sealed class PolicyEvaluatorTests
             new ProposedAction("purge", "purge old rows", new Dictionary<string, string>()), ["ledger-db"], "production",
             new ChangeReference("sha256:2", "ref", "  "), Now);
 
-        var facts = PolicyFacts.From(proposal, Impact(0, true, ["regulated"], 3, false, ["ghost"]));
+        var impact = Impact(0, true, ["regulated"], 3, false, ["ghost"]);
+        var facts = PolicyFacts.From(proposal, impact);
 
-        Assert.Equal(new PolicyFacts("purge", "production", "agent-1", false, 0, true, facts.DataClasses, 3, false, true), facts);
+        // The report rides along (for the validation plan); without TargetNodes reachability is unknown (null).
+        Assert.Equal(new PolicyFacts("purge", "production", "agent-1", false, 0, true, facts.DataClasses, 3, false, true), facts with { Impact = null });
+        Assert.Same(impact, facts.Impact);
+        Assert.Null(facts.Reachable);
         Assert.Equal(["regulated"], facts.DataClasses);
     }
 

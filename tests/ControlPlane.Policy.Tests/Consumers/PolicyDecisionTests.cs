@@ -58,6 +58,27 @@ public sealed class PolicyDecisionTests(PolicyFixture fixture)
     }
 
     [Fact]
+    public async Task A_reachable_billing_impact_is_decided_with_its_validation_plan_on_the_bus_and_in_the_stored_decision()
+    {
+        var assessed = Assessed("deploy", "production", "redeploy v1", Validation.DemoImpacts.Billing(version: 44));
+
+        await fixture.Bus.PublishAsync(assessed, Guid.NewGuid());
+
+        var decided = await Eventually.UntilAsync(() => Task.FromResult(fixture.Bus.Received<PolicyDecided>().Where(d => d.Message.ProposalId == assessed.ProposalId).ToList()),
+            d => d.Count >= 1, Wait, "PolicyDecided for the reachable billing proposal");
+        var decision = decided[0].Message.Decision;
+        Assert.Equal(DecisionOutcome.RequireApproval, decision.Outcome);
+        Assert.Equal(44, decision.Plan!.GraphVersion);
+        Assert.Equal(["billing-api-contract", "billing-ledger-integrity", "billing-admin-smoke", "checkout-e2e", "reporting-billing-export", "gateway-smoke", "unit-tests", "integration-tests"],
+            decision.Validations.Select(v => v.Name));
+        var checkout = decision.Validations.Single(v => v.Name == "checkout-e2e");
+        Assert.Equal(("run-suite", "checkout", "testing", 1), (checkout.Parameters["command"], checkout.Parameters["node"], checkout.Parameters["fleet"], checkout.Retries));
+        Assert.Equal(["billing-leak-check", "verify-service"], decision.Verifications.Select(v => v.Name));
+        Assert.Equal(1, await fixture.Plane.CountAsync(
+            $"select count(*) from policy_decisions where proposal_id = '{assessed.ProposalId}' and decision->'plan'->'suites' @> '[{{\"suite\": \"checkout-e2e\", \"required\": true}}]'"));
+    }
+
+    [Fact]
     public async Task A_destructive_action_on_regulated_data_without_a_rollback_plan_is_denied_with_the_rule_id()
     {
         var assessed = Assessed("drop-table", "production", rollbackPlan: null, BillingImpact(version: 43));

@@ -194,7 +194,7 @@ public sealed class GraphApiTests(GraphFixture fixture)
 
         var impact = await viewer.GetFromJsonAsync<ImpactReport>("graph/impact?targets=billing", ContractJson.Options);
 
-        Assert.Equal(["checkout", "reporting", "gateway", "web-app"], impact!.Dependents.Select(d => d.NodeId));
+        Assert.Equal(["billing-admin", "checkout", "reporting", "gateway", "web-app"], impact!.Dependents.Select(d => d.NodeId));
         Assert.Contains("touches revenue path via checkout → billing", impact.Reasons);
         Assert.Contains("regulated data: billing", impact.Reasons);
     }

@@ -18,6 +18,9 @@ public sealed class BackstageMapperTests
         Assert.Equal(seedNodes.Count, graph!.Nodes.Count);
         Assert.All(seedNodes.Zip(graph.Nodes), pair => Assert.True(pair.First.SameAttributesAs(pair.Second), $"{pair.First} vs {pair.Second}"));
         Assert.Equal(seedEdges.Select(e => e.ToString()), graph.Edges.Select(e => e.ToString()).Order(StringComparer.Ordinal));
+        // Flows too: dependency-flows and the kinds' defaults give the seed's flows; suites are compared with the nodes.
+        Assert.Equal(seedEdges.Select(e => $"{e} {e.Flow}").Order(StringComparer.Ordinal), graph.Edges.Select(e => $"{e} {e.Flow}").Order(StringComparer.Ordinal));
+        Assert.Equal(3, graph.Nodes.Single(n => n.Id == "billing").SuitesOrEmpty.Count);
         Assert.Empty(graph.Warnings);
     }
 

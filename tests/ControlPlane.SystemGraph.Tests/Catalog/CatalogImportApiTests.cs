@@ -31,7 +31,7 @@ public sealed class CatalogImportApiTests(CatalogImportFixture fixture)
         var imported = await first.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(imported.GetProperty("applied").GetBoolean());
         Assert.Equal(1, imported.GetProperty("version").GetInt64());
-        Assert.Equal((12, 16), (Count(imported.GetProperty("diff"), "added", "nodes"), Count(imported.GetProperty("diff"), "added", "edges")));
+        Assert.Equal((14, 18), (Count(imported.GetProperty("diff"), "added", "nodes"), Count(imported.GetProperty("diff"), "added", "edges")));
 
         var (seedNodes, seedEdges) = SeedGraph();
         var nodes = (await admin.GetFromJsonAsync<JsonElement>("graph/nodes")).GetProperty("nodes").Deserialize<List<GraphNode>>(ContractJson.Options)!;
@@ -43,7 +43,7 @@ public sealed class CatalogImportApiTests(CatalogImportFixture fixture)
         var only = Assert.Single(versions.EnumerateArray());
         Assert.Equal(("catalog-imported", "catalog:backstage", GraphFixture.Admin),
             (only.GetProperty("change").GetString(), only.GetProperty("subject").GetString(), only.GetProperty("changedBy").GetString()));
-        Assert.Equal(12, only.GetProperty("detail").GetProperty("added").GetProperty("nodes").GetArrayLength());
+        Assert.Equal(14, only.GetProperty("detail").GetProperty("added").GetProperty("nodes").GetArrayLength());
         Assert.Contains("billing->ledger-db:writes", only.GetProperty("detail").GetProperty("added").GetProperty("edges").EnumerateArray().Select(e => e.GetString()));
         var changed = await Eventually.UntilAsync(() => Task.FromResult(fixture.Plane.Bus.Received<GraphChanged>().ToList()), e => e.Count >= 1,
             TimeSpan.FromSeconds(20), "GraphChanged for the import");
@@ -121,7 +121,12 @@ public sealed class CatalogImportApiTests(CatalogImportFixture fixture)
         Assert.True(yamlProblem.GetProperty("line").GetInt32() >= 4);
         var refProblems = (await badRef.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("problems").EnumerateArray()
             .Select(p => $"{p.GetProperty("file")}:{p.GetProperty("line")} {p.GetProperty("entity")} {p.GetProperty("field")}").Order().ToList();
-        Assert.Equal(["platform/catalog-info.yaml:17 component:gateway spec.dependsOn", "web/catalog-info.yaml:15 component:web-app spec.dependsOn"], refProblems);
+        // The gateway's dependency-flows annotation names search, which (misspelt) it no longer depends on: that is reported too.
+        Assert.Equal(
+        [
+            "platform/catalog-info.yaml:11 component:gateway controlplane.io/dependency-flows", "platform/catalog-info.yaml:20 component:gateway spec.dependsOn",
+            "web/catalog-info.yaml:16 component:web-app spec.dependsOn",
+        ], refProblems);
         Assert.Equal(before, await fixture.Plane.CountAsync("select version from graph_head"));
     }
 

@@ -41,7 +41,7 @@ public sealed class CatalogImportCliTests(CatalogImportFixture fixture)
         var (exitCode, output) = await RunAsync(DemoFolder, "--dry-run");
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("8 file(s): 12 nodes, 16 edges in the catalog", output, StringComparison.Ordinal);
+        Assert.Contains("8 file(s): 14 nodes, 18 edges in the catalog", output, StringComparison.Ordinal);
         Assert.Contains($"dry run: nothing written (graph version {before})", output, StringComparison.Ordinal);
         Assert.Equal(before, await fixture.Plane.CountAsync("select version from graph_head"));
     }
@@ -63,8 +63,8 @@ public sealed class CatalogImportCliTests(CatalogImportFixture fixture)
             var (missing, missingOutput) = await RunAsync(Path.Combine(folder.FullName, "nothing-here"));
 
             Assert.Equal(1, exitCode);
-            Assert.Contains("platform/catalog-info.yaml:17 component:gateway spec.dependsOn: unknown ref 'component:serch'", output, StringComparison.Ordinal);
-            Assert.Contains("web/catalog-info.yaml:15 component:web-app spec.dependsOn", output, StringComparison.Ordinal);
+            Assert.Contains("platform/catalog-info.yaml:20 component:gateway spec.dependsOn: unknown ref 'component:serch'", output, StringComparison.Ordinal);
+            Assert.Contains("web/catalog-info.yaml:16 component:web-app spec.dependsOn", output, StringComparison.Ordinal);
             Assert.Equal(GraphImportCommand.Unreadable, missing);
             Assert.Contains("is neither a file nor a folder", missingOutput, StringComparison.Ordinal);
         }

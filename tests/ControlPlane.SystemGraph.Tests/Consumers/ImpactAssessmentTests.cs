@@ -34,7 +34,10 @@ public sealed class ImpactAssessmentTests(GraphFixture fixture)
         Assert.Equal(1, await fixture.Plane.CountAsync($"select count(*) from impact_assessments where proposal_id = '{proposal.ProposalId}'"));
         var impact = assessed[0].Message.Impact;
         Assert.Equal(proposal.ContentHash, assessed[0].Message.Proposal.ContentHash);
-        Assert.Equal(["checkout", "reporting", "gateway", "web-app"], impact.Dependents.Select(d => d.NodeId));
+        Assert.Equal(["billing-admin", "checkout", "reporting", "gateway", "web-app"], impact.Dependents.Select(d => d.NodeId));
+        // Reachability is assessed with the impact: billing through gateway → checkout; the VPN-only admin tool is not reachable.
+        Assert.Equal(["gateway", "checkout", "billing"], Assert.Single(impact.TargetNodes!).ReachablePath);
+        Assert.False(impact.Dependents.Single(d => d.NodeId == "billing-admin").Reachable);
         Assert.True(impact.RevenuePath);
         Assert.True(impact.InternetExposed);
         Assert.Equal(0, impact.HighestCriticality);

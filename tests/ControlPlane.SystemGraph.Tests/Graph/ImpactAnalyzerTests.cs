@@ -140,7 +140,7 @@ public sealed class ImpactAnalyzerTests
     {
         var report = ImpactAnalyzer.Assess(Demo(version: 12), ["billing"], Now);
 
-        Assert.Equal(["checkout", "reporting", "gateway", "web-app"], report.Dependents.Select(d => d.NodeId));
+        Assert.Equal(["billing-admin", "checkout", "reporting", "gateway", "web-app"], report.Dependents.Select(d => d.NodeId));
         Assert.Equal(["billing", "checkout", "gateway"], report.Dependents.Single(d => d.NodeId == "gateway").Path);
         Assert.Equal(0, report.HighestCriticality);
         Assert.True(report.RevenuePath);
@@ -154,11 +154,11 @@ public sealed class ImpactAnalyzerTests
             "touches revenue path via checkout → billing",
             "regulated data: billing",
             "pci data: billing",
-            "pii data: checkout, reporting, web-app",
+            "pii data: billing-admin, checkout, reporting, web-app",
             "tier-0 node affected: gateway",
             "tier-1 nodes affected: billing, checkout, web-app",
             "internet-exposed node affected: gateway",
-            "4 transitive dependents",
+            "5 transitive dependents",
         ], report.Reasons);
     }
 
@@ -167,8 +167,8 @@ public sealed class ImpactAnalyzerTests
     {
         var report = ImpactAnalyzer.Assess(Demo(), ["ledger-db"], Now);
 
-        Assert.Equal(["billing", "reporting", "checkout", "gateway", "web-app"], report.Dependents.Select(d => d.NodeId));
-        Assert.Contains("regulated data: ledger-db, billing", report.Reasons);
+        Assert.Equal(["billing", "ledger-reconciliation", "reporting", "billing-admin", "checkout", "gateway", "web-app"], report.Dependents.Select(d => d.NodeId));
+        Assert.Contains("regulated data: ledger-db, billing, ledger-reconciliation", report.Reasons);
         Assert.Contains("tier-0 nodes affected: ledger-db, gateway", report.Reasons);
     }
 
