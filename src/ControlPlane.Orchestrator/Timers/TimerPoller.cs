@@ -204,6 +204,14 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
             return;
         }
 
+        if (!again && (item.Step is WorkStep.Validate or WorkStep.Verify) &&
+            CheckGate.Distinct(LifecycleEffects.Steps(proposal, item.Step)).FirstOrDefault(s => s.Name == item.Name) is { Advisory: true })
+        {
+            // An advisory step that never answered is reported in the verdict; it does not fail the change.
+            await effects.ConcludeChecksAsync(scope, proposal, item.Step, reason, LifecycleActors.Timer);
+            return;
+        }
+
         await scope.ApplyAsync(proposal, new Trigger(TriggerKind.TimedOut, reason, again), LifecycleActors.Timer);
     }
 
