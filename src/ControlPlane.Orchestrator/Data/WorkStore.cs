@@ -123,15 +123,16 @@ public static class WorkStore
     }
 
     /// <summary>
-    /// Marks still-pending work of the proposal (except rollbacks; only of <paramref name="step"/> when given) as abandoned:
-    /// its result no longer matters. Returns their ids.
+    /// Marks still-pending work of the proposal (except rollbacks) as abandoned: its result no longer matters. With
+    /// <paramref name="step"/>, only that step's running work (a spent timeout keeps its verdict). Returns their ids.
     /// </summary>
     public static async Task<IReadOnlyList<Guid>> AbandonPendingAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct,
         WorkStep? step = null)
     {
         await using var command = work.Command("""
             update work_items set status = 'abandoned', completed_at = $2
-            where proposal_id = $1 and status in ('pending', 'timed-out') and step <> 'rollback' and ($3::text is null or step = $3)
+            where proposal_id = $1 and step <> 'rollback'
+              and ($3::text is null and status in ('pending', 'timed-out') or step = $3 and status = 'pending')
             returning work_id
             """);
         command.Parameters.Add(new() { Value = proposalId });
