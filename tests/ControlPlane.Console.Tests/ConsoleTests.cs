@@ -71,6 +71,17 @@ public sealed class ConsoleTests(ConsolePlane plane)
         var approval = Assert.Single(orchestrator.Approvals);
         Assert.Equal(Principals.ProductionApprover, approval.ApproverId);
         Assert.Equal(orchestrator.ContentHash, approval.ProposalHash); // the pins the page showed
+
+        // Both gates' verdicts are evidence of the proposal: validations before execution, verification after it.
+        using var auditor = await plane.ClientAsync(Principals.Auditor, "evidence");
+        var verdicts = await ControlPlane.Testing.Eventually.UntilAsync(
+            async () => JsonDocument.Parse(await auditor.GetStringAsync($"evidence/proposals/{id}")).RootElement.GetProperty("records").EnumerateArray()
+                .Where(r => r.GetProperty("kind").GetString() == nameof(ValidationVerdict)).Select(r => r.GetProperty("payload").Clone()).ToList(),
+            v => v.Count == 2, TimeSpan.FromSeconds(30), "both verdicts in the evidence");
+        Assert.Equal(["validate", "verify"], verdicts.Select(v => v.GetProperty("step").GetString()));
+        Assert.All(verdicts, v => Assert.True(v.GetProperty("passed").GetBoolean()));
+        Assert.Equal(["integration-tests", "unit-tests"],
+            verdicts[0].GetProperty("suites").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         await page.Context.CloseAsync();
     }
 
