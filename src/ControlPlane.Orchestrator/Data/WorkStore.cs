@@ -122,22 +122,16 @@ public static class WorkStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>
-    /// Marks still-pending work of the proposal (except rollbacks) as abandoned: its result no longer matters. With
-    /// <paramref name="step"/>, only that step's running work (a spent timeout keeps its verdict). Returns their ids.
-    /// </summary>
-    public static async Task<IReadOnlyList<Guid>> AbandonPendingAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct,
-        WorkStep? step = null)
+    /// <summary>Marks still-pending work of the proposal (except rollbacks) as abandoned: its result no longer matters. Returns their ids.</summary>
+    public static async Task<IReadOnlyList<Guid>> AbandonPendingAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct)
     {
         await using var command = work.Command("""
             update work_items set status = 'abandoned', completed_at = $2
-            where proposal_id = $1 and step <> 'rollback'
-              and ($3::text is null and status in ('pending', 'timed-out') or step = $3 and status = 'pending')
+            where proposal_id = $1 and status in ('pending', 'timed-out') and step <> 'rollback'
             returning work_id
             """);
         command.Parameters.Add(new() { Value = proposalId });
         command.Parameters.Add(new() { Value = at });
-        command.Parameters.Add(new() { Value = step is { } s ? StepName(s) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         var ids = new List<Guid>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

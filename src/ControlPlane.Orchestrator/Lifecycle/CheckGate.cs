@@ -18,7 +18,8 @@ public sealed record GateEvaluation(GateState State, IReadOnlyList<SuiteVerdict>
 /// The verdict over the validations (or verifications) a decision asks for, from the work items they became; pure.
 /// Each step is judged by its latest current attempt (offers superseded by a timeout re-offer do not count): a failed
 /// attempt is run again while the step's failures do not exceed its Retries; a failure after that closes the gate,
-/// unless the step is advisory (reported, never holding). The gate opens once every required step passed.
+/// unless the step is advisory (reported, never closing it). The gate opens once every required step passed and every
+/// advisory step has its result (or spent its offers), so the verdict reports them all.
 /// </summary>
 public static class CheckGate
 {
@@ -33,6 +34,7 @@ public static class CheckGate
         var retryDue = new List<StepRequirement>();
         var closed = false;
         var allRequiredPassed = true;
+        var advisorySettled = true;
         foreach (var requirement in Distinct(steps))
         {
             var attempts = items
@@ -58,11 +60,14 @@ public static class CheckGate
 
             closed |= result == SuiteResults.Failed;
             allRequiredPassed &= requirement.Advisory || result is SuiteResults.Passed or SuiteResults.RetriedThenPassed;
+            advisorySettled &= !requirement.Advisory || result is not (SuiteResults.Running or SuiteResults.Retrying);
             verdicts.Add(new SuiteVerdict(requirement.Name, requirement.Advisory, retries, attempts.Count, result, latest?.RunnerId, latest?.ResultDigest,
                 latest?.Reason));
         }
 
-        var state = closed ? GateState.Closed : retryDue.Count == 0 && allRequiredPassed && verdicts.Count > 0 ? GateState.Open : GateState.Holding;
+        var state = closed ? GateState.Closed
+            : retryDue.Count == 0 && allRequiredPassed && advisorySettled && verdicts.Count > 0 ? GateState.Open
+            : GateState.Holding;
         return new GateEvaluation(state, verdicts, retryDue);
     }
 

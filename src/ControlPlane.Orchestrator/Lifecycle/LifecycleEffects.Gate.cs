@@ -10,8 +10,8 @@ public sealed partial class LifecycleEffects
     /// <summary>
     /// After a check's result (or its spent timeout): reads every attempt of the step and lets <see cref="CheckGate"/>
     /// decide. Closed → the verdict is recorded and the step's failure trigger fires; a failed step with retries left →
-    /// a recorded retry (history, state-changed event and a new work item); open → unfinished advisory steps are
-    /// withdrawn, the verdict is recorded and the step's pass trigger fires; otherwise the gate holds.
+    /// a recorded retry (history, state-changed event and a new work item); open → the verdict is recorded and the
+    /// step's pass trigger fires; otherwise the gate holds.
     /// </summary>
     public async Task ConcludeChecksAsync(LifecycleScope scope, ProposalRecord proposal, WorkStep step, string lastResult, string actor)
     {
@@ -26,13 +26,6 @@ public sealed partial class LifecycleEffects
                     lastResult), actor);
                 break;
             case GateState.Open:
-                foreach (var abandoned in await WorkStore.AbandonPendingAsync(scope.Work, proposal.Id, scope.Now, scope.CancellationToken, step))
-                {
-                    await ProposalStore.DeleteWorkTimerAsync(scope.Work, abandoned, scope.CancellationToken);
-                    await WithdrawAsync(scope, proposal.Id, abandoned, "the gate opened without this advisory step's result");
-                }
-
-                evaluation = await EvaluateAsync(scope, proposal, step);
                 await RecordVerdictAsync(scope, proposal, step, evaluation, lastResult);
                 await scope.ApplyAsync(proposal, new Trigger(step == WorkStep.Validate ? TriggerKind.ValidationsPassed : TriggerKind.VerificationsPassed,
                     $"{lastResult}; gate open: {CheckGate.Summary(evaluation)}"), actor);

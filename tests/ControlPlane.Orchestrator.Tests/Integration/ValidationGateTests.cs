@@ -244,3 +244,38 @@ public sealed class ValidationGateTests(GatePlane fixture) : IClassFixture<GateP
         return FleetAnswer.Silent;
     }
 }
+
+public sealed class ShortWorkPlane(IdentityFixture identity) : PlaneFixture(identity, "orch-gate-timeout")
+{
+    protected override void Configure(PlaneSettings settings) => settings
+        .Set("Orchestrator:Scheduling:Interval", "00:00:00.200")
+        .Set("Orchestrator:Work:Timeout", "00:00:02")
+        .Set("Orchestrator:Work:Grace", "00:00:01")
+        .Set("Orchestrator:Work:MaxAttempts", "2")
+        .Set("Orchestrator:Work:AcceptTimeout", "00:01:00");
+}
+
+/// <summary>An advisory suite whose runner never answers: reported once its offers are spent, and the change goes on.</summary>
+public sealed class AdvisoryTimeoutTests(ShortWorkPlane fixture) : IClassFixture<ShortWorkPlane>
+{
+    private readonly OrchestratorPlane _plane = fixture.Plane;
+
+    [Fact]
+    public async Task An_advisory_suite_that_never_answers_is_reported_and_does_not_fail_the_change()
+    {
+        var id = await _plane.SubmitAsync(IdentityFixture.RemediationAgent, OrchestratorPlane.Proposal("gate-timeout-" + Guid.NewGuid().ToString("N")[..8], "dev"));
+        _plane.Fleet.Behave(id, w => w.Name == "reports-smoke" ? FleetAnswer.Silent : FleetAnswer.Succeed);
+        await _plane.AssessAsync(id);
+        StepRequirement Suite(string name, bool advisory) => new(name, "run-command",
+            new Dictionary<string, string> { ["command"] = "run-suite", ["suite"] = name, ["node"] = "billing" }, 0, advisory);
+        await _plane.DecideAsync(id, OrchestratorPlane.Allow([Suite("billing-api", advisory: false), Suite("reports-smoke", advisory: true)]));
+
+        var done = await _plane.WaitForStateAsync(id, ProposalState.Completed, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, _plane.WorkFor(id).Count(w => w.Name == "reports-smoke")); // offered, then offered once more
+        var advisory = done.Gates![0].Suites.Single(s => s.Name == "reports-smoke");
+        Assert.Equal((SuiteResults.AdvisoryFailed, 1), (advisory.Result, advisory.Attempts));
+        var verdict = await _plane.Bus.WaitForAsync<ValidationVerdict>(v => v.ProposalId == id, "the verdict");
+        Assert.True(verdict.Passed);
+    }
+}

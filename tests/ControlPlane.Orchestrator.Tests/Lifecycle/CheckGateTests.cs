@@ -31,12 +31,17 @@ public sealed class CheckGateTests
     }
 
     [Fact]
-    public void The_gate_opens_when_every_required_step_passed_whatever_the_advisory_ones_did()
+    public void The_gate_opens_when_every_required_step_passed_and_the_advisory_ones_answered_whatever_they_said()
     {
-        var evaluation = CheckGate.Evaluate([Step("a"), Step("c", advisory: true), Step("d", advisory: true)], WorkStep.Validate,
+        StepRequirement[] steps = [Step("a"), Step("c", advisory: true), Step("d", advisory: true)];
+        var waiting = CheckGate.Evaluate(steps, WorkStep.Validate,
             [Item("a", WorkStatus.Succeeded, 0), Item("c", WorkStatus.Failed, 1), Item("d", WorkStatus.Pending, 2)]);
+        var answered = CheckGate.Evaluate(steps, WorkStep.Validate,
+            [Item("a", WorkStatus.Succeeded, 0), Item("c", WorkStatus.Failed, 1), Item("d", WorkStatus.TimedOut, 2)]);
 
-        Assert.Equal(GateState.Open, evaluation.State);
+        Assert.Equal(GateState.Holding, waiting.State);
+        Assert.Equal(GateState.Open, answered.State);
+        Assert.Equal([SuiteResults.Passed, SuiteResults.AdvisoryFailed, SuiteResults.AdvisoryFailed], answered.Suites.Select(s => s.Result));
     }
 
     [Fact]
