@@ -89,6 +89,7 @@ public static class PlaneTopology
         new QueueBinding<HumanSignedIn>(Evidence),
         new QueueBinding<HumanSignedOut>(Evidence),
         new QueueBinding<DeploymentDriftDetected>(Evidence),
+        new QueueBinding<ValidationVerdict>(Evidence),
     ];
 
     /// <summary>Makes this bus declare every listed queue and binding before it first publishes the message type.</summary>

@@ -33,6 +33,9 @@ public sealed class ConsoleTests(ConsolePlane plane)
         Assert.Contains("require-approval", await item.GetByTestId("policy-outcome").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains("Redeploy the previous billing image", await item.GetByTestId("rollback").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains(Principals.RemediationSponsor, await item.GetByTestId("sponsor").InnerTextAsync(), StringComparison.Ordinal);
+        // Billing holds regulated data and is reachable (or its reachability unknown, which counts as reachable).
+        Assert.Equal("reachable-critical", (await item.GetByTestId("reachability").InnerTextAsync()).Trim());
+        Assert.Contains("billing", await item.GetByTestId("reachable-nodes").InnerTextAsync(), StringComparison.Ordinal);
         await ConsolePlane.ScreenshotAsync(page, "approvals");
 
         await item.Locator("textarea").FillAsync("Leak confirmed in the heap profile; ship it.");
@@ -45,6 +48,17 @@ public sealed class ConsoleTests(ConsolePlane plane)
         Assert.Contains(Principals.ProductionApprover, timeline, StringComparison.Ordinal);
         Assert.Contains("Leak confirmed", await page.GetByTestId("decisions").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains("succeeded", await page.GetByTestId("work").InnerTextAsync(), StringComparison.Ordinal);
+        // The gates' verdicts: both validations passed before execution, the verification after it.
+        Assert.Equal("open", (await page.GetByTestId("gate-validate").InnerTextAsync()).Trim());
+        Assert.Equal("open", (await page.GetByTestId("gate-verify").InnerTextAsync()).Trim());
+        var validations = page.GetByTestId("verdict-validate");
+        Assert.Equal(2, await validations.Locator("tbody tr").CountAsync());
+        foreach (var suite in (string[])["unit-tests", "integration-tests"])
+        {
+            var row = validations.Locator($"tr[data-suite='{suite}']");
+            Assert.Equal("passed", (await row.Locator("td.result").InnerTextAsync()).Trim());
+            Assert.Contains("sha256:", await row.InnerTextAsync(), StringComparison.Ordinal);
+        }
 
         await page.GetByTestId("verify").ClickAsync();
         var verification = page.GetByTestId("verification");
@@ -57,6 +71,17 @@ public sealed class ConsoleTests(ConsolePlane plane)
         var approval = Assert.Single(orchestrator.Approvals);
         Assert.Equal(Principals.ProductionApprover, approval.ApproverId);
         Assert.Equal(orchestrator.ContentHash, approval.ProposalHash); // the pins the page showed
+
+        // Both gates' verdicts are evidence of the proposal: validations before execution, verification after it.
+        using var auditor = await plane.ClientAsync(Principals.Auditor, "evidence");
+        var verdicts = await ControlPlane.Testing.Eventually.UntilAsync(
+            async () => JsonDocument.Parse(await auditor.GetStringAsync($"evidence/proposals/{id}")).RootElement.GetProperty("records").EnumerateArray()
+                .Where(r => r.GetProperty("kind").GetString() == nameof(ValidationVerdict)).Select(r => r.GetProperty("payload").Clone()).ToList(),
+            v => v.Count == 2, TimeSpan.FromSeconds(30), "both verdicts in the evidence");
+        Assert.Equal(["validate", "verify"], verdicts.Select(v => v.GetProperty("step").GetString()));
+        Assert.All(verdicts, v => Assert.True(v.GetProperty("passed").GetBoolean()));
+        Assert.Equal(["integration-tests", "unit-tests"],
+            verdicts[0].GetProperty("suites").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         await page.Context.CloseAsync();
     }
 
@@ -138,12 +163,16 @@ public sealed class ConsoleTests(ConsolePlane plane)
         {
             using var json = JsonDocument.Parse(await evidence.GetStringAsync("metrics/autonomy"));
             api = totals.ToDictionary(t => t, t => json.RootElement.GetProperty("totals").GetProperty(t).ToString());
+            var approvals = json.RootElement.GetProperty("approvals");
+            api["attention"] = $"{approvals.GetProperty("spentOnReachable")} / {approvals.GetProperty("spentOnUnreachable")}";
             await page.WaitForTimeoutAsync(1500); // one refresh of the page
             shown = [];
             foreach (var t in totals)
             {
                 shown[t] = (await page.GetByTestId($"metric-{t}").InnerTextAsync()).Trim();
             }
+
+            shown["attention"] = (await page.GetByTestId("metric-attention").InnerTextAsync()).Trim();
 
             if (api.SequenceEqual(shown))
             {

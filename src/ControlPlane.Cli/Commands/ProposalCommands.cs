@@ -69,7 +69,8 @@ public static class ProposalCommands
 
         var common = new CommonOptions();
         var id = new Argument<string>("id") { Description = "Proposal id" };
-        var get = new Command("get", "Show one proposal: state, impact, decision, approvals, history.");
+        var get = new Command("get", "Show one proposal: state, impact and its reachable subset, decision, validation plan and verdict, approvals, history.");
+        get.Aliases.Add("show");
         common.AddTo(get);
         get.Arguments.Add(id);
         get.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
@@ -83,6 +84,7 @@ public static class ProposalCommands
             }
 
             ProposalView.Print(proposal);
+            PlanView.Print(proposal);
             ProposalView.PrintHistory(proposal, 0);
             return 0;
         }));
@@ -99,12 +101,12 @@ public static class ProposalCommands
             var query = result.GetValue(state) is { } s ? $"?state={Uri.EscapeDataString(s)}" : "";
             var answer = await client.GetAsync("orchestrator", "proposals" + query, ct);
             var items = answer as JsonArray ?? answer["items"]?.AsArray() ?? [];
-            var table = new Table().AddColumns("id", "state", "agent", "action", "targets", "environment");
+            var table = new Table().AddColumns("id", "state", "agent", "action", "targets", "environment", "reachable");
             foreach (var p in items)
             {
                 table.AddRow(Markup.Escape(p!["id"]?.ToString() ?? ""), Markup.Escape(ProposalView.State(p)), Markup.Escape(p["agentId"]?.ToString() ?? ""),
                     Markup.Escape(p["actionKind"]?.ToString() ?? ""), Markup.Escape(string.Join(",", p["targets"]?.AsArray().Select(t => t!.ToString()) ?? [])),
-                    Markup.Escape(p["environment"]?.ToString() ?? ""));
+                    Markup.Escape(p["environment"]?.ToString() ?? ""), Markup.Escape(p["reachability"]?.ToString() ?? ""));
             }
 
             AnsiConsole.Write(table);

@@ -26,12 +26,19 @@ public sealed record LatencySummary(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P50Ms,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P95Ms);
 
+/// <summary>
+/// Human decisions and waiting approvals. SpentOnReachable / SpentOnUnreachable: the decisions on proposals whose impact
+/// reaches a node outside traffic can reach (unknown reachability counts as reachable) and on the others: where human
+/// attention went.
+/// </summary>
 public sealed record ApprovalMetrics(
     int Decided,
     int Waiting,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? OldestWaitingSince,
     LatencySummary Latency,
-    IReadOnlyList<HumanApprovals> ByHuman);
+    IReadOnlyList<HumanApprovals> ByHuman,
+    int SpentOnReachable = 0,
+    int SpentOnUnreachable = 0);
 
 public sealed record HumanApprovals(string Human, int Approved, int Rejected, LatencySummary Latency);
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ControlPlane.Contracts;
 
 /// <summary>What the agent wants done: an action kind ("restart", "deploy", "rollback", "run-tests", …), a
@@ -57,7 +59,7 @@ public sealed record ProposalTransitionRefused(
     string Reason,
     DateTimeOffset At);
 
-/// <summary>Event: a named human approved or rejected, pinning exactly what they saw.</summary>
+/// <summary>Event: a named human approved or rejected, pinning exactly what they saw (PlanHash: the digest of the decision's validation plan, left out of the JSON when the decision has none).</summary>
 public sealed record ApprovalRecorded(
     Guid ProposalId,
     string ApproverId,
@@ -67,7 +69,8 @@ public sealed record ApprovalRecorded(
     string ProposalHash,
     long GraphVersion,
     string PolicyHash,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PlanHash = null);
 
 /// <summary>Event: a submission (HTTP or bus) was refused before it became a proposal: bad token, bad body, key conflict.</summary>
 public sealed record ProposalSubmissionRefused(string? IdempotencyKey, string? AgentId, string Channel, string Reason, DateTimeOffset At);

@@ -6,7 +6,7 @@ namespace ControlPlane.Evidence.Autonomy;
 public sealed record ProposalFacts(
     Guid ProposalId, string Agent, string Environment, string ActionKind, DateTimeOffset SubmittedAt, string State, DateTimeOffset? StateAt,
     DateTimeOffset? AwaitingSince, bool ApprovalRequired, bool HumanDecided, bool Executed, DateTimeOffset? CompletedAt,
-    bool VerificationFailed, bool RolledBack);
+    bool VerificationFailed, bool RolledBack, bool? ImpactReachable = null);
 
 /// <summary>One human decision on a proposal.</summary>
 public sealed record ApprovalFacts(Guid ProposalId, string Approver, bool Approved, DateTimeOffset DecidedAt);
@@ -65,7 +65,9 @@ public static class AutonomyCalculator
                 Latency(decided.Select(a => ApprovalLatency(a, byId[a.ProposalId])).OfType<double>()),
                 [.. decided.GroupBy(a => a.Approver, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new HumanApprovals(
                     g.Key, g.Count(a => a.Approved), g.Count(a => !a.Approved),
-                    Latency(g.Select(a => ApprovalLatency(a, byId[a.ProposalId])).OfType<double>())))]),
+                    Latency(g.Select(a => ApprovalLatency(a, byId[a.ProposalId])).OfType<double>())))],
+                decided.Count(a => byId[a.ProposalId].ImpactReachable != false),
+                decided.Count(a => byId[a.ProposalId].ImpactReachable == false)),
             Breakdown(proposals, p => p.Environment),
             Breakdown(proposals, p => p.Agent),
             Breakdown(proposals, p => p.ActionKind),

@@ -35,10 +35,22 @@ public static class AutonomyProjection
                 completed_at = coalesce(autonomy_proposals.completed_at, excluded.completed_at)
             """, cancellationToken, e.ProposalId, StateName(e.To), e.Version, e.At),
         ApprovalRecorded e => ApprovalAsync(work, e, cancellationToken),
+        // The latest assessment says whether outside traffic reaches the change; without reachability facts: unknown (null).
+        ImpactAssessed e => ExecuteAsync(work, """
+            insert into autonomy_proposals (proposal_id, impact_reachable) values ($1, $2)
+            on conflict (proposal_id) do update set impact_reachable = excluded.impact_reachable
+            """, cancellationToken, e.ProposalId, ImpactReachable(e.Impact) ?? (object)DBNull.Value),
         WorkCompleted { Step: WorkStep.Verify, Outcome: not WorkOutcome.Succeeded } e => FlagAsync(work, e.ProposalId, "verification_failed", cancellationToken),
         WorkRequested { Step: WorkStep.Rollback } e => FlagAsync(work, e.ProposalId, "rolled_back", cancellationToken),
         _ => Task.CompletedTask,
     };
+
+    /// <summary>Whether some affected node (target or dependent) is reachable from outside; null when the impact does not say.</summary>
+    public static bool? ImpactReachable(ImpactReport impact)
+    {
+        ArgumentNullException.ThrowIfNull(impact);
+        return impact.TargetNodes is null ? null : impact.TargetNodes.Concat(impact.Dependents).Any(n => n.Reachable);
+    }
 
     /// <summary>The wire (kebab-case) name of a state, as the API and the table spell it.</summary>
     public static string StateName(ProposalState state) => state switch
@@ -69,6 +81,7 @@ public static class AutonomyProjection
             {
                 string text => new NpgsqlParameter { Value = text, NpgsqlDbType = NpgsqlDbType.Text },
                 DateTimeOffset at => new NpgsqlParameter { Value = at.ToUniversalTime() },
+                DBNull => new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean },
                 _ => new NpgsqlParameter { Value = value },
             });
         }

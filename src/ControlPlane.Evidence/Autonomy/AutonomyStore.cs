@@ -12,7 +12,7 @@ public sealed class AutonomyStore(NpgsqlDataSource dataSource)
 {
     private const string ProposalColumns = """
         p.proposal_id, p.agent, p.environment, p.action_kind, p.submitted_at, p.state, p.state_at, p.awaiting_since,
-        p.approval_required, p.human_decided, p.executed, p.completed_at, p.verification_failed, p.rolled_back
+        p.approval_required, p.human_decided, p.executed, p.completed_at, p.verification_failed, p.rolled_back, p.impact_reachable
         """;
 
     private const string Dimensions = """
@@ -68,7 +68,8 @@ public sealed class AutonomyStore(NpgsqlDataSource dataSource)
                 reader.GetBoolean(10),
                 Time(reader, 11),
                 reader.GetBoolean(12),
-                reader.GetBoolean(13)));
+                reader.GetBoolean(13),
+                reader.IsDBNull(14) ? null : reader.GetBoolean(14)));
         }
 
         return rows;

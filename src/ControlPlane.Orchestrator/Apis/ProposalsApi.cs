@@ -7,8 +7,12 @@ using ControlPlane.ServiceDefaults.Security;
 
 namespace ControlPlane.Orchestrator.Apis;
 
-/// <summary>Body of POST /proposals/{id}/approvals. Pins are optional: when given they must match what is current.</summary>
-public sealed record ApprovalRequest(string? Decision, string? Comment, string? ProposalHash, long? GraphVersion, string? PolicyHash);
+/// <summary>
+/// Body of POST /proposals/{id}/approvals. Pins are optional: when given they must match what is current.
+/// PlanHash: the digest of the validation plan the approver saw (the proposal view's planHash).
+/// </summary>
+public sealed record ApprovalRequest(string? Decision, string? Comment, string? ProposalHash, long? GraphVersion, string? PolicyHash,
+    string? PlanHash = null);
 
 /// <summary>Body of POST /proposals/{id}/cancel (optional).</summary>
 public sealed record CancelRequest(string? Reason);
@@ -128,12 +132,17 @@ public static class ProposalsApi
             errors["policyHash"] = ["At most 200 characters."];
         }
 
+        if (body?.PlanHash is { Length: > 200 })
+        {
+            errors["planHash"] = ["At most 200 characters."];
+        }
+
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors);
         }
 
-        var pins = new ApprovalPins(body!.ProposalHash, body.GraphVersion, body.PolicyHash);
+        var pins = new ApprovalPins(body!.ProposalHash, body.GraphVersion, body.PolicyHash, body.PlanHash);
         var comment = string.IsNullOrWhiteSpace(body.Comment) ? null : body.Comment;
         return ToResult(id, await commands.DecideAsync(http.GetCaller(), id, decision!.Value, comment, pins, ct));
     }

@@ -17,8 +17,8 @@ public sealed record ApprovalVerdict(ApprovalVerdictKind Kind, string? Reason)
     public static readonly ApprovalVerdict Ok = new(ApprovalVerdictKind.Accepted, null);
 }
 
-/// <summary>What the approver says they looked at; any pinned value that differs from now is a conflict.</summary>
-public sealed record ApprovalPins(string? ProposalHash, long? GraphVersion, string? PolicyHash);
+/// <summary>What the approver says they looked at; any pinned value that differs from now is a conflict. PlanHash: the validation plan's digest.</summary>
+public sealed record ApprovalPins(string? ProposalHash, long? GraphVersion, string? PolicyHash, string? PlanHash = null);
 
 /// <summary>
 /// Separation of duties and scope for one human decision, without I/O: only humans; never the proposing agent
@@ -81,19 +81,24 @@ public static class ApprovalRules
         var current = Current(proposal);
         if ((pins.ProposalHash is not null && !string.Equals(pins.ProposalHash, current.ProposalHash, StringComparison.Ordinal)) ||
             (pins.GraphVersion is not null && pins.GraphVersion != current.GraphVersion) ||
-            (pins.PolicyHash is not null && !string.Equals(pins.PolicyHash, current.PolicyHash, StringComparison.Ordinal)))
+            (pins.PolicyHash is not null && !string.Equals(pins.PolicyHash, current.PolicyHash, StringComparison.Ordinal)) ||
+            (pins.PlanHash is not null && !string.Equals(pins.PlanHash, current.PlanHash, StringComparison.Ordinal)))
         {
-            return Conflict("The proposal changed since you looked: the pinned proposal hash, graph version or policy hash differ from the current ones.");
+            return Conflict("The proposal changed since you looked: the pinned proposal hash, graph version, policy hash or validation plan differ from the current ones.");
         }
 
         return ApprovalVerdict.Ok;
     }
 
-    /// <summary>What an approval pins now: the content hash, the impact's graph version and the deciding bundle's hash.</summary>
-    public static (string ProposalHash, long GraphVersion, string PolicyHash) Current(ProposalRecord proposal)
+    /// <summary>
+    /// What an approval pins now: the content hash, the impact's graph version, the deciding bundle's hash and the digest
+    /// of the decision's validation plan (null without a plan).
+    /// </summary>
+    public static (string ProposalHash, long GraphVersion, string PolicyHash, string? PlanHash) Current(ProposalRecord proposal)
     {
         ArgumentNullException.ThrowIfNull(proposal);
-        return (proposal.ContentHash, proposal.GraphVersion ?? proposal.Impact?.GraphVersion ?? 0, proposal.Decision?.BundleHash ?? string.Empty);
+        return (proposal.ContentHash, proposal.GraphVersion ?? proposal.Impact?.GraphVersion ?? 0, proposal.Decision?.BundleHash ?? string.Empty,
+            Lifecycle.CheckGate.PlanHash(proposal.Decision));
     }
 
     /// <summary>The approvals whose pins no longer match the proposal (execution refuses when any exists).</summary>
@@ -103,7 +108,8 @@ public static class ApprovalRules
         return approvals.Where(a => a.Decision == ApprovalDecision.Approve && (
             !string.Equals(a.ProposalHash, current.ProposalHash, StringComparison.Ordinal) ||
             a.GraphVersion != current.GraphVersion ||
-            !string.Equals(a.PolicyHash, current.PolicyHash, StringComparison.Ordinal))).ToList();
+            !string.Equals(a.PolicyHash, current.PolicyHash, StringComparison.Ordinal) ||
+            !string.Equals(a.PlanHash, current.PlanHash, StringComparison.Ordinal))).ToList();
     }
 
     private static ApprovalVerdict Forbidden(string reason) => new(ApprovalVerdictKind.Forbidden, reason);

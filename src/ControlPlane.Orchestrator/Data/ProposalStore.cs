@@ -136,8 +136,8 @@ public static class ProposalStore
     public static async Task<bool> TryInsertApprovalAsync(UnitOfWork work, Guid proposalId, ApprovalRecorded approval, CancellationToken ct)
     {
         await using var command = work.Command("""
-            insert into approvals (proposal_id, approver_id, approver_name, decision, comment, proposal_hash, graph_version, policy_hash, at)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            insert into approvals (proposal_id, approver_id, approver_name, decision, comment, proposal_hash, graph_version, policy_hash, at, plan_hash)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             on conflict (proposal_id, approver_id) do nothing
             """);
         command.Parameters.Add(new() { Value = proposalId });
@@ -149,13 +149,14 @@ public static class ProposalStore
         command.Parameters.Add(new() { Value = approval.GraphVersion });
         command.Parameters.Add(new() { Value = approval.PolicyHash });
         command.Parameters.Add(new() { Value = approval.At });
+        command.Parameters.Add(new() { Value = (object?)approval.PlanHash ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
     public static async Task<IReadOnlyList<ApprovalRecorded>> ListApprovalsAsync(NpgsqlCommand command, Guid proposalId, CancellationToken ct)
     {
         command.CommandText = """
-            select approver_id, approver_name, decision, comment, proposal_hash, graph_version, policy_hash, at
+            select approver_id, approver_name, decision, comment, proposal_hash, graph_version, policy_hash, at, plan_hash
             from approvals where proposal_id = $1 order by at, approver_id
             """;
         command.Parameters.Add(new() { Value = proposalId });
@@ -165,7 +166,8 @@ public static class ProposalStore
         {
             list.Add(new ApprovalRecorded(proposalId, reader.GetString(0), reader.GetString(1),
                 reader.GetString(2) == "approve" ? ApprovalDecision.Approve : ApprovalDecision.Reject,
-                NullableString(reader, 3), reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7)));
+                NullableString(reader, 3), reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7),
+                NullableString(reader, 8)));
         }
 
         return list;

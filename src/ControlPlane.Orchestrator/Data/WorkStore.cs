@@ -22,7 +22,11 @@ public sealed record WorkItem(
     string? Reason,
     DateTimeOffset RequestedAt,
     DateTimeOffset DeadlineAt,
-    DateTimeOffset? CompletedAt);
+    DateTimeOffset? CompletedAt)
+{
+    /// <summary>sha256 of the runner's signed result (the DSSE payload), when a runner signed one.</summary>
+    public string? ResultDigest { get; init; }
+}
 
 /// <summary>A lease a proposal holds or held.</summary>
 public sealed record LeaseRow(string Target, string Environment, long FencingToken, DateTimeOffset AcquiredAt, DateTimeOffset? ReleasedAt);
@@ -43,7 +47,7 @@ public static class WorkStore
 {
     private const string Columns = """
         work_id, proposal_id, step, name, fleet, action_kind, parameters::text, fencing_tokens::text, attempt, status, outcome, runner_id,
-        reason, requested_at, deadline_at, completed_at
+        reason, requested_at, deadline_at, completed_at, result_digest
         """;
 
     public static string StepName(WorkStep step) => Lifecycle.Trigger.Kebab(step.ToString());
@@ -109,6 +113,15 @@ public static class WorkStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Keeps the digest of the runner's signed result with the work item (the gate's verdict names it).</summary>
+    public static async Task SetResultDigestAsync(UnitOfWork work, Guid workId, string digest, CancellationToken ct)
+    {
+        await using var command = work.Command("update work_items set result_digest = $2 where work_id = $1");
+        command.Parameters.Add(new() { Value = workId });
+        command.Parameters.Add(new() { Value = digest });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Marks still-pending work of the proposal (except rollbacks) as abandoned: its result no longer matters. Returns their ids.</summary>
     public static async Task<IReadOnlyList<Guid>> AbandonPendingAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct)
     {
@@ -127,18 +140,6 @@ public static class WorkStore
         }
 
         return ids;
-    }
-
-    /// <summary>Whether every current (not superseded) item of the step succeeded.</summary>
-    public static async Task<bool> AllSucceededAsync(UnitOfWork work, Guid proposalId, WorkStep step, CancellationToken ct)
-    {
-        await using var command = work.Command("""
-            select count(*) filter (where status <> 'succeeded') = 0 and count(*) > 0
-            from work_items where proposal_id = $1 and step = $2 and status <> 'superseded'
-            """);
-        command.Parameters.Add(new() { Value = proposalId });
-        command.Parameters.Add(new() { Value = StepName(step) });
-        return await command.ExecuteScalarAsync(ct) is true;
     }
 
     /// <summary>Records a runner's acknowledgement (accepted, or started, which implies accepted); false for unknown work.</summary>
@@ -252,7 +253,10 @@ public static class WorkStore
                 ProposalStore.FromJson<Dictionary<string, long>>(reader.GetString(7)),
                 reader.GetInt32(8), reader.GetString(9), Text(reader, 10), Text(reader, 11), Text(reader, 12),
                 reader.GetFieldValue<DateTimeOffset>(13), reader.GetFieldValue<DateTimeOffset>(14),
-                reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15)));
+                reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15))
+            {
+                ResultDigest = Text(reader, 16),
+            });
         }
 
         return items;

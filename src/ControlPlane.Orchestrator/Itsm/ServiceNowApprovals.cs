@@ -41,7 +41,7 @@ public sealed partial class ServiceNowApprovals(NpgsqlDataSource dataSource, Ser
             var comment = $"ServiceNow {change.Number} approval {approval.SysId} by {external}" +
                 (string.IsNullOrWhiteSpace(approval.Comments) ? string.Empty : $": {approval.Comments}");
             // No pins: ServiceNow shows the change as created; drift is still caught before execution.
-            var result = await commands.DecideAsync(human, change.ProposalId, decision, comment, new ApprovalPins(null, null, null), ct);
+            var result = await commands.DecideAsync(human, change.ProposalId, decision, comment, new ApprovalPins(null, null, null, null), ct);
             (counted, reason) = result switch
             {
                 CommandResult.Done => (true, null),

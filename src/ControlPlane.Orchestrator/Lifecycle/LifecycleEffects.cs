@@ -69,6 +69,9 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
                 case LifecycleEffect.RequestVerifications:
                     await RequestChecksAsync(scope, proposal, WorkStep.Verify, proposal.Decision?.Verifications);
                     break;
+                case LifecycleEffect.RetryChecks:
+                    await RetryChecksAsync(scope, proposal, transition.To == ProposalState.Verifying ? WorkStep.Verify : WorkStep.Validate);
+                    break;
                 case LifecycleEffect.RequestRollback:
                     if (!await WorkStore.ExecutionStartedAsync(scope.Work, proposal.Id, ct))
                     {
@@ -146,10 +149,13 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
     private static Task WithdrawAsync(LifecycleScope scope, Guid proposalId, Guid workId, string reason) =>
         scope.Work.EnqueueAsync(new WorkWithdrawn(proposalId, workId, reason, scope.Now), scope.CancellationToken);
 
-    /// <summary>One piece of work per validation or verification the decision names; checks hold no leases.</summary>
+    /// <summary>
+    /// One piece of work per validation or verification the decision names (once per name), all requested in the same
+    /// transaction so fleet runs them side by side; checks hold no leases.
+    /// </summary>
     private async Task RequestChecksAsync(LifecycleScope scope, ProposalRecord proposal, WorkStep step, IReadOnlyList<StepRequirement>? checks)
     {
-        foreach (var check in checks ?? [])
+        foreach (var check in CheckGate.Distinct(checks))
         {
             await RequestAsync(scope, proposal, step, check.Name, catalog.Check(check, step), Empty, 1);
         }

@@ -127,12 +127,16 @@ public sealed partial class LifecycleScope(UnitOfWork work, LifecycleEffects eff
             UpdatedAt = Now,
             AuthorizedAt = authorizedNow ? Now : proposal.AuthorizedAt,
         };
-        if (transition.Changed)
+        if (transition.Recorded)
         {
             await ProposalStore.AppendHistoryAsync(Work, proposal.Id, transition.From, transition.To, trigger.Name, actor, trigger.Reason,
                 after.Version, Now, CancellationToken);
             await Work.EnqueueAsync(new ProposalStateChanged(proposal.Id, transition.From, transition.To, trigger.Reason, actor, after.Version, Now),
                 CancellationToken);
+        }
+
+        if (transition.Changed)
+        {
             LogTransition(logger, proposal.Id, StateNames.Of(transition.From), StateNames.Of(transition.To), trigger.Name);
             var changed = after; // `after` moves on with a follow-up transition; this one is counted as it was
             AfterCommit(() =>

@@ -6,6 +6,9 @@ namespace ControlPlane.Orchestrator.Lifecycle;
 public sealed record Transition(ProposalState From, ProposalState To, Trigger Trigger, IReadOnlyList<LifecycleEffect> Effects, TriggerKind? FollowUp)
 {
     public bool Changed => From != To;
+
+    /// <summary>Whether the history records it: every change, and a check's retry (the state stays, but a reader must see it).</summary>
+    public bool Recorded => Changed || Trigger.Kind == TriggerKind.CheckRetried;
 }
 
 /// <summary>The result of asking the lifecycle for a transition: applied, or refused with the reason.</summary>
@@ -58,6 +61,7 @@ public static class ProposalStateMachine
             (ProposalState.Executing, TriggerKind.ExecutionFailed) => ProposalState.Failed,
             (ProposalState.Verifying, TriggerKind.VerificationsPassed) => ProposalState.Completed,
             (ProposalState.Verifying, TriggerKind.VerificationFailed) => ProposalState.Failed,
+            (ProposalState.Validating or ProposalState.Verifying, TriggerKind.CheckRetried) => state,
             (ProposalState.Validating or ProposalState.Executing or ProposalState.Verifying, TriggerKind.TimedOut) =>
                 trigger.Retry ? state : ProposalState.Failed,
             (_, TriggerKind.Cancel) when IsCancellable(state) => ProposalState.Cancelled,
@@ -84,7 +88,12 @@ public static class ProposalStateMachine
     {
         if (from == to)
         {
-            return trigger.Kind == TriggerKind.TimedOut ? [LifecycleEffect.ReofferWork] : None;
+            return trigger.Kind switch
+            {
+                TriggerKind.TimedOut => [LifecycleEffect.ReofferWork],
+                TriggerKind.CheckRetried => [LifecycleEffect.RetryChecks],
+                _ => None,
+            };
         }
 
         var effects = new List<LifecycleEffect>(3);

@@ -25,6 +25,7 @@ public enum TriggerKind
     VerificationsPassed,
     VerificationFailed,
     TimedOut,
+    CheckRetried,
 }
 
 /// <summary>
@@ -67,4 +68,5 @@ public enum LifecycleEffect
     RequestVerifications,
     RequestRollback,
     ReleaseResources,
+    RetryChecks,
 }

@@ -52,6 +52,7 @@ public sealed partial class WorkResults(LifecycleEffects effects, TimerHandlers 
         {
             // A signed result means the runner ran the action, even if its "started" acknowledgement is still on the way.
             await WorkStore.AcknowledgeAsync(scope.Work, workId, started: true, scope.Now, ct);
+            await WorkStore.SetResultDigestAsync(scope.Work, workId, ResultDigest(signedResult), ct);
         }
 
         // Results of sibling checks (two validations) arrive together: with the proposal row locked, the second
@@ -83,20 +84,21 @@ public sealed partial class WorkResults(LifecycleEffects effects, TimerHandlers 
 
         var verdict = $"{WorkStore.StepName(item.Step)} '{item.Name}' {Trigger.Kebab(outcome.ToString())} on {runnerId}" +
             (string.IsNullOrWhiteSpace(reason) ? string.Empty : $": {reason}");
-        TriggerKind? kind = (item.Step, succeeded) switch
+        if (item.Step is WorkStep.Validate or WorkStep.Verify)
         {
-            (WorkStep.Validate, false) => TriggerKind.ValidationFailed,
-            (WorkStep.Validate, true) when await WorkStore.AllSucceededAsync(scope.Work, proposal.Id, WorkStep.Validate, ct) => TriggerKind.ValidationsPassed,
-            (WorkStep.Execute, true) => TriggerKind.ExecutionSucceeded,
-            (WorkStep.Execute, false) => TriggerKind.ExecutionFailed,
-            (WorkStep.Verify, false) => TriggerKind.VerificationFailed,
-            (WorkStep.Verify, true) when await WorkStore.AllSucceededAsync(scope.Work, proposal.Id, WorkStep.Verify, ct) => TriggerKind.VerificationsPassed,
-            _ => null, // one of several checks passed; the others are still out
-        };
-        if (kind is { } k)
-        {
-            await scope.ApplyAsync(proposal, new Trigger(k, verdict), runnerId);
+            // The gate decides: hold for the others, retry a flaky step, open, or close (CheckGate).
+            await effects.ConcludeChecksAsync(scope, proposal, item.Step, verdict, runnerId);
+            return;
         }
+
+        await scope.ApplyAsync(proposal, new Trigger(succeeded ? TriggerKind.ExecutionSucceeded : TriggerKind.ExecutionFailed, verdict), runnerId);
+    }
+
+    /// <summary>The digest a verdict names for a runner's signed result: sha256 of the DSSE payload bytes the runner signed.</summary>
+    public static string ResultDigest(DsseEnvelope signedResult)
+    {
+        ArgumentNullException.ThrowIfNull(signedResult);
+        return CanonicalJson.HashBytes(Convert.FromBase64String(signedResult.Payload));
     }
 
     /// <summary>Whether a result of this step still matters in this state.</summary>

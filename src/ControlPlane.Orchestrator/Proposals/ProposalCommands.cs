@@ -49,7 +49,7 @@ public sealed class ProposalCommands(ProposalLifecycle lifecycle)
 
             var current = ApprovalRules.Current(proposal);
             var recorded = new ApprovalRecorded(proposalId, caller.Id, caller.Name, decision, comment, current.ProposalHash, current.GraphVersion,
-                current.PolicyHash, scope.Now);
+                current.PolicyHash, scope.Now, current.PlanHash);
             if (!await ProposalStore.TryInsertApprovalAsync(scope.Work, proposalId, recorded, ct))
             {
                 scope.Rollback();

@@ -33,22 +33,34 @@ public sealed record ProposalView(
     string? WaitingReason,
     DateTimeOffset SubmittedAt,
     DateTimeOffset? AuthorizedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? PlanHash = null,
+    Reachability? Reachability = null,
+    IReadOnlyList<CheckGateView>? Gates = null);
+
+/// <summary>
+/// The gate over one step's checks (validate before execution, verify after): not-started, holding, open or closed, with
+/// each step's verdict so far.
+/// </summary>
+public sealed record CheckGateView(WorkStep Step, string State, IReadOnlyList<SuiteVerdict> Suites);
 
 /// <summary>How far approval has come: N required of which roles, how many so far, until when.</summary>
 public sealed record ApprovalStatus(int Required, IReadOnlyList<string> Roles, int Approved, DateTimeOffset? ExpiresAt);
 
 public sealed record HistoryEntry(ProposalState From, ProposalState To, string Trigger, string Actor, string Reason, long Version, DateTimeOffset At);
 
-/// <summary>One row of GET /proposals.</summary>
+/// <summary>One row of GET /proposals. Reachability: the rank of its impact's reachable risk; ReachableNodes: that subset.</summary>
 public sealed record ProposalSummary(
     Guid Id, ProposalState State, string AgentId, string ActionKind, string Summary, IReadOnlyList<string> Targets, string Environment,
-    DateTimeOffset SubmittedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset SubmittedAt, DateTimeOffset UpdatedAt, string Reachability, IReadOnlyList<string> ReachableNodes);
 
 /// <summary>Reads for the API, with the object-level rule applied (an invisible proposal does not exist).</summary>
 public sealed class ProposalQueries(NpgsqlDataSource dataSource, SchedulerStatus scheduler)
 {
     public const int MaxLimit = 200;
+
+    /// <summary>How many waiting proposals the inbox ranks at most.</summary>
+    public const int InboxReadLimit = 2000;
 
     public async Task<ProposalView?> GetAsync(Caller caller, Guid id, CancellationToken ct)
     {
@@ -109,11 +121,34 @@ public sealed class ProposalQueries(NpgsqlDataSource dataSource, SchedulerStatus
         return new ProposalView(proposal.Id, proposal.State, proposal.Version, proposal.AgentId, proposal.SponsorId, proposal.AgentFleet,
             proposal.IdempotencyKey, proposal.Action, proposal.Targets, proposal.Environment, proposal.Change, proposal.ContentHash,
             proposal.Impact, proposal.Decision, status, approvals, history, work, leases,
-            proposal.State == ProposalState.Scheduled ? scheduler.WaitingReason(id) : null, proposal.SubmittedAt, proposal.AuthorizedAt, proposal.UpdatedAt);
+            proposal.State == ProposalState.Scheduled ? scheduler.WaitingReason(id) : null, proposal.SubmittedAt, proposal.AuthorizedAt, proposal.UpdatedAt,
+            CheckGate.PlanHash(proposal.Decision), ReachableRisk.Of(proposal.Impact), Gates(proposal, work));
+    }
+
+    /// <summary>The validation and verification gates the decision asks for, judged from the work so far.</summary>
+    public static IReadOnlyList<CheckGateView> Gates(ProposalRecord proposal, IReadOnlyList<WorkItem> work)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        var gates = new List<CheckGateView>(2);
+        foreach (var step in (WorkStep[])[WorkStep.Validate, WorkStep.Verify])
+        {
+            var steps = LifecycleEffects.Steps(proposal, step);
+            if (steps is not { Count: > 0 })
+            {
+                continue;
+            }
+
+            var evaluation = CheckGate.Evaluate(steps, step, work);
+            var state = !work.Any(w => w.Step == step) ? "not-started" : Trigger.Kebab(evaluation.State.ToString());
+            gates.Add(new CheckGateView(step, state, evaluation.Suites));
+        }
+
+        return gates;
     }
 
     /// <summary>
-    /// Newest first. SQL narrows to what the caller could possibly see (own, environments of its bindings, or
+    /// Newest first; waiting approvals (state awaiting-approval) by reachable risk first (<see cref="ReachableRisk"/>), then
+    /// newest first, so the inbox spends attention on what outside traffic can reach. SQL narrows to what the caller could possibly see (own, environments of its bindings, or
     /// everything for a global reader); the exact object rule then runs per row (node and team scopes).
     /// </summary>
     public async Task<IReadOnlyList<ProposalSummary>> ListAsync(Caller caller, ProposalState? state, string? environment, int limit, CancellationToken ct)
@@ -136,20 +171,25 @@ public sealed class ProposalQueries(NpgsqlDataSource dataSource, SchedulerStatus
         command.Parameters.Add(new() { Value = perRow });
         command.Parameters.Add(new() { Value = caller.Id });
         command.Parameters.Add(new() { Value = environments });
-        // Per-row filtering may drop rows: read a bounded surplus so a page is still full.
-        command.Parameters.Add(new() { Value = perRow && !everything ? Math.Min(limit * 10, 2000) : limit });
+        // Per-row filtering may drop rows: read a bounded surplus so a page is still full. The inbox is ranked after
+        // reading, so it reads every waiting proposal (bounded) before it cuts the page.
+        var inbox = state == ProposalState.AwaitingApproval;
+        command.Parameters.Add(new() { Value = inbox ? InboxReadLimit : perRow && !everything ? Math.Min(limit * 10, 2000) : limit });
 
         var list = new List<ProposalSummary>(limit);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (list.Count < limit && await reader.ReadAsync(ct))
+        while ((inbox || list.Count < limit) && await reader.ReadAsync(ct))
         {
             var p = ProposalStore.Read(reader);
             if (everything || ProposalAccess.CanRead(caller, p))
             {
-                list.Add(new ProposalSummary(p.Id, p.State, p.AgentId, p.Action.Kind, p.Action.Summary, p.Targets, p.Environment, p.SubmittedAt, p.UpdatedAt));
+                var reachability = ReachableRisk.Of(p.Impact);
+                list.Add(new ProposalSummary(p.Id, p.State, p.AgentId, p.Action.Kind, p.Action.Summary, p.Targets, p.Environment, p.SubmittedAt, p.UpdatedAt,
+                    reachability.Rank, [.. reachability.Nodes.Select(n => n.NodeId)]));
             }
         }
 
-        return list;
+        // OrderBy is stable: within a rank the SQL order (newest first) stays.
+        return inbox ? [.. list.OrderBy(s => ReachableRisk.Order(s.Reachability)).Take(limit)] : list;
     }
 }

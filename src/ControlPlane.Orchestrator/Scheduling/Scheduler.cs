@@ -284,9 +284,9 @@ public sealed partial class Scheduler(
             return null;
         }
 
-        var (hash, graph, policy) = ApprovalRules.Current(proposal);
+        var (hash, graph, policy, plan) = ApprovalRules.Current(proposal);
         return $"approval drift: {string.Join(", ", drifted.Select(a => a.ApproverId))} approved proposal {drifted[0].ProposalHash}, graph v{drifted[0].GraphVersion}, " +
-            $"policy {drifted[0].PolicyHash}; now {hash}, graph v{graph}, policy {policy}";
+            $"policy {drifted[0].PolicyHash}, plan {drifted[0].PlanHash ?? "none"}; now {hash}, graph v{graph}, policy {policy}, plan {plan ?? "none"}";
     }
 
     private async Task StartAsync(ProposalRecord queued, IReadOnlyDictionary<string, long> tokens, CancellationToken ct)

@@ -204,6 +204,16 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
             return;
         }
 
+        if (!again && (item.Step is WorkStep.Validate or WorkStep.Verify) &&
+            CheckGate.Distinct(LifecycleEffects.Steps(proposal, item.Step)).FirstOrDefault(s => s.Name == item.Name) is { Advisory: true })
+        {
+            // An advisory step that never answered is a failed step of the verdict (kept as such when the proposal
+            // ends, unlike spent work that is abandoned); it does not fail the change.
+            await WorkStore.CompleteAsync(scope.Work, workId, WorkStatus.Failed, Trigger.Kebab(nameof(WorkOutcome.TimedOut)), null, late, scope.Now, ct);
+            await effects.ConcludeChecksAsync(scope, proposal, item.Step, reason, LifecycleActors.Timer);
+            return;
+        }
+
         await scope.ApplyAsync(proposal, new Trigger(TriggerKind.TimedOut, reason, again), LifecycleActors.Timer);
     }
 

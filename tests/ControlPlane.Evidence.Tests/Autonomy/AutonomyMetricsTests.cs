@@ -66,6 +66,19 @@ public sealed class AutonomyMetricsTests(AutonomyFixture fixture) : IClassFixtur
         public void Decide(Guid id, string human, bool approve, TimeSpan offset) =>
             Add(new ApprovalRecorded(id, human, human, approve ? ApprovalDecision.Approve : ApprovalDecision.Reject, null, "h", 1, "p", T0 + offset), id, human, T0 + offset);
 
+        /// <summary>system-graph's assessment: the target reachable from outside or not (null: a report without reachability).</summary>
+        public void Assess(Guid id, bool? reachable, TimeSpan offset)
+        {
+            var submitted = (ProposalSubmitted)Events.First(e => e.Message is ProposalSubmitted s && s.ProposalId == id).Message;
+            var impact = new ImpactReport(7, submitted.Targets, [], 2, [], false, false, ["team"], [], [], T0 + offset)
+            {
+                TargetNodes = reachable is { } r
+                    ? [new ImpactedNode(submitted.Targets[0], 0, [submitted.Targets[0]], 2, "team", false, [], r, null, r, r ? ["edge", submitted.Targets[0]] : null)]
+                    : null,
+            };
+            Add(new ImpactAssessed(id, submitted, impact), id, null, T0 + offset);
+        }
+
         public void Work(Guid id, WorkStep step, WorkOutcome? outcome, TimeSpan offset)
         {
             var work = Guid.NewGuid();
@@ -88,8 +101,9 @@ public sealed class AutonomyMetricsTests(AutonomyFixture fixture) : IClassFixtur
         story.Walk(p1, S(0), (ProposalState.Assessing, S(1)), (ProposalState.Authorized, S(2)), (ProposalState.Scheduled, S(3)),
             (ProposalState.Executing, S(4)), (ProposalState.Verifying, S(6)), (ProposalState.Completed, S(10)));
 
-        // 2. A deploy waits 30 s for approval, runs, fails verification and is rolled back.
+        // 2. A deploy on a reachable node waits 30 s for approval, runs, fails verification and is rolled back.
         var p2 = story.Submit(story.AgentA, "deploy", S(0));
+        story.Assess(p2, reachable: true, S(1));
         story.Walk(p2, S(0), (ProposalState.Assessing, S(1)), (ProposalState.AwaitingApproval, S(1)));
         story.Decide(p2, Approver, approve: true, S(31));
         story.Move(p2, ProposalState.AwaitingApproval, ProposalState.Authorized, 3, S(31));
@@ -99,8 +113,9 @@ public sealed class AutonomyMetricsTests(AutonomyFixture fixture) : IClassFixtur
         story.Work(p2, WorkStep.Rollback, null, S(46));
         story.Move(p2, ProposalState.Verifying, ProposalState.Failed, 6, S(60));
 
-        // 3. A deploy rejected after 10 s.
+        // 3. A deploy on an unreachable internal node, rejected after 10 s.
         var p3 = story.Submit(story.AgentB, "deploy", S(0));
+        story.Assess(p3, reachable: false, S(1));
         story.Walk(p3, S(0), (ProposalState.Assessing, S(1)), (ProposalState.AwaitingApproval, S(2)));
         story.Decide(p3, Rejecter, approve: false, S(12));
         story.Move(p3, ProposalState.AwaitingApproval, ProposalState.Rejected, 3, S(12));
@@ -116,8 +131,10 @@ public sealed class AutonomyMetricsTests(AutonomyFixture fixture) : IClassFixtur
             story.Move(denied, ProposalState.Submitted, ProposalState.Denied, 1, TimeSpan.FromMinutes(i));
         }
 
-        // 10. A restart approved after 20 s completes 40 s after submission: completed, but not unattended.
+        // 10. A restart approved after 20 s completes 40 s after submission: completed, but not unattended. Its impact
+        //     report says nothing about reachability: it counts as reachable.
         var p10 = story.Submit(story.AgentA, "restart", S(0));
+        story.Assess(p10, reachable: null, S(1));
         story.Walk(p10, S(0), (ProposalState.Assessing, S(1)), (ProposalState.AwaitingApproval, S(1)));
         story.Decide(p10, Approver, approve: true, S(21));
         story.Move(p10, ProposalState.AwaitingApproval, ProposalState.Authorized, 3, S(21));
@@ -184,6 +201,22 @@ public sealed class AutonomyMetricsTests(AutonomyFixture fixture) : IClassFixtur
         Assert.Equal(JsonValueKind.Null, json.GetProperty("autonomyRate").ValueKind);
         Assert.Equal(JsonValueKind.Null, json.GetProperty("timeToComplete").GetProperty("p50Ms").ValueKind);
         Assert.Equal(5, json.GetProperty("totals").GetProperty("denied").GetInt32());
+    }
+
+    [Fact]
+    public async Task Human_attention_is_counted_by_whether_the_impact_was_reachable()
+    {
+        var story = await PublishAsync();
+        using var viewer = await fixture.ClientAsync(EvidenceFixture.Viewer);
+
+        var m = await SettledMetricsAsync(viewer, story);
+
+        // Decisions on p2 (reachable) and p10 (reachability unknown: fail closed) against p3 (unreachable).
+        Assert.Equal((2, 1), (m.Approvals.SpentOnReachable, m.Approvals.SpentOnUnreachable));
+        var json = JsonDocument.Parse(await viewer.GetStringAsync(
+            $"metrics/autonomy?environment={story.Environment}&agent={story.AgentB}&from={Uri.EscapeDataString(story.T0.AddMinutes(-1).ToString("O"))}")).RootElement;
+        Assert.Equal(0, json.GetProperty("approvals").GetProperty("spentOnReachable").GetInt32());
+        Assert.Equal(1, json.GetProperty("approvals").GetProperty("spentOnUnreachable").GetInt32());
     }
 
     [Fact]

@@ -52,6 +52,7 @@ public sealed class TestBus : IAsyncDisposable
                 Record<WorkResultSuperseded>(e, () => self!);
                 Record<ChangeRequestLinked>(e, () => self!);
                 Record<ExternalApprovalIgnored>(e, () => self!);
+                Record<ValidationVerdict>(e, () => self!);
                 e.Handler<WorkRequested>(async context =>
                 {
                     self!.Add(context.Message);

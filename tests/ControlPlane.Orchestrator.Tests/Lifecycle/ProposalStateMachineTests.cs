@@ -34,6 +34,7 @@ public sealed class ProposalStateMachineTests
         [(ProposalState.Validating, TriggerKind.TimedOut, true)] = ProposalState.Validating,
         [(ProposalState.Validating, TriggerKind.TimedOut, false)] = ProposalState.Failed,
         [(ProposalState.Validating, TriggerKind.Cancel, false)] = ProposalState.Cancelled,
+        [(ProposalState.Validating, TriggerKind.CheckRetried, false)] = ProposalState.Validating,
         [(ProposalState.Scheduled, TriggerKind.LeaseAcquired, false)] = ProposalState.Executing,
         [(ProposalState.Scheduled, TriggerKind.PreflightFailed, false)] = ProposalState.Failed,
         [(ProposalState.Scheduled, TriggerKind.Cancel, false)] = ProposalState.Cancelled,
@@ -45,6 +46,7 @@ public sealed class ProposalStateMachineTests
         [(ProposalState.Verifying, TriggerKind.VerificationFailed, false)] = ProposalState.Failed,
         [(ProposalState.Verifying, TriggerKind.TimedOut, true)] = ProposalState.Verifying,
         [(ProposalState.Verifying, TriggerKind.TimedOut, false)] = ProposalState.Failed,
+        [(ProposalState.Verifying, TriggerKind.CheckRetried, false)] = ProposalState.Verifying,
     };
 
     public static TheoryData<ProposalState, TriggerKind, bool, bool> AllPairs()

@@ -42,6 +42,43 @@ public sealed class DemoCommandsTests : IDisposable
         Assert.Equal(1, flaky.ExitCode);
     }
 
+    [Fact]
+    public async Task Run_suite_runs_the_named_suite_and_fails_as_often_as_the_operator_asked()
+    {
+        var testing = Handler("runner.testing.json", "testing-2");
+        var suites = Path.Combine(_state, "runner-testing-2", "workspace", "suites");
+        Directory.CreateDirectory(suites);
+        await File.WriteAllTextAsync(Path.Combine(suites, "ledger-contract.fail"), "2\n");
+
+        var passing = await RunSuiteAsync(testing, "billing-api", "billing");
+        var first = await RunSuiteAsync(testing, "ledger-contract", "ledger");
+        var second = await RunSuiteAsync(testing, "ledger-contract", "ledger");
+        var third = await RunSuiteAsync(testing, "ledger-contract", "ledger");
+        var unnamed = await RunSuiteAsync(testing, null, "ledger");
+
+        Assert.Equal(WorkOutcome.Succeeded, passing.Outcome);
+        Assert.Contains("suite billing-api for node billing", passing.Excerpt, StringComparison.Ordinal);
+        Assert.Contains("check: billing responds on its health endpoint", passing.Excerpt, StringComparison.Ordinal);
+        Assert.Contains("suite billing-api passed: 3 checks, 0 failures", passing.Excerpt, StringComparison.Ordinal);
+        Assert.Equal((WorkOutcome.Failed, 1), (first.Outcome, first.ExitCode));
+        Assert.Contains("injected failure (1 more failing run(s) after this one", first.Excerpt, StringComparison.Ordinal);
+        Assert.Equal(WorkOutcome.Failed, second.Outcome);
+        Assert.Equal(WorkOutcome.Succeeded, third.Outcome);
+        Assert.False(File.Exists(Path.Combine(suites, "ledger-contract.fail")));
+        Assert.Equal((WorkOutcome.Failed, 2), (unnamed.Outcome, unnamed.ExitCode));
+    }
+
+    private static Task<ActionOutcome> RunSuiteAsync(RunCommandHandler handler, string? suite, string node)
+    {
+        var parameters = new Dictionary<string, string> { ["command"] = "run-suite", ["node"] = node };
+        if (suite is not null)
+        {
+            parameters["suite"] = suite;
+        }
+
+        return handler.RunAsync(Packages.New(Guid.NewGuid().ToString("N")) with { Parameters = parameters }, DateTimeOffset.UtcNow.AddMinutes(2), CancellationToken.None);
+    }
+
     private RunCommandHandler Handler(string file, string runnerId)
     {
         var demo = Path.Combine(Repository.Root(), "src", "ControlPlane.Runner", "demo");

@@ -65,7 +65,8 @@ public sealed class RunnerConfigurationTests
     [Theory]
     [InlineData("runner.testing.json", "testing", new[]
     {
-        "run-command", "run-command:flaky-check", "run-command:integration-tests", "run-command:unit-tests", "run-command:verify-service", "http-check",
+        "run-command", "run-command:flaky-check", "run-command:integration-tests", "run-command:run-suite", "run-command:unit-tests", "run-command:verify-service",
+        "http-check",
     })]
     [InlineData("runner.remediation.json", "remediation", new[]
     {
