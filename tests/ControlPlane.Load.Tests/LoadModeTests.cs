@@ -78,10 +78,12 @@ public sealed class LoadModeTests
     }
 
     [Fact]
-    public void VmRss_is_read_in_bytes()
+    public void Resident_sizes_are_read_in_bytes()
     {
-        Assert.Equal(123_456L * 1024, ServiceMemory.ParseVmRss(["Name:\tdotnet", "VmPeak:\t  999 kB", "VmRSS:\t  123456 kB", "Threads:\t 20"]));
-        Assert.Null(ServiceMemory.ParseVmRss(["Name:\tkthreadd"]));
+        string[] status = ["Name:\tdotnet", "VmPeak:\t  999 kB", "VmRSS:\t  123456 kB", "RssAnon:\t   60000 kB", "Threads:\t 20"];
+        Assert.Equal(123_456L * 1024, ServiceMemory.ParseKb(status, "VmRSS:"));
+        Assert.Equal(60_000L * 1024, ServiceMemory.ParseKb(status, "RssAnon:"));
+        Assert.Null(ServiceMemory.ParseKb(["Name:\tkthreadd"], "VmRSS:"));
     }
 
     [Fact]
@@ -96,5 +98,6 @@ public sealed class LoadModeTests
         var self = Assert.Single(found);
         Assert.Equal(Environment.ProcessId, self.ProcessId);
         Assert.True(self.RssBytes > 0);
+        Assert.True(self.AnonBytes > 0 && self.AnonBytes <= self.RssBytes);
     }
 }

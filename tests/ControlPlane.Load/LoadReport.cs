@@ -55,7 +55,7 @@ public static class LoadReport
 
         if (insertOne is not null && evidence?.PerSecond is { } appends)
         {
-            Line(output, "evidence appends/s ÷ inserts/s", $"{Ratio(appends, insertOne.PerSecond)} (one connection: evidence appends one at a time)");
+            Line(output, "evidence appends/s ÷ inserts/s", $"{Ratio(appends, insertOne.PerSecond)} (what this run asked of evidence, not its limit: --mode evidence)");
         }
     }
 
@@ -106,9 +106,11 @@ public static class LoadReport
         output.WriteLine($"== {title}");
         foreach (var s in services)
         {
-            Line(output, $"{s.Service} (:{s.Port})", s.RssBytes is { } rss ? $"{rss / (1024.0 * 1024.0):0.0} MB (pid {s.ProcessId})" : "not found (not running, or not this user's)");
+            Line(output, $"{s.Service} (:{s.Port})", s.RssBytes is { } rss ? $"{Mb(rss)} (anonymous {(s.AnonBytes is { } anon ? Mb(anon) : "?")}; pid {s.ProcessId})" : "not found (not running, or not this user's)");
         }
     }
+
+    private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MB";
 
     private static void Line(TextWriter output, string label, string value) => output.WriteLine($"  {label,-44} {value}");
 

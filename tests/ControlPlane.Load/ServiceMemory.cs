@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace ControlPlane.Load;
 
-/// <summary>A service's resident memory (VmRSS of the process listening on its port).</summary>
-public sealed record ServiceRss(string Service, int Port, int? ProcessId, long? RssBytes);
+/// <summary>
+/// A service's resident memory (VmRSS of the process listening on its port) and the anonymous part of it (RssAnon:
+/// heaps and JIT code, the process's own; the rest is mapped files such as the shared runtime, counted in every process).
+/// </summary>
+public sealed record ServiceRss(string Service, int Port, int? ProcessId, long? RssBytes, long? AnonBytes = null);
 
 /// <summary>
 /// Resident memory of the plane's services, found by their fixed ports (ControlPlane.AppHost/LocalPorts.cs): the
@@ -28,7 +31,8 @@ public static class ServiceMemory
         return services.Select(p =>
         {
             var pid = inodes.TryGetValue(p.Port, out var sockets) ? sockets.Select(s => owners.GetValueOrDefault(s)).FirstOrDefault(o => o != 0) : 0;
-            return new ServiceRss(p.Service, p.Port, pid == 0 ? null : pid, pid == 0 ? null : VmRss(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "status")));
+            var status = pid == 0 ? [] : Status(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "status"));
+            return new ServiceRss(p.Service, p.Port, pid == 0 ? null : pid, ParseKb(status, "VmRSS:"), ParseKb(status, "RssAnon:"));
         }).ToArray();
     }
 
@@ -58,11 +62,11 @@ public static class ServiceMemory
         return byPort;
     }
 
-    /// <summary>VmRSS of a /proc/&lt;pid&gt;/status text, in bytes (the kernel writes it in kB).</summary>
-    public static long? ParseVmRss(IEnumerable<string> statusLines)
+    /// <summary>A kB field ("VmRSS:", "RssAnon:") of a /proc/&lt;pid&gt;/status text, in bytes.</summary>
+    public static long? ParseKb(IEnumerable<string> statusLines, string field)
     {
         ArgumentNullException.ThrowIfNull(statusLines);
-        var line = statusLines.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = statusLines.FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
         var parts = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return parts is { Length: >= 3 } && parts[2] == "kB" && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var kb)
             ? kb * 1024
@@ -116,15 +120,15 @@ public static class ServiceMemory
         return owners;
     }
 
-    private static long? VmRss(string statusPath)
+    private static string[] Status(string statusPath)
     {
         try
         {
-            return ParseVmRss(File.ReadLines(statusPath));
+            return File.ReadAllLines(statusPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return [];
         }
     }
 }
