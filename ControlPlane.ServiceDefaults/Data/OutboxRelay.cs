@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -17,8 +18,8 @@ namespace ControlPlane.ServiceDefaults.Data;
 /// queued and goes out first in the next batch, so rows after it in the same batch may reach consumers before it
 /// (as any redelivery may); the relay never waits on one message at a time.
 /// </summary>
-public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, DatabaseMigrator migrator, ILogger<OutboxRelay> logger)
-    : BackgroundService
+public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, DatabaseMigrator migrator, IConfiguration configuration,
+    ILogger<OutboxRelay> logger) : BackgroundService
 {
     public const string Channel = "controlplane_outbox";
     private const long RelayLockKey = 0x4F7574626F78; // "Outbox"
@@ -32,8 +33,10 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
-    // A confirm that never comes counts as a failed one: the rows stay queued and the relay moves on.
-    private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(30);
+    // Outbox:ConfirmTimeout: a batch whose confirms have not all come by then counts its unconfirmed rows as failed
+    // (they stay queued) so a confirm that never comes cannot stop the relay. Generous: on a starved CPU publishing a
+    // batch itself takes long, and cutting it short only republishes.
+    private readonly TimeSpan _confirmTimeout = configuration.GetValue("Outbox:ConfirmTimeout", TimeSpan.FromMinutes(5));
     private static readonly TimeSpan Retention = TimeSpan.FromDays(7);
     private DateTimeOffset _nextCleanup = DateTimeOffset.MinValue;
 
@@ -110,7 +113,7 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
 
         // Started in id order on the bus's channel; confirms awaited together.
         using var confirmWindow = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        confirmWindow.CancelAfter(ConfirmTimeout);
+        confirmWindow.CancelAfter(_confirmTimeout);
         var publishes = new Task[rows.Count];
         for (var i = 0; i < rows.Count; i++)
         {
@@ -137,7 +140,7 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
                 continue;
             }
 
-            var ex = publishes[i].Exception?.GetBaseException() ?? new TimeoutException($"The broker did not confirm within {ConfirmTimeout.TotalSeconds:0} s.");
+            var ex = publishes[i].Exception?.GetBaseException() ?? new TimeoutException($"The broker did not confirm within {_confirmTimeout.TotalSeconds:0} s.");
             Failures.Add(1);
             await using var fail = new NpgsqlCommand("update outbox_messages set attempts = attempts + 1, last_error = $2 where id = $1", connection, tx);
             fail.Parameters.Add(new() { Value = row.Id });

@@ -68,7 +68,8 @@ public sealed class OutboxTests : IAsyncLifetime
         _management = new HttpClient { BaseAddress = TestServers.RabbitManagement, Timeout = TimeSpan.FromSeconds(15) };
         _management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new PlaneSettings(_vhost, PlaneSettings.NewRedisPrefix()).Database("outbox-db", _database.ConnectionString).Build());
+        builder.Configuration.AddInMemoryCollection(new PlaneSettings(_vhost, PlaneSettings.NewRedisPrefix()).Database("outbox-db", _database.ConnectionString)
+            .Set("Outbox:ConfirmTimeout", "00:00:05").Build());
         builder.AddServiceDatabase("outbox-db", typeof(OutboxTests).Assembly);
         builder.AddControlPlaneBus(x =>
         {
@@ -203,9 +204,9 @@ public sealed class OutboxTests : IAsyncLifetime
             await work.CommitAsync(TestContext.Current.CancellationToken);
         }
 
-        // A nack, or no confirm within the relay's 30 s: either way a failed confirm, recorded on the row.
+        // A nack, or no confirm within Outbox:ConfirmTimeout (5 s here): either way a failed confirm, recorded on the row.
         var failed = await Eventually.UntilAsync(() => RowAsync(messageId), r => r.Sent || (r.Attempts >= 1 && r.LastError is not null),
-            TimeSpan.FromSeconds(75), "the failed confirm to be recorded on the row");
+            TimeSpan.FromSeconds(40), "the failed confirm to be recorded on the row");
         Assert.False(failed.Sent, $"sent although the broker rejected it (attempts {failed.Attempts})");
 
         (await _management.DeleteAsync($"api/queues/{vhost}/{blocker}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
