@@ -3,15 +3,16 @@
 # or the ones already listening), builds, and runs the Aspire AppHost, which starts every service, both runners and
 # the dashboard under DCP. Prints where everything is once all are healthy. Ctrl-C stops the plane (and the servers,
 # if this run started them). State (databases, broker, keys) lives in .state/ and is reused by the next run.
-#   ./run.sh                         Debug build, local servers (no container runtime needed)
-#   CONFIGURATION=Release ./run.sh   Release build (what the load figures are measured with)
+#   ./run.sh                         Release build, local servers (no container runtime needed)
+#   CONFIGURATION=Debug ./run.sh     Debug build (to attach a debugger)
+#   INTAKE_PER_MINUTE=0 ./run.sh     no per-agent proposal intake limit (load runs, README "Load"; default 120/min)
 #   ControlPlane__Servers=containers ./run.sh   RabbitMQ, PostgreSQL and Redis as containers (Docker or Podman)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT="$PWD"
 STATE="$ROOT/.state"
 LOGS="$STATE/logs"
-CONFIGURATION="${CONFIGURATION:-Debug}"
+CONFIGURATION="${CONFIGURATION:-Release}"
 MODE="${ControlPlane__Servers:-auto}"
 DASHBOARD="http://127.0.0.1:18888"   # ControlPlane.AppHost/Properties/launchSettings.json
 mkdir -p "$LOGS" "$STATE/secrets"
@@ -45,6 +46,8 @@ else PREFIX="cp_$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)_"; fi
 printf '%s' "$PREFIX" >"$STATE/db-prefix"
 VHOST="${PREFIX%_}"; CACHE_PREFIX="${PREFIX:+${PREFIX%_}:}"
 clone_env=("ControlPlane__LocalServers__DatabasePrefix=$PREFIX")
+# A load run offers more proposals per agent than the production intake limit lets through; only this flag raises it.
+if [ -n "${INTAKE_PER_MINUTE:-}" ]; then clone_env+=("ControlPlane__IntakePerMinute=$INTAKE_PER_MINUTE"); fi
 if [ "$MODE" != containers ] && [ -n "$VHOST" ]; then
   curl -fsS -u guest:guest -X PUT "http://127.0.0.1:15672/api/vhosts/$VHOST" >/dev/null \
     && curl -fsS -u guest:guest -X PUT -H 'content-type: application/json' -d '{"configure":".*","write":".*","read":".*"}' \

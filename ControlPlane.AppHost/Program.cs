@@ -46,6 +46,12 @@ if (builder.Configuration["ControlPlane:CacheKeyPrefix"] is { Length: > 0 } cach
     identity.WithEnvironment("Cache__KeyPrefix", cachePrefix);
 }
 
+// Load runs only (./run.sh INTAKE_PER_MINUTE=...): the per-agent proposal intake limit; unset keeps orchestrator's default.
+if (builder.Configuration["ControlPlane:IntakePerMinute"] is { Length: > 0 } intakePerMinute)
+{
+    orchestrator.WithEnvironment("Orchestrator__RateLimit__PerMinute", intakePerMinute);
+}
+
 // ServiceNow change requests (README "ServiceNow"): off unless the AppHost's configuration names an instance.
 if (builder.Configuration["Integrations:ServiceNow:InstanceUrl"] is { Length: > 0 })
 {

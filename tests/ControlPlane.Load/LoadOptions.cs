@@ -32,6 +32,12 @@ public sealed record LoadOptions
 
     public TimeSpan BaselineDuration { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>proposals (through the plane's API) or evidence (evidence records straight to evidence's queue).</summary>
+    public LoadMode Mode { get; init; } = LoadMode.Proposals;
+
+    /// <summary>The plane's own broker vhost, for the evidence mode (null: the one ./run.sh uses, .state/db-prefix).</summary>
+    public Uri? PlaneBus { get; init; }
+
     public bool Baselines { get; init; } = true;
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
@@ -66,11 +72,29 @@ public sealed record LoadOptions
                 "--amqp" => options with { Amqp = new Uri(value) },
                 "--postgres" => options with { Postgres = value },
                 "--evidence-db" => options with { EvidenceDatabase = value },
+                "--mode" => options with { Mode = ParseMode(value) },
+                "--plane-amqp" => options with { PlaneBus = new Uri(value) },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
         }
 
         return options;
+    }
+
+    public static LoadMode ParseMode(string text) => text switch
+    {
+        "proposals" => LoadMode.Proposals,
+        "evidence" => LoadMode.Evidence,
+        _ => throw new ArgumentException($"--mode takes proposals or evidence, not '{text}'."),
+    };
+
+    /// <summary>The broker vhost ./run.sh gives this clone's plane: .state/db-prefix without its trailing '_' ("/" without a prefix).</summary>
+    public static Uri DefaultPlaneBus(Uri amqp, string root)
+    {
+        ArgumentNullException.ThrowIfNull(amqp);
+        var prefixFile = Path.Combine(root, ".state", "db-prefix");
+        var vhost = File.Exists(prefixFile) ? File.ReadAllText(prefixFile).Trim().TrimEnd('_') : "";
+        return new UriBuilder(amqp) { Path = vhost.Length == 0 ? "/" : "/" + Uri.EscapeDataString(vhost) }.Uri;
     }
 
     /// <summary>"15s", "500ms", "2m" or plain seconds.</summary>
@@ -130,4 +154,11 @@ public sealed record LoadOptions
 
     private static double Positive(string name, double value) =>
         value > 0 ? value : throw new ArgumentException($"{name} must be positive.");
+}
+
+/// <summary>What the tool offers: proposals through the API, or evidence records straight to evidence's queue.</summary>
+public enum LoadMode
+{
+    Proposals,
+    Evidence,
 }

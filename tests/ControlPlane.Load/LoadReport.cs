@@ -36,12 +36,7 @@ public static class LoadReport
             return;
         }
 
-        output.WriteLine();
-        output.WriteLine($"== baselines (same servers, same run; PostgreSQL synchronous_commit={synchronousCommit ?? "?"})");
-        foreach (var b in baselines)
-        {
-            Line(output, $"{b.What}, {b.InFlight} in flight", $"{b.PerSecond:0}/s; {Latency(b.Latency)}");
-        }
+        WriteBaselines(output, baselines, synchronousCommit);
 
         output.WriteLine();
         output.WriteLine("== ratios (plane / baseline)");
@@ -60,9 +55,62 @@ public static class LoadReport
 
         if (insertOne is not null && evidence?.PerSecond is { } appends)
         {
-            Line(output, "evidence appends/s ÷ inserts/s", $"{Ratio(appends, insertOne.PerSecond)} (one connection: evidence appends one at a time)");
+            Line(output, "evidence appends/s ÷ inserts/s", $"{Ratio(appends, insertOne.PerSecond)} (what this run asked of evidence, not its limit: --mode evidence)");
         }
     }
+
+    /// <summary>The evidence-append mode: sustained appends and append latency, next to the raw insert rate.</summary>
+    public static void WriteEvidence(TextWriter output, LoadOptions options, EvidenceLoadResult result, IReadOnlyList<BaselineFigure> baselines, string? synchronousCommit)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(baselines);
+        output.WriteLine();
+        output.WriteLine($"== evidence appends (straight to evidence's queue; {EvidenceLoad.EventsPerProposal} records per proposal chain)");
+        Line(output, "offered", $"{result.Offered} at {options.Rate:0.##}/s for {options.Duration.TotalSeconds:0.##} s (sent in {result.OfferedFor.TotalSeconds:0.00} s)"
+            + (result.Refused == 0 ? "" : $"; {result.Refused} not confirmed by the broker"));
+        Line(output, "appended", $"{result.Recorded}; sustained {Rate(result.PerSecond)} (server clock, first → last recorded_at)");
+        Line(output, "offer→recorded", Latency(result.PublishToRecorded) + " (offer time in the event → recorded_at)");
+        if (baselines.Count == 0)
+        {
+            return;
+        }
+
+        WriteBaselines(output, baselines, synchronousCommit);
+
+        var inserts = baselines.Where(b => b.What.StartsWith("PostgreSQL", StringComparison.Ordinal)).MaxBy(b => b.PerSecond);
+        if (inserts is not null)
+        {
+            output.WriteLine();
+            output.WriteLine("== ratios (plane / baseline)");
+            Line(output, "evidence appends/s ÷ inserts/s", $"{Ratio(result.PerSecond ?? 0, inserts.PerSecond)} (best insert figure: {inserts.InFlight} in flight)");
+        }
+    }
+
+    private static void WriteBaselines(TextWriter output, IReadOnlyList<BaselineFigure> baselines, string? synchronousCommit)
+    {
+        output.WriteLine();
+        output.WriteLine($"== baselines (same servers, same run; PostgreSQL synchronous_commit={synchronousCommit ?? "?"})");
+        foreach (var b in baselines)
+        {
+            Line(output, $"{b.What}, {b.InFlight} in flight", $"{b.PerSecond:0}/s; {Latency(b.Latency)}");
+        }
+    }
+
+    public static void WriteMemory(TextWriter output, string title, IReadOnlyList<ServiceRss> services)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(services);
+        output.WriteLine();
+        output.WriteLine($"== {title}");
+        foreach (var s in services)
+        {
+            Line(output, $"{s.Service} (:{s.Port})", s.RssBytes is { } rss ? $"{Mb(rss)} (anonymous {(s.AnonBytes is { } anon ? Mb(anon) : "?")}; pid {s.ProcessId})" : "not found (not running, or not this user's)");
+        }
+    }
+
+    private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MB";
 
     private static void Line(TextWriter output, string label, string value) => output.WriteLine($"  {label,-44} {value}");
 

@@ -20,16 +20,45 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
     Timeout = TimeSpan.FromSeconds(60),
 };
 
+// Idle memory first, before anything is offered (the plane has been up and quiet since ./run.sh said healthy).
+var idle = ServiceMemory.Read();
+LoadReport.WriteMemory(Console.Out, "idle resident memory per service (VmRSS, before the run)", idle);
+
 var baselines = new List<BaselineFigure>();
 string? synchronousCommit = null;
 if (options.Baselines)
 {
     Console.WriteLine($"measuring the raw baselines ({options.BaselineDuration.TotalSeconds:0.#} s each) on the same servers");
     synchronousCommit = await Baselines.SynchronousCommitAsync(options.Postgres, cancel.Token);
-    Measured(await Baselines.RabbitRoundTripsAsync(options.Amqp, 1, options.BaselineDuration, cancel.Token));
-    Measured(await Baselines.RabbitRoundTripsAsync(options.Amqp, 32, options.BaselineDuration, cancel.Token));
+    if (options.Mode == LoadMode.Proposals)
+    {
+        Measured(await Baselines.RabbitRoundTripsAsync(options.Amqp, 1, options.BaselineDuration, cancel.Token));
+        Measured(await Baselines.RabbitRoundTripsAsync(options.Amqp, 32, options.BaselineDuration, cancel.Token));
+    }
+
     Measured(await Baselines.PostgresInsertsAsync(options.Postgres, 1, options.BaselineDuration, cancel.Token));
     Measured(await Baselines.PostgresInsertsAsync(options.Postgres, 8, options.BaselineDuration, cancel.Token));
+}
+
+var evidenceDatabase = options.EvidenceDatabase ?? EvidenceAppends.DefaultDatabase(Environment.CurrentDirectory);
+if (options.Mode == LoadMode.Evidence)
+{
+    var bus = options.PlaneBus ?? LoadOptions.DefaultPlaneBus(options.Amqp, Environment.CurrentDirectory);
+    var evidenceConnection = new Npgsql.NpgsqlConnectionStringBuilder(options.Postgres) { Database = evidenceDatabase }.ConnectionString;
+    EvidenceLoadResult appended;
+    try
+    {
+        appended = await new EvidenceLoad(options, Console.Out).RunAsync(bus, evidenceConnection, cancel.Token);
+    }
+    catch (Exception e) when (e is RabbitMQ.Client.Exceptions.BrokerUnreachableException or Npgsql.PostgresException)
+    {
+        Console.Error.WriteLine($"controlplane-load: the plane's broker vhost or evidence database did not answer ({e.Message}). Start it with ./run.sh, or pass --plane-amqp and --evidence-db.");
+        return 1;
+    }
+
+    LoadReport.WriteEvidence(Console.Out, options, appended, baselines, synchronousCommit);
+    LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
+    return appended.Recorded > 0 ? 0 : 1;
 }
 
 PlaneResult plane;
@@ -44,9 +73,9 @@ catch (Exception e) when (e is HttpRequestException or ControlPlane.Client.Token
     return 1;
 }
 
-var evidence = await EvidenceAppends.ReadAsync(options.Postgres, options.EvidenceDatabase ?? EvidenceAppends.DefaultDatabase(Environment.CurrentDirectory),
-    plane.StartedAt, plane.EndedAt, cancel.Token);
+var evidence = await EvidenceAppends.ReadAsync(options.Postgres, evidenceDatabase, plane.StartedAt, plane.EndedAt, cancel.Token);
 LoadReport.Write(Console.Out, options, plane, evidence, baselines, synchronousCommit);
+LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
 return plane.Accepted.Count > 0 ? 0 : 1;
 
 void Measured(BaselineFigure figure)

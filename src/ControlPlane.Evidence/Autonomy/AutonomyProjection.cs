@@ -1,5 +1,4 @@
 using ControlPlane.Contracts;
-using ControlPlane.ServiceDefaults.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -8,20 +7,21 @@ namespace ControlPlane.Evidence.Autonomy;
 /// <summary>
 /// Keeps autonomy_proposals and autonomy_approvals from the events evidence records, inside the append's
 /// transaction (the inbox makes it exactly once). Upserts tolerate any arrival order; the state follows the
-/// highest lifecycle version seen.
+/// highest lifecycle version seen. Statements, not executions: the evidence log sends them with the records of its
+/// batch in one round trip.
 /// </summary>
 public static class AutonomyProjection
 {
-    public static Task ApplyAsync(UnitOfWork work, object message, CancellationToken cancellationToken) => message switch
+    public static IEnumerable<NpgsqlBatchCommand> Commands(object message) => message switch
     {
-        ProposalSubmitted e => ExecuteAsync(work, """
+        ProposalSubmitted e => [Command("""
             insert into autonomy_proposals (proposal_id, agent, environment, action_kind, submitted_at, state_at)
             values ($1, $2, $3, $4, $5, $5)
             on conflict (proposal_id) do update set agent = excluded.agent, environment = excluded.environment,
                 action_kind = excluded.action_kind, submitted_at = excluded.submitted_at,
                 state_at = coalesce(autonomy_proposals.state_at, excluded.state_at)
-            """, cancellationToken, e.ProposalId, e.AgentId, e.Environment, e.Action.Kind, e.SubmittedAt),
-        ProposalStateChanged e => ExecuteAsync(work, """
+            """, e.ProposalId, e.AgentId, e.Environment, e.Action.Kind, e.SubmittedAt)],
+        ProposalStateChanged e => [Command("""
             insert into autonomy_proposals (proposal_id, state, state_version, state_at, awaiting_since, approval_required, executed, completed_at)
             values ($1, $2, $3, $4, case when $2 = 'awaiting-approval' then $4 end, $2 = 'awaiting-approval', $2 = 'executing',
                     case when $2 = 'completed' then $4 end)
@@ -33,16 +33,23 @@ public static class AutonomyProjection
                 approval_required = autonomy_proposals.approval_required or excluded.approval_required,
                 executed = autonomy_proposals.executed or excluded.executed,
                 completed_at = coalesce(autonomy_proposals.completed_at, excluded.completed_at)
-            """, cancellationToken, e.ProposalId, StateName(e.To), e.Version, e.At),
-        ApprovalRecorded e => ApprovalAsync(work, e, cancellationToken),
+            """, e.ProposalId, StateName(e.To), e.Version, e.At)],
+        ApprovalRecorded e =>
+        [
+            Command("""
+                insert into autonomy_approvals (proposal_id, approver, decision, decided_at) values ($1, $2, $3, $4)
+                on conflict do nothing
+                """, e.ProposalId, e.ApproverId, e.Decision == ApprovalDecision.Approve ? "approve" : "reject", e.At),
+            Flag(e.ProposalId, "human_decided"),
+        ],
         // The latest assessment says whether outside traffic reaches the change; without reachability facts: unknown (null).
-        ImpactAssessed e => ExecuteAsync(work, """
+        ImpactAssessed e => [Command("""
             insert into autonomy_proposals (proposal_id, impact_reachable) values ($1, $2)
             on conflict (proposal_id) do update set impact_reachable = excluded.impact_reachable
-            """, cancellationToken, e.ProposalId, ImpactReachable(e.Impact) ?? (object)DBNull.Value),
-        WorkCompleted { Step: WorkStep.Verify, Outcome: not WorkOutcome.Succeeded } e => FlagAsync(work, e.ProposalId, "verification_failed", cancellationToken),
-        WorkRequested { Step: WorkStep.Rollback } e => FlagAsync(work, e.ProposalId, "rolled_back", cancellationToken),
-        _ => Task.CompletedTask,
+            """, e.ProposalId, ImpactReachable(e.Impact) is { } reachable ? reachable : DBNull.Value)],
+        WorkCompleted { Step: WorkStep.Verify, Outcome: not WorkOutcome.Succeeded } e => [Flag(e.ProposalId, "verification_failed")],
+        WorkRequested { Step: WorkStep.Rollback } e => [Flag(e.ProposalId, "rolled_back")],
+        _ => [],
     };
 
     /// <summary>Whether some affected node (target or dependent) is reachable from outside; null when the impact does not say.</summary>
@@ -59,33 +66,23 @@ public static class AutonomyProjection
         _ => state.ToString().ToLowerInvariant(),
     };
 
-    private static async Task ApprovalAsync(UnitOfWork work, ApprovalRecorded e, CancellationToken cancellationToken)
-    {
-        await ExecuteAsync(work, """
-            insert into autonomy_approvals (proposal_id, approver, decision, decided_at) values ($1, $2, $3, $4)
-            on conflict do nothing
-            """, cancellationToken, e.ProposalId, e.ApproverId, e.Decision == ApprovalDecision.Approve ? "approve" : "reject", e.At);
-        await FlagAsync(work, e.ProposalId, "human_decided", cancellationToken);
-    }
+    private static NpgsqlBatchCommand Flag(Guid proposalId, string column) =>
+        Command($"insert into autonomy_proposals (proposal_id, {column}) values ($1, true) on conflict (proposal_id) do update set {column} = true", proposalId);
 
-    private static Task FlagAsync(UnitOfWork work, Guid proposalId, string column, CancellationToken cancellationToken) =>
-        ExecuteAsync(work, $"insert into autonomy_proposals (proposal_id, {column}) values ($1, true) on conflict (proposal_id) do update set {column} = true",
-            cancellationToken, proposalId);
-
-    private static async Task ExecuteAsync(UnitOfWork work, string sql, CancellationToken cancellationToken, params object[] values)
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
     {
-        await using var command = work.Command(sql);
+        var command = new NpgsqlBatchCommand(sql);
         foreach (var value in values)
         {
             command.Parameters.Add(value switch
             {
                 string text => new NpgsqlParameter { Value = text, NpgsqlDbType = NpgsqlDbType.Text },
                 DateTimeOffset at => new NpgsqlParameter { Value = at.ToUniversalTime() },
-                DBNull => new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean },
+                DBNull => new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean }, // only the unknown reachability is null
                 _ => new NpgsqlParameter { Value = value },
             });
         }
 
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return command;
     }
 }

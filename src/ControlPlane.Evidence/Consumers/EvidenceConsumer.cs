@@ -11,13 +11,17 @@ public static class EvidenceConsumerSettings
     public const string QueueName = "evidence";
 
     /// <summary>
-    /// One at a time by default: appends are serialized anyway, and a single consumer keeps each proposal's
-    /// records in the order the broker delivered them. Raise it to overlap deserialization and the inbox write.
+    /// Many at once by default: appends go to the log's group commit, so the messages handled together share one
+    /// lock, one transaction and one commit. The log appends them in the order they reach it, which is the broker's
+    /// delivery order except where handling overlaps; 1 keeps delivery order exactly, at one commit per message.
     /// </summary>
-    public const int DefaultConcurrency = 1;
+    public const int DefaultConcurrency = 64;
 }
 
-/// <summary>Records one event type: the inbox entry (MassTransit MessageId), the record and its autonomy projection commit in one transaction.</summary>
+/// <summary>
+/// Records one event type: the inbox entry (MassTransit MessageId), the record and its autonomy projection commit in one
+/// transaction, shared with the other messages handled at the same time. The message is acknowledged after that commit.
+/// </summary>
 public sealed class EvidenceConsumer<T>(EvidenceLog log, EvidenceKind<T> kind) : IConsumer<T> where T : class
 {
     public async Task Consume(ConsumeContext<T> context)
@@ -26,6 +30,6 @@ public sealed class EvidenceConsumer<T>(EvidenceLog log, EvidenceKind<T> kind) :
         var messageId = context.MessageId
             ?? throw new MessageRejectedException($"{kind.Name} arrived without a MessageId; evidence cannot record it exactly once.");
         await log.AppendOnceAsync(kind.Draft(context.Message), messageId, context.CancellationToken,
-            work => AutonomyProjection.ApplyAsync(work, context.Message, context.CancellationToken));
+            () => AutonomyProjection.Commands(context.Message));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
@@ -5,18 +6,24 @@ using ControlPlane.Contracts.Evidence;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Telemetry;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace ControlPlane.Evidence.Recording;
 
 /// <summary>
 /// Appends to the evidence chain. Appends are serialized by a transaction-scoped advisory lock: a writer takes
-/// the lock, reads the global head and its proposal's head, inserts, and commits (which releases the lock),
+/// the lock, reads the global head and its proposals' heads, inserts, and commits (which releases the lock),
 /// so two writers never extend the same head and the chain never forks, across replicas too.
+/// Consumed messages are appended by group commit: whoever finds the writer free appends every message queued
+/// so far, in queue order, under one lock in one transaction, and each caller returns only after that commit.
 /// </summary>
 public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvider clock, ILogger<EvidenceLog> logger)
 {
     /// <summary>The inbox name under which consumed message ids are remembered.</summary>
     public const string InboxConsumer = "evidence";
+
+    /// <summary>The most records one transaction appends; more waiting go in the next.</summary>
+    public const int MaxBatch = 512;
 
     // Any constant distinct from the migrator's and the outbox relay's locks.
     private const long AppendLockKey = 0x45766964656E6365; // "Evidence"
@@ -25,34 +32,43 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
     private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "Evidence");
     private static readonly Counter<long> Appended = Meter.CreateCounter<long>("controlplane.evidence.records", "{record}", "Evidence records appended");
     private static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("controlplane.evidence.duplicates", "{message}", "Redelivered messages evidence had already recorded");
-    private static readonly Histogram<double> AppendDuration = Meter.CreateHistogram<double>("controlplane.evidence.append.duration", "ms", "Time to append one record, lock wait included");
+    private static readonly Histogram<double> AppendDuration = Meter.CreateHistogram<double>("controlplane.evidence.append.duration", "ms", "Time to append one record, queue and lock wait included");
+    private static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("controlplane.evidence.append.batch", "{record}", "Records appended in one transaction");
 
-    /// <summary>Records a consumed message once: the inbox entry and the record commit together. Null when it was a redelivery.</summary>
-    /// <param name="alongside">Work that commits with the record (the autonomy projection), or null.</param>
-    public async Task<EvidenceRecord?> AppendOnceAsync(EvidenceDraft draft, Guid messageId, CancellationToken cancellationToken, Func<UnitOfWork, Task>? alongside = null)
+    private readonly ConcurrentQueue<PendingAppend> _queue = new();
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    /// <summary>
+    /// Records a consumed message once: the inbox entry, the record and <paramref name="alongside"/> commit together.
+    /// Null when it was a redelivery.
+    /// </summary>
+    /// <param name="alongside">Statements that commit with the record (the autonomy projection), made fresh on each attempt.</param>
+    public async Task<EvidenceRecord?> AppendOnceAsync(EvidenceDraft draft, Guid messageId, CancellationToken cancellationToken,
+        Func<IEnumerable<NpgsqlBatchCommand>>? alongside = null)
     {
         ArgumentNullException.ThrowIfNull(draft);
         using var activity = Source.StartActivity($"evidence append {draft.Kind}");
-        var started = Stopwatch.GetTimestamp();
-        await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
-        if (!await work.AcceptOnceAsync(InboxConsumer, messageId, cancellationToken))
+        var pending = new PendingAppend(draft, messageId, alongside, Stopwatch.GetTimestamp());
+        _queue.Enqueue(pending);
+        while (!pending.Done.Task.IsCompleted)
         {
-            Duplicates.Add(1);
-            LogDuplicate(logger, draft.Kind, messageId);
-            return null;
+            // Canceled here, the append may still be written by the next writer: a redelivery then finds it in the inbox.
+            await _writer.WaitAsync(cancellationToken);
+            try
+            {
+                if (!pending.Done.Task.IsCompleted)
+                {
+                    await WriteQueuedAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                _writer.Release();
+            }
         }
 
-        var record = await AppendAsync(work, draft, messageId, cancellationToken);
-        if (alongside is not null)
-        {
-            await alongside(work);
-        }
-
-        await work.CommitAsync(cancellationToken);
-        Appended.Add(1, new KeyValuePair<string, object?>("kind", draft.Kind));
-        AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        activity?.SetTag("controlplane.evidence.sequence", record.Sequence);
-        LogAppended(logger, record.Sequence, record.Kind, record.ProposalId);
+        var record = await pending.Done.Task;
+        activity?.SetTag("controlplane.evidence.sequence", record?.Sequence);
         return record;
     }
 
@@ -61,67 +77,218 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(draft);
+        var (records, _) = await AppendAllAsync(work, [new ChainAppend(draft, messageId, null)], inboxChecked: false, cancellationToken);
+        return records[0]!;
+    }
 
-        // Two statements in one round trip; under READ COMMITTED the second reads a snapshot taken after the lock
-        // was granted, so it sees every append committed before ours.
-        await using var batch = new NpgsqlBatch(work.Connection, work.Transaction)
+    private async Task WriteQueuedAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<PendingAppend>();
+        while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
+        {
+            batch.Add(next);
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await WriteAsync(batch, cancellationToken);
+        }
+        catch (Exception) when (batch.Count > 1 && !cancellationToken.IsCancellationRequested)
+        {
+            // One bad message must not fail the others: each goes again in a transaction of its own.
+            foreach (var pending in batch)
+            {
+                try
+                {
+                    await WriteAsync([pending], cancellationToken);
+                }
+                catch (Exception ex)
+                {
+                    pending.Done.TrySetException(ex);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Done.TrySetException(ex);
+            }
+        }
+    }
+
+    private async Task WriteAsync(IReadOnlyList<PendingAppend> batch, CancellationToken cancellationToken)
+    {
+        await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
+        var appends = batch.Select(p => new ChainAppend(p.Draft, p.MessageId, p.Alongside)).ToArray();
+        var (records, duplicates) = await AppendAllAsync(work, appends, inboxChecked: true, cancellationToken);
+        await work.CommitAsync(cancellationToken);
+
+        BatchSize.Record(batch.Count - duplicates);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (pending, record) = (batch[i], records[i]);
+            if (record is null)
+            {
+                Duplicates.Add(1);
+                LogDuplicate(logger, pending.Draft.Kind, pending.MessageId);
+            }
+            else
+            {
+                Appended.Add(1, new KeyValuePair<string, object?>("kind", record.Kind));
+                AppendDuration.Record(Stopwatch.GetElapsedTime(pending.Started).TotalMilliseconds);
+                LogAppended(logger, record.Sequence, record.Kind, record.ProposalId);
+            }
+
+            pending.Done.TrySetResult(record);
+        }
+    }
+
+    /// <summary>
+    /// Takes the lock, files the message ids in the inbox (when <paramref name="inboxChecked"/>), reads the heads,
+    /// and inserts every new record with its alongside statements, in order: three round trips for the whole batch.
+    /// A record is null where its message had been recorded before.
+    /// </summary>
+    private async Task<(EvidenceRecord?[] Records, int Duplicates)> AppendAllAsync(UnitOfWork work, IReadOnlyList<ChainAppend> appends,
+        bool inboxChecked, CancellationToken cancellationToken)
+    {
+        var proposals = appends.Where(a => a.Draft.ProposalId is not null).Select(a => a.Draft.ProposalId!.Value).Distinct().ToArray();
+        var messageIds = inboxChecked ? appends.Select(a => a.MessageId!.Value).Distinct().ToArray() : [];
+
+        // Under READ COMMITTED each statement after the lock reads a snapshot taken after it was granted, so it sees
+        // every append committed before ours.
+        await using var read = new NpgsqlBatch(work.Connection, work.Transaction)
         {
             BatchCommands =
             {
                 new NpgsqlBatchCommand($"select pg_advisory_xact_lock({AppendLockKey})"),
                 new NpgsqlBatchCommand("""
-                    select (select sequence from evidence_records order by sequence desc limit 1),
-                           (select record_hash from evidence_records order by sequence desc limit 1),
-                           (select record_hash from evidence_records where proposal_id = $1 order by sequence desc limit 1)
+                    insert into inbox_messages (consumer, message_id) select $1, id from unnest($2::uuid[]) as id
+                    on conflict do nothing returning message_id
                     """)
                 {
-                    Parameters = { new() { Value = (object?)draft.ProposalId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid } },
+                    Parameters = { new() { Value = InboxConsumer }, new() { Value = messageIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid } },
+                },
+                new NpgsqlBatchCommand("select sequence, record_hash from evidence_records order by sequence desc limit 1"),
+                new NpgsqlBatchCommand("""
+                    select distinct on (proposal_id) proposal_id, record_hash from evidence_records
+                    where proposal_id = any($1) order by proposal_id, sequence desc
+                    """)
+                {
+                    Parameters = { new() { Value = proposals, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid } },
                 },
             },
         };
 
+        var accepted = new HashSet<Guid>();
         long headSequence = 0;
-        string headHash = EvidenceFormat.Genesis, proposalHead = EvidenceFormat.Genesis;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        var headHash = EvidenceFormat.Genesis;
+        var proposalHeads = new Dictionary<Guid, string>();
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
         {
             await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            if (!reader.IsDBNull(0))
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                accepted.Add(reader.GetGuid(0));
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
             {
                 headSequence = reader.GetInt64(0);
                 headHash = reader.GetString(1);
             }
 
-            if (!reader.IsDBNull(2))
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                proposalHead = reader.GetString(2);
+                proposalHeads[reader.GetGuid(0)] = reader.GetString(1);
             }
         }
 
-        var position = new ChainPosition(headSequence + 1, headHash, draft.ProposalId is null ? null : proposalHead);
+        var records = new EvidenceRecord?[appends.Count];
+        var duplicates = 0;
         var recordedAt = EvidenceFormat.Truncate(clock.GetUtcNow());
-        var record = EvidenceChain.Seal(draft, position, Guid.CreateVersion7(), recordedAt);
+        await using var write = new NpgsqlBatch(work.Connection, work.Transaction);
+        for (var i = 0; i < appends.Count; i++)
+        {
+            var (draft, messageId, alongside) = appends[i];
+            // Remove, not Contains: a message id twice in one batch is recorded once.
+            if (inboxChecked && !accepted.Remove(messageId!.Value))
+            {
+                duplicates++;
+                continue;
+            }
 
-        await using var insert = work.Command("""
-            insert into evidence_records (sequence, record_id, message_id, kind, proposal_id, actor, occurred_at, recorded_at,
-                                          payload, payload_hash, prev_hash, proposal_prev_hash, record_hash)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            """);
-        insert.Parameters.Add(new() { Value = record.Sequence });
-        insert.Parameters.Add(new() { Value = Guid.Parse(record.RecordId) });
-        insert.Parameters.Add(new() { Value = (object?)messageId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
-        insert.Parameters.Add(new() { Value = record.Kind });
-        insert.Parameters.Add(new() { Value = (object?)draft.ProposalId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
-        insert.Parameters.Add(new() { Value = (object?)record.Actor ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        insert.Parameters.Add(new() { Value = EvidenceFormat.Truncate(draft.OccurredAt) });
-        insert.Parameters.Add(new() { Value = recordedAt });
-        insert.Parameters.Add(new() { Value = Encoding.UTF8.GetString(draft.CanonicalPayload) });
-        insert.Parameters.Add(new() { Value = record.PayloadHash });
-        insert.Parameters.Add(new() { Value = record.PrevHash });
-        insert.Parameters.Add(new() { Value = (object?)record.ProposalPrevHash ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        insert.Parameters.Add(new() { Value = record.RecordHash });
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-        return record;
+            string? proposalPrev = null;
+            if (draft.ProposalId is { } proposalId)
+            {
+                proposalPrev = proposalHeads.GetValueOrDefault(proposalId, EvidenceFormat.Genesis);
+            }
+
+            var record = EvidenceChain.Seal(draft, new ChainPosition(headSequence + 1, headHash, proposalPrev), Guid.CreateVersion7(), recordedAt);
+            (headSequence, headHash) = (record.Sequence, record.RecordHash);
+            if (draft.ProposalId is { } id)
+            {
+                proposalHeads[id] = record.RecordHash;
+            }
+
+            records[i] = record;
+            write.BatchCommands.Add(Insert(record, draft, messageId, recordedAt));
+            foreach (var command in alongside?.Invoke() ?? [])
+            {
+                write.BatchCommands.Add(command);
+            }
+        }
+
+        if (write.BatchCommands.Count > 0)
+        {
+            await write.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return (records, duplicates);
+    }
+
+    private static NpgsqlBatchCommand Insert(EvidenceRecord record, EvidenceDraft draft, Guid? messageId, DateTimeOffset recordedAt) => new("""
+        insert into evidence_records (sequence, record_id, message_id, kind, proposal_id, actor, occurred_at, recorded_at,
+                                      payload, payload_hash, prev_hash, proposal_prev_hash, record_hash)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        """)
+    {
+        Parameters =
+        {
+            new() { Value = record.Sequence },
+            new() { Value = Guid.Parse(record.RecordId) },
+            new() { Value = (object?)messageId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
+            new() { Value = record.Kind },
+            new() { Value = (object?)draft.ProposalId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
+            new() { Value = (object?)record.Actor ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+            new() { Value = EvidenceFormat.Truncate(draft.OccurredAt) },
+            new() { Value = recordedAt },
+            new() { Value = Encoding.UTF8.GetString(draft.CanonicalPayload) },
+            new() { Value = record.PayloadHash },
+            new() { Value = record.PrevHash },
+            new() { Value = (object?)record.ProposalPrevHash ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+            new() { Value = record.RecordHash },
+        },
+    };
+
+    private sealed record ChainAppend(EvidenceDraft Draft, Guid? MessageId, Func<IEnumerable<NpgsqlBatchCommand>>? Alongside);
+
+    private sealed class PendingAppend(EvidenceDraft draft, Guid messageId, Func<IEnumerable<NpgsqlBatchCommand>>? alongside, long started)
+    {
+        public EvidenceDraft Draft { get; } = draft;
+        public Guid MessageId { get; } = messageId;
+        public Func<IEnumerable<NpgsqlBatchCommand>>? Alongside { get; } = alongside;
+        public long Started { get; } = started;
+
+        /// <summary>Completed only after the transaction holding the record committed (null: a redelivery).</summary>
+        public TaskCompletionSource<EvidenceRecord?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Recorded evidence {Sequence} {Kind} for proposal {ProposalId}")]
