@@ -1,5 +1,12 @@
 using BenchmarkDotNet.Running;
 
-// One entry for every suite in this assembly: pick with --filter, e.g. --filter '*Dsse*'.
+// One entry for every suite in this assembly: pick with --filter, e.g. --filter '*Dsse*'; "latency" times single
+// blast-radius calls for their p99 instead.
 // Named through a benchmark type: referenced service projects bring their own public Program class.
+if (args is ["latency", ..])
+{
+    ControlPlane.Benchmarks.Graph.ImpactLatency.Run();
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ControlPlane.Benchmarks.Contracts.CanonicalJsonBenchmarks).Assembly).Run(args);

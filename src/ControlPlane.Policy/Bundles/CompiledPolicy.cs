@@ -17,6 +17,7 @@ public sealed class CompiledPolicy
         Version = version;
         Hash = HashOf(bundle);
         Rules = [.. bundle.Rules.Select(r => new CompiledRule(r, [.. Conditions(r.Match)]))];
+        Matcher = new RuleMatcher(Rules);
     }
 
     public PolicyBundle Bundle { get; }
@@ -26,6 +27,9 @@ public sealed class CompiledPolicy
     public string Version { get; }
 
     internal IReadOnlyList<CompiledRule> Rules { get; }
+
+    /// <summary>The rules' conditions over names and data classes as int comparisons, for deciding without allocating.</summary>
+    internal RuleMatcher Matcher { get; }
 
     /// <summary>The bundle's content hash: whitespace, comments, key order and list order of sets do not change it.</summary>
     public static string HashOf(PolicyBundle bundle) => CanonicalJson.Hash(bundle);

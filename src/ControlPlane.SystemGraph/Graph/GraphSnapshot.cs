@@ -14,6 +14,14 @@ public sealed class GraphSnapshot
     private readonly int[] _dependents;
     private readonly Lazy<GraphReachability> _reachability;
 
+    // Node attributes the impact walk aggregates, as small ints built once per version: team and data-class ids
+    // are ranks in ordinal order, so a set of ids read in id order is already the sorted list of names.
+    private readonly string[] _teams;
+    private readonly int[] _teamOf;
+    private readonly string[] _dataClasses;
+    private readonly int[] _classStart;
+    private readonly int[] _classIds;
+
     public GraphSnapshot(long version, IEnumerable<GraphNode> nodes, IEnumerable<GraphEdge> edges)
     {
         ArgumentNullException.ThrowIfNull(nodes);
@@ -63,6 +71,14 @@ public sealed class GraphSnapshot
         {
             _dependents[fill[(int)(pair & 0xFFFF_FFFF)]++] = (int)(pair >> 32);
         }
+
+        (_teams, _teamOf) = Ranks(_nodes, n => [n.Team]);
+        (_dataClasses, _classIds) = Ranks(_nodes, n => n.DataClasses);
+        _classStart = new int[_nodes.Length + 1];
+        for (var i = 0; i < _nodes.Length; i++)
+        {
+            _classStart[i + 1] = _classStart[i] + _nodes[i].DataClasses.Distinct(StringComparer.Ordinal).Count();
+        }
     }
 
     public static GraphSnapshot Empty { get; } = new(0, [], []);
@@ -83,4 +99,44 @@ public sealed class GraphSnapshot
 
     /// <summary>The nodes that depend directly on the node at <paramref name="index"/>, ordered by id.</summary>
     public ReadOnlySpan<int> DependentsOf(int index) => _dependents.AsSpan(_dependentStart[index], _dependentStart[index + 1] - _dependentStart[index]);
+
+    /// <summary>Distinct teams of this version in ordinal order; <see cref="TeamOf"/> indexes it.</summary>
+    internal IReadOnlyList<string> Teams => _teams;
+
+    internal int TeamOf(int index) => _teamOf[index];
+
+    /// <summary>Distinct data classes of this version in ordinal order; <see cref="DataClassesOf"/> indexes it.</summary>
+    internal IReadOnlyList<string> DataClasses => _dataClasses;
+
+    /// <summary>The node's distinct data classes as ids into <see cref="DataClasses"/>, ascending.</summary>
+    internal ReadOnlySpan<int> DataClassesOf(int index) => _classIds.AsSpan(_classStart[index], _classStart[index + 1] - _classStart[index]);
+
+    /// <summary>
+    /// Every distinct value the nodes name, in ordinal order, and for each node its values' ranks in that order, node
+    /// after node, ascending within a node.
+    /// </summary>
+    private static (string[] Values, int[] Ranks) Ranks(GraphNode[] nodes, Func<GraphNode, IEnumerable<string>> values)
+    {
+        var all = nodes.SelectMany(values).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var rankOf = new Dictionary<string, int>(all.Length, StringComparer.Ordinal);
+        for (var i = 0; i < all.Length; i++)
+        {
+            rankOf[all[i]] = i;
+        }
+
+        var ranks = new List<int>(nodes.Length);
+        var ofNode = new SortedSet<int>();
+        foreach (var node in nodes)
+        {
+            ofNode.Clear();
+            foreach (var value in values(node))
+            {
+                ofNode.Add(rankOf[value]);
+            }
+
+            ranks.AddRange(ofNode);
+        }
+
+        return (all, [.. ranks]);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using ControlPlane.Contracts;
 
@@ -26,154 +25,81 @@ public static class ImpactAnalyzer
 
         var targetIds = targets.Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         var unknown = new List<string>();
-        // Walk state is as large as the graph: rent it, so an assessment of a leaf does not allocate 3 × N ints.
-        var depth = ArrayPool<int>.Shared.Rent(graph.NodeCount);
-        var parent = ArrayPool<int>.Shared.Rent(graph.NodeCount);
-        var queue = ArrayPool<int>.Shared.Rent(graph.NodeCount);
-        int[] touchedIndexes;
-        ImpactedNode[] dependents;
-        int knownTargets;
-        try
+        var known = new List<int>(targetIds.Count);
+        foreach (var id in targetIds)
         {
-            Array.Fill(depth, -1, 0, graph.NodeCount);
-            int head = 0, tail = 0;
-            foreach (var id in targetIds)
+            if (graph.TryGetIndex(id, out var index))
             {
-                if (!graph.TryGetIndex(id, out var index))
-                {
-                    unknown.Add(id);
-                    continue;
-                }
-
-                depth[index] = 0;
-                parent[index] = -1;
-                queue[tail++] = index;
+                known.Add(index);
             }
-
-            knownTargets = tail;
-            while (head < tail)
+            else
             {
-                var current = queue[head++];
-                foreach (var dependent in graph.DependentsOf(current))
-                {
-                    if (depth[dependent] < 0)
-                    {
-                        depth[dependent] = depth[current] + 1;
-                        parent[dependent] = current;
-                        queue[tail++] = dependent;
-                    }
-                }
+                unknown.Add(id);
             }
-
-            // BFS order is already by depth; within one depth, order by id (index order is id order) so reports are
-            // stable. Sorting (depth, index) packed in a long avoids a comparison delegate.
-            var keys = new long[tail - knownTargets];
-            for (var i = 0; i < keys.Length; i++)
-            {
-                var index = queue[knownTargets + i];
-                keys[i] = ((long)depth[index] << 32) | (uint)index;
-            }
-
-            Array.Sort(keys);
-            var dependentIndexes = Array.ConvertAll(keys, k => (int)(k & 0xFFFF_FFFF));
-
-            dependents = new ImpactedNode[dependentIndexes.Length];
-            for (var i = 0; i < dependentIndexes.Length; i++)
-            {
-                var index = dependentIndexes[i];
-                var node = graph[index];
-                dependents[i] = new ImpactedNode(node.Id, depth[index], PathFromTarget(graph, parent, depth[index], index),
-                    node.CriticalityTier, node.Team, node.RevenuePath, node.DataClasses, node.InternetExposed);
-            }
-
-            // Touched: the known targets first, in the order given (the head of the queue), then every dependent.
-            touchedIndexes = [.. queue.AsSpan(0, knownTargets), .. dependentIndexes];
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(depth);
-            ArrayPool<int>.Shared.Return(parent);
-            ArrayPool<int>.Shared.Return(queue);
         }
 
-        var touched = new List<(GraphNode Node, IReadOnlyList<string>? Path)>(touchedIndexes.Length);
-        for (var i = 0; i < touchedIndexes.Length; i++)
-        {
-            touched.Add((graph[touchedIndexes[i]], i < knownTargets ? null : dependents[i - knownTargets].Path));
-        }
-
-        int? highest = touched.Count == 0 ? null : touched.Min(t => t.Node.CriticalityTier);
-        var dataClasses = touched.SelectMany(t => t.Node.DataClasses).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var teams = touched.Select(t => t.Node.Team).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-
+        var walk = ImpactWalk.Run(graph, known);
+        var touched = Touched.Of(graph, walk);
+        var dataClasses = touched.DataClassNames(graph);
         return new ImpactReport(
             graph.Version,
             targetIds,
-            dependents,
-            highest,
+            new ImpactedNodes(graph, walk),
+            touched.HighestTier,
             dataClasses,
-            touched.Any(t => t.Node.RevenuePath),
-            touched.Any(t => t.Node.InternetExposed),
-            teams,
+            touched.Revenue.Count > 0,
+            touched.Exposed.Count > 0,
+            touched.TeamNames(graph),
             unknown,
-            Reasons(graph.Version, unknown, touched, dataClasses, dependents.Length),
+            Reasons(graph, walk, unknown, touched, dataClasses),
             assessedAt);
     }
 
-    private static string[] PathFromTarget(GraphSnapshot graph, int[] parent, int length, int index)
-    {
-        var path = new string[length + 1];
-        for (var i = length; i >= 0; i--)
-        {
-            path[i] = graph[index].Id;
-            index = parent[index];
-        }
-
-        return path;
-    }
-
-    private static List<string> Reasons(long version, List<string> unknown, List<(GraphNode Node, IReadOnlyList<string>? Path)> touched,
-        List<string> dataClasses, int dependentCount)
+    private static List<string> Reasons(GraphSnapshot graph, ImpactWalk walk, List<string> unknown, Touched touched, List<string> dataClasses)
     {
         var reasons = new List<string>();
-        reasons.AddRange(unknown.Select(u => $"unknown target '{u}' is not in graph version {version}"));
-
-        var revenue = touched.Where(t => t.Node.RevenuePath).ToList();
-        reasons.AddRange(revenue.Take(ListedPerReason).Select(t => t.Path is null
-            ? $"touches revenue path: {t.Node.Id} is a target"
-            : $"touches revenue path via {DependencyChain(t.Path)}"));
-        if (revenue.Count > ListedPerReason)
+        foreach (var u in unknown)
         {
-            reasons.Add($"touches revenue path via {revenue.Count - ListedPerReason} more nodes");
+            reasons.Add($"unknown target '{u}' is not in graph version {graph.Version}");
+        }
+
+        foreach (var position in touched.Revenue.Listed)
+        {
+            reasons.Add(walk.IsTarget(position)
+                ? $"touches revenue path: {graph[walk.NodeAt(position)].Id} is a target"
+                : $"touches revenue path via {DependencyChain(walk.PathFromTarget(graph, position))}");
+        }
+
+        if (touched.Revenue.Count > ListedPerReason)
+        {
+            reasons.Add($"touches revenue path via {touched.Revenue.Count - ListedPerReason} more nodes");
         }
 
         var sensitive = SensitiveOrder.Where(dataClasses.Contains)
             .Concat(dataClasses.Where(c => c != PublicClass && !SensitiveOrder.Contains(c)));
         foreach (var dataClass in sensitive)
         {
-            reasons.Add($"{dataClass} data: {Names(touched.Where(t => t.Node.DataClasses.Contains(dataClass)))}");
+            reasons.Add($"{dataClass} data: {Names(graph, walk, touched.WithClass(graph, dataClass))}");
         }
 
-        foreach (var tier in new[] { 0, 1 })
+        foreach (var (tier, critical) in (ReadOnlySpan<(int, Tally)>)[(0, touched.Tier0), (1, touched.Tier1)])
         {
-            var critical = touched.Where(t => t.Node.CriticalityTier == tier).ToList();
             if (critical.Count > 0)
             {
-                reasons.Add($"tier-{tier} {(critical.Count == 1 ? "node" : "nodes")} affected: {Names(critical)}");
+                reasons.Add($"tier-{tier} {(critical.Count == 1 ? "node" : "nodes")} affected: {Names(graph, walk, critical)}");
             }
         }
 
-        var exposed = touched.Where(t => t.Node.InternetExposed).ToList();
-        if (exposed.Count > 0)
+        if (touched.Exposed.Count > 0)
         {
-            reasons.Add($"internet-exposed {(exposed.Count == 1 ? "node" : "nodes")} affected: {Names(exposed)}");
+            reasons.Add($"internet-exposed {(touched.Exposed.Count == 1 ? "node" : "nodes")} affected: {Names(graph, walk, touched.Exposed)}");
         }
 
-        reasons.Add(dependentCount switch
+        reasons.Add(walk.DependentCount switch
         {
             0 => "no transitive dependents",
             1 => "1 transitive dependent",
-            _ => string.Create(CultureInfo.InvariantCulture, $"{dependentCount} transitive dependents"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{walk.DependentCount} transitive dependents"),
         });
         return reasons;
     }
@@ -181,10 +107,165 @@ public static class ImpactAnalyzer
     /// <summary>"checkout → billing": read as "checkout depends on billing", from the dependent down to the target.</summary>
     private static string DependencyChain(IReadOnlyList<string> pathFromTarget) => string.Join(" → ", pathFromTarget.Reverse());
 
-    private static string Names(IEnumerable<(GraphNode Node, IReadOnlyList<string>? Path)> nodes)
+    private static string Names(GraphSnapshot graph, ImpactWalk walk, Tally tally)
     {
-        var all = nodes.Select(n => n.Node.Id).ToList();
-        var listed = string.Join(", ", all.Take(ListedPerReason));
-        return all.Count > ListedPerReason ? $"{listed} and {all.Count - ListedPerReason} more" : listed;
+        var listed = string.Join(", ", tally.Listed.Select(p => graph[walk.NodeAt(p)].Id));
+        return tally.Count > ListedPerReason ? $"{listed} and {tally.Count - ListedPerReason} more" : listed;
+    }
+
+    /// <summary>How many touched nodes share a trait, and the first <see cref="ListedPerReason"/> of them in touched order.</summary>
+    private sealed class Tally
+    {
+        private readonly List<int> _listed = new(ListedPerReason);
+
+        public int Count { get; private set; }
+
+        public IReadOnlyList<int> Listed => _listed;
+
+        public void Add(int position)
+        {
+            if (Count++ < ListedPerReason)
+            {
+                _listed.Add(position);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The traits of every touched node (the known targets in the order given, then the dependents in report order),
+    /// gathered in one pass over the walk from the snapshot's per-node ids: no strings are compared per node.
+    /// </summary>
+    private sealed class Touched
+    {
+        private readonly bool[] _teams;
+        private readonly Tally?[] _classes;
+
+        private Touched(GraphSnapshot graph)
+        {
+            _teams = new bool[graph.Teams.Count];
+            _classes = new Tally?[graph.DataClasses.Count];
+        }
+
+        public int? HighestTier { get; private set; }
+
+        public Tally Revenue { get; } = new();
+
+        public Tally Exposed { get; } = new();
+
+        public Tally Tier0 { get; } = new();
+
+        public Tally Tier1 { get; } = new();
+
+        public static Touched Of(GraphSnapshot graph, ImpactWalk walk)
+        {
+            var touched = new Touched(graph);
+            var highest = int.MaxValue;
+            for (var position = 0; position < walk.TouchedCount; position++)
+            {
+                var index = walk.NodeAt(position);
+                var node = graph[index];
+                highest = Math.Min(highest, node.CriticalityTier);
+                touched._teams[graph.TeamOf(index)] = true;
+                foreach (var dataClass in graph.DataClassesOf(index))
+                {
+                    (touched._classes[dataClass] ??= new Tally()).Add(position);
+                }
+
+                if (node.RevenuePath)
+                {
+                    touched.Revenue.Add(position);
+                }
+
+                if (node.InternetExposed)
+                {
+                    touched.Exposed.Add(position);
+                }
+
+                if (node.CriticalityTier == 0)
+                {
+                    touched.Tier0.Add(position);
+                }
+                else if (node.CriticalityTier == 1)
+                {
+                    touched.Tier1.Add(position);
+                }
+            }
+
+            touched.HighestTier = walk.TouchedCount == 0 ? null : highest;
+            return touched;
+        }
+
+        public List<string> DataClassNames(GraphSnapshot graph) => Present(graph.DataClasses, i => _classes[i] is not null);
+
+        public List<string> TeamNames(GraphSnapshot graph) => Present(graph.Teams, i => _teams[i]);
+
+        public Tally WithClass(GraphSnapshot graph, string dataClass)
+        {
+            for (var i = 0; i < _classes.Length; i++)
+            {
+                if (_classes[i] is { } tally && graph.DataClasses[i] == dataClass)
+                {
+                    return tally;
+                }
+            }
+
+            return new Tally();
+        }
+
+        // Ids are ranks in ordinal order, so reading them in id order yields the names sorted.
+        private static List<string> Present(IReadOnlyList<string> names, Func<int, bool> present)
+        {
+            var list = new List<string>();
+            for (var i = 0; i < names.Count; i++)
+            {
+                if (present(i))
+                {
+                    list.Add(names[i]);
+                }
+            }
+
+            return list;
+        }
+    }
+
+    /// <summary>
+    /// The report's dependents, each made when first read from the walk the report keeps (node, depth, parent): a
+    /// caller that only counts or aggregates them does not pay for thousands of records and paths.
+    /// </summary>
+    private sealed class ImpactedNodes(GraphSnapshot graph, ImpactWalk walk) : IReadOnlyList<ImpactedNode>
+    {
+        private ImpactedNode?[]? _made;
+
+        public int Count => walk.DependentCount;
+
+        public ImpactedNode this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+                var made = _made ?? Interlocked.CompareExchange(ref _made, new ImpactedNode?[Count], null) ?? _made;
+                if (made[index] is { } existing)
+                {
+                    return existing;
+                }
+
+                var position = walk.TargetCount + index;
+                var node = graph[walk.NodeAt(position)];
+                var created = new ImpactedNode(node.Id, walk.DepthAt(position), walk.PathFromTarget(graph, position),
+                    node.CriticalityTier, node.Team, node.RevenuePath, node.DataClasses, node.InternetExposed);
+                return Interlocked.CompareExchange(ref made[index], created, null) ?? created;
+            }
+        }
+
+        public IEnumerator<ImpactedNode> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -40,6 +40,9 @@ public class MerkleProofBenchmarks
         {
             throw new InvalidOperationException("The benchmark proofs do not verify.");
         }
+
+        Console.WriteLine($"// proof sizes at {Leaves} leaves: inclusion {_inclusion.Count} hashes, {_inclusion.Sum(h => h.Length)} bytes; " +
+            $"consistency from {FirstSize} {_consistency.Count} hashes, {_consistency.Sum(h => h.Length)} bytes");
     }
 
     [Benchmark]
