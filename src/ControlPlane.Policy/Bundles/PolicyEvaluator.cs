@@ -124,7 +124,7 @@ public static class PolicyEvaluator
             }
         }
 
-        var plan = outcome == DecisionOutcome.Deny ? null : Plan(rules, fired, facts);
+        var plan = outcome == DecisionOutcome.Deny ? null : ValidationPlanner.Plan(facts.Impact, PlanRules(rules, fired));
         return new PolicyDecision(
             outcome,
             reasons,
@@ -219,19 +219,19 @@ public static class PolicyEvaluator
         return combined with { Roles = distinct };
     }
 
-    /// <summary>The validation plan of the fired non-deny rules that ask for one (null when none does).</summary>
-    private static ValidationPlan? Plan(IReadOnlyList<CompiledRule> rules, ReadOnlySpan<int> fired, PolicyFacts facts)
+    /// <summary>The validation-plan blocks of the fired non-deny rules, in bundle order.</summary>
+    private static List<(string RuleId, ValidationPlanRule Plan)> PlanRules(IReadOnlyList<CompiledRule> rules, ReadOnlySpan<int> fired)
     {
-        List<(string RuleId, ValidationPlanRule Plan)>? planning = null;
+        var plans = new List<(string, ValidationPlanRule)>();
         foreach (var r in fired)
         {
-            if (rules[r].Rule is { Outcome: not DecisionOutcome.Deny, Plan: { } rule } policyRule)
+            if (rules[r].Rule is { Plan: { } plan, Outcome: not DecisionOutcome.Deny } rule)
             {
-                (planning ??= []).Add((policyRule.Id, rule));
+                plans.Add((rule.Id, plan));
             }
         }
 
-        return ValidationPlanner.Plan(facts.Impact, planning ?? []);
+        return plans;
     }
 
     /// <summary>The steps of the fired non-deny rules, unioned by name: the first rule to name a step defines it.</summary>

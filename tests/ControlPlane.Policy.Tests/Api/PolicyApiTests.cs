@@ -192,6 +192,25 @@ public sealed class PolicyApiTests(PolicyFixture fixture)
     }
 
     [Fact]
+    public async Task Evaluate_with_a_reachable_impact_report_dry_runs_the_validation_plan_and_the_reachability_conditions()
+    {
+        using var viewer = await fixture.ClientAsync(PolicyFixture.Viewer);
+
+        using var reachable = await viewer.PostAsJsonAsync("policies/evaluate",
+            new { action = "deploy", environment = "production", impact = Validation.DemoImpacts.Job(reachable: true) }, ContractJson.Options);
+        using var unreachable = await viewer.PostAsJsonAsync("policies/evaluate",
+            new { action = "deploy", environment = "production", impact = Validation.DemoImpacts.Job(reachable: false) }, ContractJson.Options);
+        var onPath = (await reachable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("decision");
+        var offPath = (await unreachable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("decision");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (reachable.StatusCode, unreachable.StatusCode));
+        Assert.Equal(("require-approval", "allow"), (onPath.GetProperty("outcome").GetString(), offPath.GetProperty("outcome").GetString()));
+        var suite = Assert.Single(offPath.GetProperty("plan").GetProperty("suites").EnumerateArray());
+        Assert.Equal("ledger-reconciliation-dry-run", suite.GetProperty("suite").GetString());
+        Assert.Equal("target ledger-reconciliation declares it", suite.GetProperty("reasons")[0].GetString());
+    }
+
+    [Fact]
     public async Task Evaluate_accepts_an_impact_report_and_an_inline_bundle()
     {
         using var viewer = await fixture.ClientAsync(PolicyFixture.Viewer);
