@@ -44,7 +44,9 @@ public sealed class GovernedActionTests(Plane plane)
         Assert.Contains("regulated", waiting.Impact.DataClasses);
         Assert.Contains(waiting.Decision!.Reasons, r => r.Contains("revenue path", StringComparison.OrdinalIgnoreCase));
         Assert.Contains(waiting.Decision.Reasons, r => r.Contains("regulated", StringComparison.OrdinalIgnoreCase));
-        Assert.Equal(["unit-tests", "integration-tests"], waiting.Decision.Validations.Select(v => v.Name));
+        // The plan's suites come first (ChangeAwareValidationTests reads them), then the steps the rules list by hand.
+        Assert.Equal(["unit-tests", "integration-tests"], waiting.Decision.Validations.Select(v => v.Name).TakeLast(2));
+        var steps = waiting.Decision.Validations.Concat(waiting.Decision.Verifications).Select(s => s.Name).Append("execute").Order(StringComparer.Ordinal).ToList();
 
         // Nobody but a production approver gets through.
         foreach (var (who, audience) in new[]
@@ -60,7 +62,7 @@ public sealed class GovernedActionTests(Plane plane)
 
         using (var approver = await plane.ClientAsync(Principals.ProductionApprover, "orchestrator"))
         using (var approved = await approver.PostAsJsonAsync($"proposals/{id}/approvals",
-            new { decision = "approve", comment = "Heap graphs confirm the leak; fix reviewed.", proposalHash = waiting.ContentHash }))
+            new { decision = "approve", comment = "Heap graphs confirm the leak; fix reviewed.", proposalHash = waiting.ContentHash, planHash = waiting.PlanHash }))
         {
             Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
         }
@@ -73,7 +75,7 @@ public sealed class GovernedActionTests(Plane plane)
             states);
         var approval = Assert.Single(completed.Approvals);
         Assert.Equal((Principals.ProductionApprover, completed.ContentHash, completed.Decision!.BundleHash), (approval.ApproverId, approval.ProposalHash, approval.PolicyHash));
-        Assert.Equal(["execute", "integration-tests", "unit-tests", "verify-service"], completed.Work.Select(w => w.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(steps, completed.Work.Select(w => w.Name).Order(StringComparer.Ordinal));
         Assert.All(completed.Work, w => Assert.Equal("succeeded", w.Outcome));
         var deployed = Directory.GetFiles(plane.RunnerStates, "billing.deploys", SearchOption.AllDirectories);
         Assert.Contains(id.ToString(), await File.ReadAllTextAsync(Assert.Single(deployed)), StringComparison.Ordinal);
@@ -83,13 +85,13 @@ public sealed class GovernedActionTests(Plane plane)
         var kinds = await Eventually.UntilAsync(
             async () => JsonDocument.Parse(await auditor.GetStringAsync($"evidence/proposals/{id}")).RootElement.GetProperty("records")
                 .EnumerateArray().Select(r => r.GetProperty("kind").GetString()!).ToList(),
-            k => k.Count(x => x == nameof(WorkCompleted)) == 4 && k.Contains(nameof(ProposalStateChanged)) && k.LastIndexOf(nameof(ProposalStateChanged)) > k.LastIndexOf(nameof(WorkCompleted)),
+            k => k.Count(x => x == nameof(WorkCompleted)) == steps.Count && k.Contains(nameof(ProposalStateChanged)) && k.LastIndexOf(nameof(ProposalStateChanged)) > k.LastIndexOf(nameof(WorkCompleted)),
             TimeSpan.FromSeconds(30), "the evidence of every step");
         Assert.True(kinds.IndexOf(nameof(ProposalSubmitted)) < kinds.IndexOf(nameof(ImpactAssessed)));
         Assert.True(kinds.IndexOf(nameof(ImpactAssessed)) < kinds.IndexOf(nameof(PolicyDecided)));
         Assert.True(kinds.IndexOf(nameof(PolicyDecided)) < kinds.IndexOf(nameof(ApprovalRecorded)));
         Assert.True(kinds.IndexOf(nameof(ApprovalRecorded)) < kinds.IndexOf(nameof(WorkPackageIssued)));
-        Assert.Equal(4, kinds.Count(k => k == nameof(WorkPackageIssued)));
+        Assert.Equal(steps.Count, kinds.Count(k => k == nameof(WorkPackageIssued)));
 
         var bundlePath = Path.Combine(Path.GetTempPath(), $"cpt-bundle-{id}.json");
         try
@@ -253,6 +255,7 @@ public sealed class GovernedActionTests(Plane plane)
         }
 
         var completed = await plane.WaitForStateAsync(id, ProposalState.Completed, TimeSpan.FromSeconds(120));
-        Assert.Equal(4, completed.Work.Count(w => w.Outcome == "succeeded"));
+        var steps = completed.Decision!.Validations.Concat(completed.Decision.Verifications).Select(s => s.Name).Append("execute").Order(StringComparer.Ordinal);
+        Assert.Equal(steps, completed.Work.Where(w => w.Outcome == "succeeded").Select(w => w.Name).Order(StringComparer.Ordinal));
     }
 }
