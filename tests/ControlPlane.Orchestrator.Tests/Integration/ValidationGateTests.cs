@@ -32,7 +32,7 @@ public sealed class ValidationGateTests(GatePlane fixture) : IClassFixture<GateP
 
     private static string Key() => "gate-" + Guid.NewGuid().ToString("N")[..12];
 
-    /// <summary>A planned suite as i14-graph maps it onto a step (brief-i14-shared.md).</summary>
+    /// <summary>A planned suite as policy maps it onto a step (ControlPlane.Policy.Validation.PlanSteps.ToStep).</summary>
     private static StepRequirement Suite(string name, string node, bool advisory = false, int retries = 0) => new(name, "run-command",
         new Dictionary<string, string> { ["command"] = "run-suite", ["suite"] = name, ["node"] = node, ["fleet"] = "testing" }, retries, advisory);
 
