@@ -1,3 +1,5 @@
+using ControlPlane.Contracts;
+
 namespace ControlPlane.ServiceDefaults.Security;
 
 /// <summary>What a binding is scoped to: everything, one environment, one system-graph node, or one team.</summary>

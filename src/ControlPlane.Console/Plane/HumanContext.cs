@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
+using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Components.Authorization;
 

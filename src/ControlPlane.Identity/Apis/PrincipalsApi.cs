@@ -1,3 +1,4 @@
+using ControlPlane.Contracts;
 using ControlPlane.Identity.Principals;
 using ControlPlane.ServiceDefaults.Security;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Security;
 
 namespace ControlPlane.Identity.Principals;

@@ -1,3 +1,4 @@
+using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Security;
 
 namespace ControlPlane.Orchestrator.Proposals;

@@ -1,3 +1,4 @@
+using ControlPlane.Contracts;
 using ControlPlane.Identity.ExternalIdp;
 using ControlPlane.Identity.Keys;
 using ControlPlane.Identity.Principals;

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ControlPlane.Contracts;
 using ControlPlane.ServiceDefaults.Security;
 
 namespace ControlPlane.ServiceDefaults.Tests.Unit;

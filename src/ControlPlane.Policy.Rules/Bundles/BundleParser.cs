@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ControlPlane.Contracts;
-using ControlPlane.ServiceDefaults.Security;
 
 namespace ControlPlane.Policy.Bundles;
 
