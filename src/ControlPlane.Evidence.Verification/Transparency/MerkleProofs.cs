@@ -18,8 +18,10 @@ public static class MerkleProofs
         long fn = index, sn = size - 1;
         Span<byte> r = stackalloc byte[MerkleHash.Size];
         leafHash.CopyTo(r);
-        foreach (var p in proof)
+        // An index loop: foreach over IReadOnlyList boxes its enumerator (the one allocation a verify made).
+        for (var i = 0; i < proof.Count; i++)
         {
+            var p = proof[i];
             if (sn == 0 || p.Length != MerkleHash.Size)
             {
                 return false;
