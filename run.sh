@@ -72,6 +72,7 @@ env "Parameters__identity-key-encryption-key=$(secret identity-kek)" \
     "Parameters__orchestrator-key-encryption-key=$(secret orchestrator-kek)" \
     "ControlPlane__Servers=$MODE" \
     "ControlPlane__RunnerStateRoot=$STATE/runners" \
+    "ControlPlane__WitnessDataDirectory=$STATE/witness" \
     "${clone_env[@]}" \
   dotnet run --project ControlPlane.AppHost -c "$CONFIGURATION" --no-build --launch-profile http >"$LOGS/apphost.log" 2>&1 &
 apphost=$!
@@ -90,8 +91,8 @@ stop_all() {
 trap 'stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
-NAMES=(identity system-graph policy orchestrator fleet evidence console runner-testing-1 runner-remediation-1)
-PORTS=(5101 5102 5103 5104 5105 5106 5107 5110 5111)
+NAMES=(identity system-graph policy orchestrator fleet evidence console witness runner-testing-1 runner-remediation-1)
+PORTS=(5101 5102 5103 5104 5105 5106 5107 5108 5110 5111)
 deadline=$((SECONDS + 300))
 for i in "${!NAMES[@]}"; do
   until curl -fsS "http://127.0.0.1:${PORTS[$i]}/health" >/dev/null 2>&1; do

@@ -4,14 +4,14 @@ namespace ControlPlane.AppHost;
 
 /// <summary>
 /// The fixed local ports every README walk-through, the CLI and curl use (identity 5101 ... evidence 5106, console 5107,
-/// runners 5110/5111). ControlPlane:Ports:&lt;name&gt; moves one (the AppHost tests use their own range).
+/// witness 5108, runners 5110/5111). ControlPlane:Ports:&lt;name&gt; moves one (the AppHost tests use their own range).
 /// </summary>
 public sealed class LocalPorts(IConfiguration configuration)
 {
     public static readonly IReadOnlyDictionary<string, int> Defaults = new Dictionary<string, int>
     {
         ["identity"] = 5101, ["system-graph"] = 5102, ["policy"] = 5103, ["orchestrator"] = 5104,
-        ["fleet"] = 5105, ["evidence"] = 5106, ["console"] = 5107, ["runner-testing-1"] = 5110, ["runner-remediation-1"] = 5111,
+        ["fleet"] = 5105, ["evidence"] = 5106, ["console"] = 5107, ["witness"] = 5108, ["runner-testing-1"] = 5110, ["runner-remediation-1"] = 5111,
     };
 
     public int this[string resource] =>

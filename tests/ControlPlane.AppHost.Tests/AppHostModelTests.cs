@@ -9,7 +9,7 @@ namespace ControlPlane.AppHost.Tests;
 public sealed class AppHostModelTests
 {
     private static readonly string[] Plane =
-        ["identity", "system-graph", "policy", "orchestrator", "fleet", "evidence", "console", "runner-testing-1", "runner-remediation-1"];
+        ["identity", "system-graph", "policy", "orchestrator", "fleet", "evidence", "console", "witness", "runner-testing-1", "runner-remediation-1"];
 
     [Fact]
     public async Task With_containers_the_servers_are_containers()

@@ -20,10 +20,14 @@ public sealed class BillingWalkThroughTests(RunningPlane plane)
             Assert.True(demo.ExitCode == 0, $"demo billing exited {demo.ExitCode}:\n{demo.Output}\nresources: {await plane.StatesAsync()}");
             Assert.Contains("completed", demo.Output, StringComparison.Ordinal);
 
-            // The bundle it wrote verifies again from the file alone, as an auditor would check it.
-            var verify = await ControlPlaneCliAsync("evidence", "verify", bundle);
+            // The bundle it wrote verifies again from the file alone, as an auditor would check it, and its checkpoint
+            // carries the cosignature of the witness the AppHost runs (which pinned evidence's key on first use).
+            using var http = new HttpClient();
+            var witnessKey = (await http.GetStringAsync(new Uri(RunningPlane.Address("witness"), "key"), TestContext.Current.CancellationToken)).Trim();
+            var verify = await ControlPlaneCliAsync("evidence", "verify", bundle, "--witness", witnessKey, "--witnesses-required", "1");
             Assert.True(verify.ExitCode == 0, $"evidence verify exited {verify.ExitCode}:\n{verify.Output}");
             Assert.Contains("Bundle verifies.", verify.Output, StringComparison.Ordinal);
+            Assert.StartsWith("witness.controlplane.local/w1+", witnessKey, StringComparison.Ordinal);
 
             // What an SRE sees in the dashboard: the agent's POST is one trace through every service that handled
             // the proposal, the runners included.

@@ -16,7 +16,7 @@ public sealed class RunningPlane : IAsyncLifetime
     public static readonly IReadOnlyDictionary<string, int> Ports = new Dictionary<string, int>
     {
         ["identity"] = 5201, ["system-graph"] = 5202, ["policy"] = 5203, ["orchestrator"] = 5204,
-        ["fleet"] = 5205, ["evidence"] = 5206, ["console"] = 5207, ["runner-testing-1"] = 5210, ["runner-remediation-1"] = 5211,
+        ["fleet"] = 5205, ["evidence"] = 5206, ["console"] = 5207, ["witness"] = 5208, ["runner-testing-1"] = 5210, ["runner-remediation-1"] = 5211,
     };
 
     public static readonly Uri Dashboard = new("http://127.0.0.1:18988");
@@ -45,6 +45,7 @@ public sealed class RunningPlane : IAsyncLifetime
             $"--ControlPlane:LocalServers:Postgres={TestServers.PostgresHost}",
             $"--ControlPlane:LocalServers:DatabasePrefix=cpt_apphost_{Guid.NewGuid().ToString("N")[..8]}_",
             $"--ControlPlane:RunnerStateRoot={RunnerStates}",
+            $"--ControlPlane:WitnessDataDirectory={Path.Combine(RunnerStates, "witness")}",
             $"--Parameters:identity-key-encryption-key={Secret()}",
             $"--Parameters:fleet-key-encryption-key={Secret()}",
             $"--Parameters:evidence-key-encryption-key={Secret()}",

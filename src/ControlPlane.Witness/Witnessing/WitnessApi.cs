@@ -10,7 +10,9 @@ public static class WitnessApi
     public static void AddWitness(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LogKeyPins>();
         builder.Services.AddSingleton<WitnessBook>();
+        builder.Services.AddHttpClient(LogKeyPins.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
     }
 
     public static IEndpointRouteBuilder MapWitnessApi(this IEndpointRouteBuilder app)

@@ -18,8 +18,9 @@ public sealed class WitnessBook : IDisposable
     private readonly Key _key;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TimeProvider _clock;
+    private readonly LogKeyPins _logs;
 
-    public WitnessBook(IConfiguration configuration, TimeProvider clock)
+    public WitnessBook(IConfiguration configuration, TimeProvider clock, LogKeyPins logs)
     {
         Name = configuration["Witness:Name"] is { Length: > 0 } name && !name.Any(c => char.IsWhiteSpace(c) || c == '+')
             ? name
@@ -28,24 +29,20 @@ public sealed class WitnessBook : IDisposable
         Directory.CreateDirectory(_directory);
         _key = LoadOrCreateKey(Path.Combine(_directory, "witness.key"));
         _clock = clock;
-        Logs = configuration.GetSection("Witness:Logs").GetChildren().ToDictionary(
-            log => log["Origin"] ?? throw new InvalidOperationException($"Witness:Logs:{log.Key}:Origin is missing."),
-            log => ImportLogKey(log["PublicKey"], log.Key), StringComparer.Ordinal);
+        _logs = logs;
     }
 
     public string Name { get; }
 
     public WitnessKey PublicKey => new(Name, Cosignature.PublicKeyOf(_key));
 
-    /// <summary>The logs this witness follows: origin → the log's checkpoint key (ECDSA P-256).</summary>
-    public IReadOnlyDictionary<string, ECDsa> Logs { get; }
-
     public async Task<WitnessAnswer> AddCheckpointAsync(string body, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var answer = CheckpointWitness.AddCheckpoint(body, Logs, Latest,
+            var logs = await _logs.CurrentAsync(cancellationToken);
+            var answer = CheckpointWitness.AddCheckpoint(body, logs, Latest,
                 text => Cosignature.Sign(text, Name, _key, _clock.GetUtcNow()));
             if (answer.Cosigned is { } cosigned)
             {
@@ -70,10 +67,6 @@ public sealed class WitnessBook : IDisposable
     {
         _key.Dispose();
         _gate.Dispose();
-        foreach (var key in Logs.Values)
-        {
-            key.Dispose();
-        }
     }
 
     private async Task SaveAsync(WitnessedCheckpoint checkpoint, CancellationToken cancellationToken)
@@ -106,19 +99,5 @@ public sealed class WitnessBook : IDisposable
         }
 
         return key;
-    }
-
-    private static ECDsa ImportLogKey(string? base64Spki, string index)
-    {
-        try
-        {
-            var key = ECDsa.Create();
-            key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(base64Spki ?? string.Empty), out _);
-            return key;
-        }
-        catch (Exception ex) when (ex is FormatException or CryptographicException)
-        {
-            throw new InvalidOperationException($"Witness:Logs:{index}:PublicKey must be the log's public key, base64 DER SubjectPublicKeyInfo (GET /evidence/keys).", ex);
-        }
     }
 }
