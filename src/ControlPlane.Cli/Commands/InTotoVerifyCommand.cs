@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification;
 using ControlPlane.Evidence.Verification.InToto;
 using Spectre.Console;
 
@@ -23,6 +24,11 @@ public sealed class InTotoVerifyCommand
 
     public Option<string?> ContentHash { get; } = new("--content-hash") { Description = "With --in-toto: the proposal's content hash (sha256:…); every statement's subject digest must equal it." };
 
+    public Option<FileInfo?> Bundle { get; } = new("--bundle")
+    {
+        Description = "With --in-toto: the proposal's evidence bundle (controlplane evidence bundle); it must verify with its transparency log, and hold and prove every attested record.",
+    };
+
     public Option<string?> Url { get; } = new("--evidence-url") { Description = "With --in-toto and no --keys: evidence's base address for GET /evidence/keys (default: services__evidence__http__0, else http://127.0.0.1:5106)." };
 
     public void AddTo(Command command)
@@ -31,6 +37,7 @@ public sealed class InTotoVerifyCommand
         command.Options.Add(InToto);
         command.Options.Add(Keys);
         command.Options.Add(ContentHash);
+        command.Options.Add(Bundle);
         command.Options.Add(Url);
     }
 
@@ -41,9 +48,15 @@ public sealed class InTotoVerifyCommand
         ArgumentNullException.ThrowIfNull(console);
         string bundle;
         EvidenceKeySet? keys;
+        byte[]? evidence = null;
         try
         {
             bundle = await File.ReadAllTextAsync(file.FullName, ct);
+            if (parse.GetValue(Bundle) is { } evidenceFile)
+            {
+                evidence = await File.ReadAllBytesAsync(evidenceFile.FullName, ct);
+            }
+
             keys = parse.GetValue(Keys) is { } keyFile
                 ? JsonSerializer.Deserialize<EvidenceKeySet>(await File.ReadAllBytesAsync(keyFile.FullName, ct), EvidenceFormat.Json)
                 : await FetchKeysAsync(parse.GetValue(Url), console, ct);
@@ -60,11 +73,32 @@ public sealed class InTotoVerifyCommand
         }
 
         console.MarkupLineInterpolated($"Verifying in-toto attestations in {file.FullName} against {keys.Keys.Count} evidence key(s)");
-        return Report(InTotoVerifier.Verify(bundle, keys.Keys, new InTotoVerifyOptions(trust, parse.GetValue(ContentHash))), console);
+        var result = InTotoVerifier.Verify(bundle, keys.Keys, new InTotoVerifyOptions(trust, parse.GetValue(ContentHash)));
+        if (result.Ok && evidence is not null && Link(result, evidence, trust) is { } unlinked)
+        {
+            result = result with { Failure = unlinked };
+        }
+
+        return Report(result, console, evidence is null ? null : "the evidence bundle verifies (log required) and holds and proves every attested record");
     }
 
-    /// <summary>Prints one line per statement that verified, then the failure or the summary; returns the exit code.</summary>
-    public static int Report(InTotoVerification result, IAnsiConsole console)
+    /// <summary>Null when the evidence bundle verifies (log required) and holds and proves every attested record; else why not.</summary>
+    private static string? Link(InTotoVerification result, byte[] evidence, string? trust)
+    {
+        var bundleCheck = EvidenceBundleVerifier.Verify(evidence, new BundleVerifyOptions(trust, RequireLogProof: true));
+        if (!bundleCheck.Ok)
+        {
+            return $"the evidence bundle does not verify: {bundleCheck.FailedCheck}: {bundleCheck.Failure}";
+        }
+
+        var parsed = JsonSerializer.Deserialize<EvidenceBundle>(evidence, EvidenceFormat.Json)!;
+        return InTotoBundleLink.Check(result, parsed) is { } failure
+            ? $"not tied to the evidence bundle: {failure}"
+            : null;
+    }
+
+    /// <summary>Prints one line per statement that verified, then the failure or <paramref name="linked"/> and the summary; returns the exit code.</summary>
+    public static int Report(InTotoVerification result, IAnsiConsole console, string? linked = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(console);
@@ -79,6 +113,11 @@ public sealed class InTotoVerifyCommand
             console.MarkupLineInterpolated($"[red]FAIL[/] {(result.FailedLine is { } line ? $"line {line}: " : "")}{result.Failure}");
             console.MarkupLine("[red]In-toto attestations do not verify.[/]");
             return EvidenceVerifyCommand.Failed;
+        }
+
+        if (linked is not null)
+        {
+            console.MarkupLineInterpolated($"[green]ok[/]   {linked}");
         }
 
         var signers = string.Join(", ", result.Statements.Select(s => $"'{s.KeyId}'").Distinct(StringComparer.Ordinal));

@@ -152,6 +152,23 @@ public sealed class InTotoAttestationTests : IDisposable
         Assert.Throws<NoSubjectException>(() => InTotoAttestations.Build(records, LeafHash, Log));
     }
 
+    [Fact]
+    public void Attestations_are_tied_to_the_bundle_that_holds_and_proves_their_records()
+    {
+        var verified = InTotoVerifier.Verify(Bundle(Build()), Keys());
+        var inclusions = _scenario.ProposalRecords.Select(r => new BundleInclusion(r.Sequence, [])).ToList();
+        var bundle = _scenario.Bundle() with { Log = new BundleLog($"{Log}\n{_scenario.Ledger.Records.Count}\nroot\n", inclusions) };
+        var approval = verified.Statements[1].Evidence;
+
+        Assert.Null(InTotoBundleLink.Check(verified, bundle));
+        Assert.Equal("the bundle carries no transparency-log section", InTotoBundleLink.Check(verified, bundle with { Log = null }));
+        Assert.Equal($"line 2 (record {approval.Sequence}): the bundle's log ({Log}) does not prove it, or the statement names another log ({Log})",
+            InTotoBundleLink.Check(verified, bundle with { Log = bundle.Log! with { Inclusions = [.. inclusions.Where(i => i.Sequence != approval.Sequence)] } }));
+        Assert.Equal($"line 2 (record {approval.Sequence}): the bundle holds no record {approval.Sequence}",
+            InTotoBundleLink.Check(verified, bundle with { Records = [.. bundle.Records.Where(r => r.Sequence != approval.Sequence)] }));
+        Assert.StartsWith("the bundle is of proposal", InTotoBundleLink.Check(verified, bundle with { ProposalId = Guid.NewGuid().ToString("D") }), StringComparison.Ordinal);
+    }
+
     public void Dispose() => _scenario.Dispose();
 
     private IReadOnlyList<InTotoStatement> Build() => InTotoAttestations.Build(_scenario.ProposalRecords, LeafHash, Log);

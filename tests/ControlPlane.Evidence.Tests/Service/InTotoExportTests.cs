@@ -83,6 +83,15 @@ public sealed class InTotoExportTests(EvidenceFixture fixture) : IClassFixture<E
             Assert.Equal(4, report.Split('\n').Count(l => l.StartsWith("ok ", StringComparison.Ordinal)));
             Assert.Contains($"4 statement(s) verify: subject proposal/{scenario.ProposalId:D} sha256:{new string('a', 64)}", report, StringComparison.Ordinal);
 
+            // With the proposal's evidence bundle, each statement is tied to a record the bundle proves in the log.
+            var evidence = Path.Combine(directory, "evidence.json");
+            var (downloaded, downloadOutput) = await CliRun.EvidenceAsync("bundle", scenario.ProposalId.ToString(), "--out", evidence,
+                "--token", await fixture.TokenAsync(EvidenceFixture.Viewer), "--evidence-url", fixture.Evidence.BaseAddress.ToString());
+            Assert.True(downloaded == 0, downloadOutput);
+            var (tied, tiedReport) = await CliRun.EvidenceAsync("verify", exported, "--in-toto", "--keys", keys, "--bundle", evidence);
+            Assert.True(tied == 0, tiedReport);
+            Assert.Contains("ok   the evidence bundle verifies (log required) and holds and proves every attested record", tiedReport, StringComparison.Ordinal);
+
             // One changed character inside the third statement's payload: that line no longer verifies.
             var lines = (await File.ReadAllTextAsync(exported)).TrimEnd('\n').Split('\n');
             var envelope = JsonNode.Parse(lines[2])!.AsObject();
