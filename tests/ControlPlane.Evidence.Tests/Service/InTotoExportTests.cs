@@ -8,6 +8,9 @@ using ControlPlane.Contracts.Evidence;
 using ControlPlane.Evidence.Apis;
 using ControlPlane.Evidence.Verification.InToto;
 using ControlPlane.EvidenceScenarios;
+using ControlPlane.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.Evidence.Tests.Service;
 
@@ -58,6 +61,9 @@ public sealed class InTotoExportTests(EvidenceFixture fixture) : IClassFixture<E
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"evidence/proposals/{scenario.ProposalId}/in-toto")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await production.GetAsync($"evidence/proposals/{Guid.NewGuid()}/in-toto")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await production.GetAsync("evidence/proposals/nope/in-toto")).StatusCode);
+        var endpoint = fixture.Evidence.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Single(e => e.RoutePattern.RawText == "/evidence/proposals/{id}/in-toto");
+        Assert.Equal(Permissions.EvidenceRead, endpoint.Metadata.GetMetadata<RequiresPermission>()!.Permission);
     }
 
     [Fact]
