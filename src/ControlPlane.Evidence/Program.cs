@@ -12,6 +12,7 @@ app.MapDefaultEndpoints();
 app.MapEvidenceApi();
 app.MapMetricsApi();
 app.MapTransparencyApi();
+app.MapAttestationApi();
 
 app.Run();
 

@@ -14,6 +14,7 @@ public static class EvidenceCommand
         command.Subcommands.Add(EvidenceVerifyCommand.Create(console ?? AnsiConsole.Console));
         command.Subcommands.Add(EvidenceBundleCommand.Create(console ?? AnsiConsole.Console, http));
         command.Subcommands.Add(EvidenceConsistencyCommand.Create(console ?? AnsiConsole.Console));
+        command.Subcommands.Add(EvidenceExportCommand.Create(console ?? AnsiConsole.Console, http));
         return command;
     }
 }

@@ -43,9 +43,16 @@ public static class EvidenceVerifyCommand
         command.Options.Add(requireLog);
         command.Options.Add(witness);
         command.Options.Add(required);
+        var inToto = new InTotoVerifyCommand();
+        inToto.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
+            if (parse.GetValue(inToto.InToto))
+            {
+                return await inToto.RunAsync(parse, path, parse.GetValue(trust), console, ct);
+            }
+
             byte[] json;
             try
             {

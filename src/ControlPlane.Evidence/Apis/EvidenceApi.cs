@@ -249,7 +249,7 @@ public static partial class EvidenceApi
     /// Object-level check: a binding scoped to an environment, node or team reads a proposal's evidence only
     /// when the proposal (from its ProposalSubmitted and ImpactAssessed records) lies inside that scope.
     /// </summary>
-    private static IResult? Forbidden(Caller caller, IReadOnlyList<EvidenceRecord> records)
+    internal static IResult? Forbidden(Caller caller, IReadOnlyList<EvidenceRecord> records)
     {
         var submitted = records.FirstOrDefault(r => r.Kind == nameof(ProposalSubmitted))?.Payload as JsonObject;
         var impact = (records.LastOrDefault(r => r.Kind == nameof(ImpactAssessed))?.Payload as JsonObject)?["impact"] as JsonObject;
@@ -266,7 +266,7 @@ public static partial class EvidenceApi
 
     private static List<string>? Texts(JsonNode? node) => node is JsonArray array ? [.. array.Select(Text).OfType<string>()] : null;
 
-    private static bool TryParseId(string id, out Guid proposalId, out IResult invalid)
+    internal static bool TryParseId(string id, out Guid proposalId, out IResult invalid)
     {
         invalid = Results.Empty;
         if (Guid.TryParseExact(id, "D", out proposalId))
@@ -278,7 +278,7 @@ public static partial class EvidenceApi
         return false;
     }
 
-    private static IResult NoEvidence(Guid proposalId) =>
+    internal static IResult NoEvidence(Guid proposalId) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No evidence",
             detail: $"Evidence holds no records of proposal {EvidenceFormat.Id(proposalId)}.");
 

@@ -67,7 +67,7 @@ public sealed class EvidenceAccessTests(EvidenceFixture fixture) : IClassFixture
             .Where(e => e.RoutePattern.RawText?.StartsWith("/evidence", StringComparison.Ordinal) == true || e.RoutePattern.RawText == "/metrics/autonomy")
             .ToList();
 
-        Assert.Equal(11, endpoints.Count);
+        Assert.Equal(12, endpoints.Count);
         Assert.All(endpoints, e => Assert.True(
             e.Metadata.GetMetadata<RequiresPermission>() is not null || e.Metadata.GetMetadata<AnonymousByDesign>() is not null,
             $"{e.RoutePattern.RawText} declares no permission"));
