@@ -147,4 +147,28 @@ public sealed class TrackRecordRuleTests
         Assert.Empty(policy.TrackRecordWindows);
         Assert.DoesNotContain("trackRecord", CanonicalJson.ToText(policy.Bundle), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Track_record_conditions_match_without_allocating_per_rule()
+    {
+        static CompiledPolicy Bundle(int rules) => Facts.Compile("rules:\n" + string.Concat(Enumerable.Range(0, rules).Select(i => $$"""
+              - id: earned-{{i}}
+                match: { actions: [restart], environments: [staging], track-record: { window: {{1 + (i % 3)}}d, verified-successes-at-least: 1000, failures-at-most: 0 } }
+                outcome: allow
+
+            """)));
+        var facts = Restart(TrackRecordFacts.From(Successes(30, Now, TimeSpan.FromMinutes(1)), [TimeSpan.FromDays(1), TimeSpan.FromDays(2), TimeSpan.FromDays(3)], Now));
+        var (one, many) = (Bundle(1), Bundle(150));
+        long Allocated(CompiledPolicy policy)
+        {
+            PolicyEvaluator.Decide(policy, facts, Now);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var decision = PolicyEvaluator.Decide(policy, facts, Now);
+            Assert.Equal(PolicyEvaluator.NoRuleReason, Assert.Single(decision.Reasons));
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        // Every rule's track-record conditions are tested (the names match, the successes do not): the cost must not grow with the rules.
+        Assert.Equal(Allocated(one), Allocated(many));
+    }
 }
