@@ -1,6 +1,7 @@
 using ControlPlane.Contracts;
 using ControlPlane.Policy.Bundles;
 using ControlPlane.Policy.Tests.Bundles;
+using ControlPlane.Testing;
 using static ControlPlane.Policy.Tests.TrackRecord.EarnedAutonomyBundle;
 
 namespace ControlPlane.Policy.Tests.TrackRecord;
@@ -170,5 +171,15 @@ public sealed class TrackRecordRuleTests
 
         // Every rule's track-record conditions are tested (the names match, the successes do not): the cost must not grow with the rules.
         Assert.Equal(Allocated(one), Allocated(many));
+    }
+
+    [Fact]
+    public void The_readme_example_is_the_bundle_these_tests_decide_with()
+    {
+        // The README's runnable example extracts the block from "name: earned-autonomy" to the closing fence.
+        var readme = File.ReadAllLines(Path.Combine(RepositoryRoot.Path, "src", "ControlPlane.Policy", "README.md"));
+        var example = string.Join('\n', readme.SkipWhile(l => l != "name: earned-autonomy").TakeWhile(l => !l.StartsWith("```", StringComparison.Ordinal)));
+
+        Assert.Equal(Facts.Compile(Yaml).Hash, Facts.Compile(example).Hash);
     }
 }
