@@ -43,6 +43,9 @@ public static class PlaneTopology
         new QueueBinding<PrincipalRevoked>("policy-principal-revoked"),
         new QueueBinding<FleetCapabilitiesChanged>("policy-fleet-capabilities-changed"),
         new QueueBinding<ActionCatalogPublished>("policy-action-catalog-published"),
+        new QueueBinding<ProposalSubmitted>("policy-proposal-submitted"),
+        new QueueBinding<ProposalStateChanged>("policy-proposal-state-changed"),
+        new QueueBinding<WorkRequested>("policy-work-requested"),
 
         // orchestrator
         new QueueBinding<SubmitProposal>("orchestrator-submit-proposal"),

@@ -22,6 +22,9 @@ internal static class Extensions
             x.AddConsumer<AgentRevokedConsumer>().Endpoint(e => e.Name = AgentRevokedConsumer.Queue);
             x.AddConsumer<FleetCapabilitiesChangedConsumer>().Endpoint(e => e.Name = FleetCapabilitiesChangedConsumer.Queue);
             x.AddConsumer<ActionCatalogPublishedConsumer>().Endpoint(e => e.Name = ActionCatalogPublishedConsumer.Queue);
+            x.AddConsumer<TrackRecordProposalSubmittedConsumer>().Endpoint(e => e.Name = TrackRecordProposalSubmittedConsumer.Queue);
+            x.AddConsumer<TrackRecordStateChangedConsumer>().Endpoint(e => e.Name = TrackRecordStateChangedConsumer.Queue);
+            x.AddConsumer<TrackRecordRollbackConsumer>().Endpoint(e => e.Name = TrackRecordRollbackConsumer.Queue);
         });
         builder.AddOutboxRelay();
 
@@ -29,6 +32,7 @@ internal static class Extensions
         builder.Services.AddSingleton<PolicyStore>();
         builder.Services.AddSingleton<ActivePolicyCache>();
         builder.Services.AddSingleton<AgentProjections>();
+        builder.Services.AddSingleton<TrackRecordStore>();
         // After the migration host (AddServiceDatabase puts it first), so the tables exist.
         builder.Services.AddHostedService<DefaultBundleActivation>();
     }

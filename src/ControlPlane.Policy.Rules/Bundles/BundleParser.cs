@@ -45,7 +45,7 @@ public static partial class BundleParser
 
     private static readonly string[] TopKeys = ["name", "description", "rules"];
     private static readonly string[] RuleKeys = ["id", "description", "match", "outcome", "approval", "validations", "verifications", "validation-plan"];
-    private static readonly string[] MatchKeys = ["actions", "environments", "agents", "impact", "change"];
+    private static readonly string[] MatchKeys = ["actions", "environments", "agents", "impact", "change", "track-record"];
     private static readonly string[] ImpactKeys =
     [
         "highest-criticality-at-most", "highest-criticality-at-least", "revenue-path", "data-classes-any-of",
@@ -234,7 +234,8 @@ public static partial class BundleParser
                 change = new ChangeMatch(present);
             }
 
-            return new RuleMatch(actions, environments, agents, impact, change);
+            var trackRecord = Get(match, "track-record") is { } recordNode ? ReadTrackRecord(recordNode, path + ".track-record") : null;
+            return new RuleMatch(actions, environments, agents, impact, change, trackRecord);
         }
 
         private ImpactMatch? ReadImpact(YamlValue node, string path)

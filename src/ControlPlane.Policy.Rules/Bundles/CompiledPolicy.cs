@@ -18,6 +18,7 @@ public sealed class CompiledPolicy
         Hash = HashOf(bundle);
         Rules = [.. bundle.Rules.Select(r => new CompiledRule(r, [.. Conditions(r.Match)]))];
         Matcher = new RuleMatcher(Rules);
+        TrackRecordWindows = [.. bundle.Rules.Select(r => r.Match.TrackRecord).OfType<TrackRecordMatch>().Select(t => t.Window).Distinct().Order()];
     }
 
     public PolicyBundle Bundle { get; }
@@ -30,6 +31,9 @@ public sealed class CompiledPolicy
 
     /// <summary>The rules' conditions over names and data classes as int comparisons, for deciding without allocating.</summary>
     internal RuleMatcher Matcher { get; }
+
+    /// <summary>The window lengths the rules' track-record conditions use: the decision's facts count the agent's record once per window.</summary>
+    public IReadOnlyList<TimeSpan> TrackRecordWindows { get; }
 
     /// <summary>The bundle's content hash: whitespace, comments, key order and list order of sets do not change it.</summary>
     public static string HashOf(PolicyBundle bundle) => CanonicalJson.Hash(bundle);
@@ -142,6 +146,11 @@ public sealed class CompiledPolicy
         {
             yield return new Condition("change.rollback-plan", f => f.RollbackPlanPresent == rollback,
                 (f, _) => f.RollbackPlanPresent ? "rollback plan present" : "rollback plan absent");
+        }
+
+        foreach (var condition in match.TrackRecord is { } record ? TrackRecordConditions.Of(record) : [])
+        {
+            yield return condition;
         }
     }
 

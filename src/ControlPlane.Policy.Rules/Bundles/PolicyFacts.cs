@@ -10,7 +10,8 @@ namespace ControlPlane.Policy.Bundles;
 /// DriftDetected: a target was deployed in this environment outside the plane (CI/CD reported it) since DriftSince.
 /// Reachable, ReachableDataClasses, ReachableDependents: the part of the impact outside traffic reaches; null when
 /// unknown (a report without reachability), which conditions treat as wholly reachable. Impact: the report itself,
-/// from which the validation plan is derived (not part of the facts' JSON).
+/// from which the validation plan is derived (not part of the facts' JSON). TrackRecord: the agent's verified outcomes
+/// for this action kind and environment per window the rules use; null (unknown) counts as none, failing closed.
 /// </summary>
 public sealed record PolicyFacts(
     string ActionKind,
@@ -28,7 +29,8 @@ public sealed record PolicyFacts(
     bool? Reachable = null,
     IReadOnlyList<string>? ReachableDataClasses = null,
     int? ReachableDependents = null,
-    [property: JsonIgnore] ImpactReport? Impact = null)
+    [property: JsonIgnore] ImpactReport? Impact = null,
+    TrackRecordFacts? TrackRecord = null)
 {
     public static PolicyFacts From(ProposalSubmitted proposal, ImpactReport impact)
     {

@@ -23,13 +23,15 @@ public sealed record PolicyRule(
     IReadOnlyList<StepRequirement> Verifications,
     ValidationPlanRule? Plan = null);
 
-/// <summary>All present conditions must hold; an absent one does not constrain. Name lists accept "*" wildcards.</summary>
+/// <summary>All present conditions must hold; an absent one does not constrain. Name lists accept "*" wildcards.
+/// TrackRecord: the agent's verified outcomes for this action kind and environment (earned autonomy).</summary>
 public sealed record RuleMatch(
     IReadOnlyList<string>? Actions,
     IReadOnlyList<string>? Environments,
     IReadOnlyList<string>? Agents,
     ImpactMatch? Impact,
-    ChangeMatch? Change);
+    ChangeMatch? Change,
+    TrackRecordMatch? TrackRecord = null);
 
 /// <summary>
 /// Conditions on the impact report. Criticality is the highest criticality touched, i.e. the lowest tier number

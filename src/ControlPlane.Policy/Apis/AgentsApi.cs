@@ -16,7 +16,8 @@ public static class AgentsApi
         return app;
     }
 
-    private static async Task<IResult> AutonomyAsync(string id, AgentProjections projections, ActivePolicyCache policies, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> AutonomyAsync(string id, AgentProjections projections, ActivePolicyCache policies, TrackRecordStore trackRecord,
+        TimeProvider time, CancellationToken ct)
     {
         if (await projections.FindAgentAsync(id, ct) is not { } agent)
         {
@@ -35,6 +36,10 @@ public static class AgentsApi
         }
 
         var policy = (await policies.GetAsync(ct))?.Policy;
-        return Results.Ok(AutonomyReportBuilder.Build(agent, routes, fleets, policy, time.GetUtcNow()));
+        var now = time.GetUtcNow();
+        var records = policy is { TrackRecordWindows.Count: > 0 }
+            ? await trackRecord.ListAsync(agent.AgentId, null, null, policy.TrackRecordWindows.Max(), now, ct)
+            : [];
+        return Results.Ok(AutonomyReportBuilder.Build(agent, routes, fleets, policy, now, records));
     }
 }

@@ -38,7 +38,9 @@ public sealed record ProfileVerdict(
     IReadOnlyList<string> RulesFired,
     IReadOnlyList<string> Reasons);
 
-public sealed record AutonomyEntry(string Environment, string ActionKind, Capability Can, IReadOnlyList<ProfileVerdict> Allowed, string Summary);
+/// <summary>TrackRecord: the agent's verified record there and what it must still earn (null when no rule uses a track record).</summary>
+public sealed record AutonomyEntry(string Environment, string ActionKind, Capability Can, IReadOnlyList<ProfileVerdict> Allowed, string Summary,
+    EarnedAutonomy? TrackRecord = null);
 
 public sealed record BundleReference(string Hash, string Version);
 
@@ -81,7 +83,8 @@ public static class AutonomyReportBuilder
             0, true, ["pci", "pii", "regulated"], 50, true, true, false),
     ];
 
-    public static AutonomyReport Build(AgentRecord agent, IReadOnlyList<ActionRoute> routes, IReadOnlyList<FleetCapabilities> fleets, CompiledPolicy? policy, DateTimeOffset now)
+    public static AutonomyReport Build(AgentRecord agent, IReadOnlyList<ActionRoute> routes, IReadOnlyList<FleetCapabilities> fleets, CompiledPolicy? policy, DateTimeOffset now,
+        IReadOnlyList<TrackRecordOutcomes>? trackRecords = null)
     {
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(fleets);
@@ -113,8 +116,12 @@ public static class AutonomyReportBuilder
             foreach (var actionKind in agent.AllowedActionKinds.Order(StringComparer.Ordinal))
             {
                 var can = CapabilityOf(agent, routes, fleets, actionKind);
-                var verdicts = Profiles.Select(p => Verdict(p, PolicyEvaluator.Decide(policy, p.Facts(actionKind, environment, agent.AgentId), now))).ToList();
-                entries.Add(new AutonomyEntry(environment, actionKind, can, verdicts, Summarize(can, verdicts)));
+                // The verdicts count the agent's real track record: earned autonomy shows in them as it is earned.
+                var outcomes = trackRecords?.FirstOrDefault(t => t.ActionKind == actionKind && t.Environment == environment)?.Outcomes ?? [];
+                var record = TrackRecordFacts.From(outcomes, policy?.TrackRecordWindows ?? [], now);
+                var facts = Profiles.Select(p => p.Facts(actionKind, environment, agent.AgentId) with { TrackRecord = record }).ToList();
+                var verdicts = Profiles.Select((p, i) => Verdict(p, PolicyEvaluator.Decide(policy, facts[i], now))).ToList();
+                entries.Add(new AutonomyEntry(environment, actionKind, can, verdicts, Summarize(can, verdicts), EarnedAutonomyBuilder.Of(policy, facts, outcomes, now)));
             }
         }
 

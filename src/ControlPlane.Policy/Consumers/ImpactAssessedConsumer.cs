@@ -16,7 +16,7 @@ namespace ControlPlane.Policy.Consumers;
 /// row, the stored decision and the outgoing message commit together, so a redelivery decides nothing twice.
 /// </summary>
 public sealed partial class ImpactAssessedConsumer(
-    NpgsqlDataSource dataSource, ActivePolicyCache policies, TimeProvider time, ILogger<ImpactAssessedConsumer> logger)
+    NpgsqlDataSource dataSource, ActivePolicyCache policies, TrackRecordStore trackRecord, TimeProvider time, ILogger<ImpactAssessedConsumer> logger)
     : IConsumer<ImpactAssessed>
 {
     /// <summary>The queue; named for this service so another service's ImpactAssessed consumer never competes for it.</summary>
@@ -39,7 +39,14 @@ public sealed partial class ImpactAssessedConsumer(
         using var activity = Source.StartActivity("decide");
         activity?.SetTag("controlplane.proposal_id", message.ProposalId);
         var active = await policies.GetAsync(context.CancellationToken);
-        var decision = PolicyEvaluator.Decide(active?.Policy, PolicyFacts.From(message.Proposal, message.Impact), time.GetUtcNow());
+        var now = time.GetUtcNow();
+        var facts = PolicyFacts.From(message.Proposal, message.Impact);
+        // The agent's verified record for this action kind and environment, counted in each window the rules use.
+        facts = facts with
+        {
+            TrackRecord = await trackRecord.FactsAsync(facts.AgentId, facts.ActionKind, facts.Environment, active?.Policy.TrackRecordWindows ?? [], now, context.CancellationToken),
+        };
+        var decision = PolicyEvaluator.Decide(active?.Policy, facts, now);
         activity?.SetTag("controlplane.decision", decision.Outcome.ToString());
 
         await using var work = await UnitOfWork.BeginAsync(dataSource, context.CancellationToken);
