@@ -226,17 +226,18 @@ public static partial class EvidenceBundleVerifier
                 }
             }
 
-            var envelopes = Bundle.WorkPackages.Select(p => (p.Envelope, $"work package {p.WorkId}"))
-                .Concat(Bundle.Results.Select(r => (r.SignedResult, $"result {r.WorkId}")))
-                .Append((Bundle.Checkpoint.Envelope, "checkpoint"));
-            foreach (var (envelope, label) in envelopes)
+            // A package's or result's payload may stand as its commitment (redacted); the checkpoint's never.
+            var envelopes = Bundle.WorkPackages.Select(p => (p.Envelope, $"work package {p.WorkId}", Committable: true))
+                .Concat(Bundle.Results.Select(r => (r.SignedResult, $"result {r.WorkId}", Committable: true)))
+                .Append((Bundle.Checkpoint.Envelope, "checkpoint", Committable: false));
+            foreach (var (envelope, label, committable) in envelopes)
             {
                 if (envelope.Signatures.Count == 0 || envelope.Signatures.Any(s => s is null))
                 {
                     return $"{label}: the envelope has no usable signature";
                 }
 
-                if (!EvidenceFormat.TryDecodeStrictBase64(envelope.Payload, out _) || envelope.Signatures.Any(s => !EvidenceFormat.TryDecodeStrictBase64(s.Sig, out _)))
+                if (!(EvidenceFormat.TryDecodeStrictBase64(envelope.Payload, out _) || (committable && EvidenceFormat.IsHash(envelope.Payload))) || envelope.Signatures.Any(s => !EvidenceFormat.TryDecodeStrictBase64(s.Sig, out _)))
                 {
                     return $"{label}: the envelope's payload or a signature is not canonical base64";
                 }
