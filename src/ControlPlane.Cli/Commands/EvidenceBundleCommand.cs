@@ -51,6 +51,28 @@ public static class EvidenceBundleCommand
         return command;
     }
 
+    /// <summary>What the bundle left out or disclosed of its committed fields; null when it holds none.</summary>
+    private static string? Redactions(byte[] body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (!json.RootElement.TryGetProperty("commitments", out var commitments) || commitments.ValueKind != JsonValueKind.Array || commitments.GetArrayLength() == 0)
+            {
+                return null;
+            }
+
+            var redacted = commitments.EnumerateArray().Count(c => c.TryGetProperty("salt", out var salt) && salt.ValueKind == JsonValueKind.Null);
+            return redacted > 0
+                ? $"{redacted} of {commitments.GetArrayLength()} sensitive fields redacted (commitments only; evidence:read-sensitive discloses them); evidence recorded the disclosure."
+                : $"{commitments.GetArrayLength()} sensitive fields disclosed; evidence recorded the disclosure.";
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static async Task<int> RunAsync(Guid proposalId, FileInfo? output, string? token, string? url, IAnsiConsole console,
         HttpMessageHandler? handler, CancellationToken ct)
     {
@@ -104,6 +126,11 @@ public static class EvidenceBundleCommand
                 var path = output?.FullName ?? Path.GetFullPath($"evidence-{proposalId:D}.json");
                 await File.WriteAllBytesAsync(path, body, ct);
                 console.WriteLine(path);
+                if (Redactions(body) is { } redactions)
+                {
+                    console.WriteLine(redactions);
+                }
+
                 return 0;
             }
         }
