@@ -24,6 +24,9 @@ public static class Permissions
     public const string FleetRun = "fleet:run";
     public const string EvidenceRead = "evidence:read";
     public const string EvidenceExport = "evidence:export";
+
+    /// <summary>See the values of committed sensitive fields (approver comments, command output, secret parameters) in evidence bundles.</summary>
+    public const string EvidenceReadSensitive = "evidence:read-sensitive";
     public const string PrincipalsRead = "principals:read";
     public const string AgentsWrite = "agents:write";
     public const string BindingsWrite = "bindings:write";
@@ -43,12 +46,13 @@ public static class Permissions
         [Roles.PolicyAdmin] = [PolicyRead, PolicyWrite, PolicyEvaluate, GraphRead],
         [Roles.GraphAdmin] = [GraphRead, GraphWrite],
         [Roles.FleetAdmin] = [FleetRead, FleetWrite, AgentsWrite, PrincipalsRead],
-        [Roles.Auditor] = [.. Reading, EvidenceRead, EvidenceExport, PrincipalsRead],
+        [Roles.Auditor] = [.. Reading, EvidenceRead, EvidenceExport, PrincipalsRead, EvidenceReadSensitive],
         [Roles.Runner] = [FleetRun],
         [Roles.Admin] =
         [
             .. Reading, ProposalsSubmit, ProposalsApprove, ProposalsCancel, ScheduleOperate, GraphWrite, PolicyWrite,
             FleetWrite, EvidenceRead, EvidenceExport, PrincipalsRead, AgentsWrite, BindingsWrite, KeysRotate,
+            EvidenceReadSensitive,
         ],
     }.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenSet(StringComparer.Ordinal), StringComparer.Ordinal);
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification.Redaction;
 
 namespace ControlPlane.Evidence.Verification;
 
@@ -26,12 +27,13 @@ public sealed record BundleVerifyOptions(string? TrustedEvidenceKey = null, bool
 /// their records; every work-package envelope against fleet keys; every signed result against its runner's
 /// key; the summary sections against the records; the checkpoint signature and what it covers.
 /// </summary>
-public static class EvidenceBundleVerifier
+public static partial class EvidenceBundleVerifier
 {
     public const string ShapeCheck = "shape";
     public const string PayloadHashCheck = "payload hashes";
     public const string RecordHashCheck = "record hashes";
     public const string ChainCheck = "proposal chain";
+    public const string RedactionCheck = "redaction";
     public const string KeysCheck = "keys";
     public const string WorkPackagesCheck = "work packages";
     public const string ResultsCheck = "results";
@@ -50,9 +52,10 @@ public static class EvidenceBundleVerifier
                 (PayloadHashCheck, run.PayloadHashes, () => $"payload hashes of {run.Bundle.Records.Count} records and {run.Bundle.Keys.Count} key records"),
                 (RecordHashCheck, run.RecordHashes, () => $"record hashes of {run.Bundle.Records.Count} records and {run.Bundle.Keys.Count} key records"),
                 (ChainCheck, run.ProposalChain, () => $"proposal chain: {run.Bundle.Records.Count} records linked from genesis, sequences {run.Bundle.Records[0].Sequence}..{run.Bundle.Records[^1].Sequence}"),
+                (RedactionCheck, run.CheckRedaction, () => $"redaction: {run.Redactions.Describe()}"),
                 (KeysCheck, run.Keys, () => $"keys: {string.Join(", ", run.Bundle.Keys.Select(k => $"{k.OwnerKind} '{k.KeyId}'"))} match their SigningKeyPublished records"),
-                (WorkPackagesCheck, run.WorkPackages, () => $"work packages: {run.Bundle.WorkPackages.Count} envelopes verify against fleet keys ({WorkPackage.PayloadType})"),
-                (ResultsCheck, run.Results, () => $"results: {run.Bundle.Results.Count} signed results verify against their runners' keys ({WorkResult.PayloadType})"),
+                (WorkPackagesCheck, run.WorkPackages, () => $"work packages: {run.Bundle.WorkPackages.Count - run.RedactedPackages} envelopes verify against fleet keys ({WorkPackage.PayloadType}){Unchecked(run.RedactedPackages)}"),
+                (ResultsCheck, run.Results, () => $"results: {run.Bundle.Results.Count - run.RedactedResults} signed results verify against their runners' keys ({WorkResult.PayloadType}){Unchecked(run.RedactedResults)}"),
                 (SummaryCheck, run.Summary, () => "summary: proposal, impact, decision, approvals, work packages and results agree with the records"),
                 (CheckpointCheck, run.Checkpoint, () => run.CheckpointDescription),
                 (LogCheck, run.Log, () => run.LogDescription),
@@ -99,8 +102,11 @@ public static class EvidenceBundleVerifier
         }
     }
 
+    private static string Unchecked(int redacted) =>
+        redacted == 0 ? string.Empty : $"; {redacted} with a redacted payload, signature checked only on disclosure";
+
     /// <summary>One verification: the parsed bundle and the keys imported from it.</summary>
-    private sealed class Run(BundleVerifyOptions options) : IDisposable
+    private sealed partial class Run(BundleVerifyOptions options) : IDisposable
     {
         private readonly Dictionary<string, (BundleKey Key, ECDsa Public)> _keys = new(StringComparer.Ordinal);
 
@@ -112,6 +118,19 @@ public static class EvidenceBundleVerifier
         public string CheckpointDescription { get; private set; } = string.Empty;
 
         public string LogDescription { get; private set; } = string.Empty;
+
+        public RedactionSummary Redactions { get; private set; } = RedactionSummary.None;
+
+        public int RedactedPackages { get; private set; }
+
+        public int RedactedResults { get; private set; }
+
+        public string? CheckRedaction()
+        {
+            var failure = RedactionVerifier.Verify(Bundle, out var summary);
+            Redactions = summary;
+            return failure;
+        }
 
         public string? Shape(ReadOnlySpan<byte> json)
         {
@@ -207,17 +226,18 @@ public static class EvidenceBundleVerifier
                 }
             }
 
-            var envelopes = Bundle.WorkPackages.Select(p => (p.Envelope, $"work package {p.WorkId}"))
-                .Concat(Bundle.Results.Select(r => (r.SignedResult, $"result {r.WorkId}")))
-                .Append((Bundle.Checkpoint.Envelope, "checkpoint"));
-            foreach (var (envelope, label) in envelopes)
+            // A package's or result's payload may stand as its commitment (redacted); the checkpoint's never.
+            var envelopes = Bundle.WorkPackages.Select(p => (p.Envelope, $"work package {p.WorkId}", Committable: true))
+                .Concat(Bundle.Results.Select(r => (r.SignedResult, $"result {r.WorkId}", Committable: true)))
+                .Append((Bundle.Checkpoint.Envelope, "checkpoint", Committable: false));
+            foreach (var (envelope, label, committable) in envelopes)
             {
                 if (envelope.Signatures.Count == 0 || envelope.Signatures.Any(s => s is null))
                 {
                     return $"{label}: the envelope has no usable signature";
                 }
 
-                if (!EvidenceFormat.TryDecodeStrictBase64(envelope.Payload, out _) || envelope.Signatures.Any(s => !EvidenceFormat.TryDecodeStrictBase64(s.Sig, out _)))
+                if (!(EvidenceFormat.TryDecodeStrictBase64(envelope.Payload, out _) || (committable && EvidenceFormat.IsHash(envelope.Payload))) || envelope.Signatures.Any(s => !EvidenceFormat.TryDecodeStrictBase64(s.Sig, out _)))
                 {
                     return $"{label}: the envelope's payload or a signature is not canonical base64";
                 }
@@ -293,7 +313,13 @@ public static class EvidenceBundleVerifier
         {
             foreach (var package in Bundle.WorkPackages)
             {
-                if (VerifyStatement<WorkPackage>(package.Envelope, WorkPackage.PayloadType, EvidenceFormat.FleetOwner, $"work package {package.WorkId}",
+                if (Redactions.Resolve(package.Envelope) is not { } envelope)
+                {
+                    RedactedPackages++;
+                    continue;
+                }
+
+                if (VerifyStatement<WorkPackage>(envelope, WorkPackage.PayloadType, EvidenceFormat.FleetOwner, $"work package {package.WorkId}",
                         package.WorkId, "work package", p => (p.WorkId, p.ProposalId), out _) is { } failure)
                 {
                     return failure;
@@ -308,7 +334,13 @@ public static class EvidenceBundleVerifier
             foreach (var result in Bundle.Results)
             {
                 var label = $"result {result.WorkId}";
-                if (VerifyStatement<WorkResult>(result.SignedResult, WorkResult.PayloadType, EvidenceFormat.RunnerOwner, label,
+                if (Redactions.Resolve(result.SignedResult) is not { } envelope)
+                {
+                    RedactedResults++;
+                    continue;
+                }
+
+                if (VerifyStatement<WorkResult>(envelope, WorkResult.PayloadType, EvidenceFormat.RunnerOwner, label,
                         result.WorkId, "work result", r => (r.WorkId, r.ProposalId), out var signed) is { } failure)
                 {
                     return failure;
@@ -505,95 +537,5 @@ public static class EvidenceBundleVerifier
 
             return null;
         }
-
-        private static string? RecordShape(EvidenceRecord record, string label) =>
-            record switch
-            {
-                { Sequence: <= 0 } => $"{label}: sequence must be positive",
-                { Kind.Length: 0 } => $"{label}: kind is empty",
-                _ when !EvidenceFormat.IsId(record.RecordId) => $"{label}: recordId is not a lowercase UUID",
-                { ProposalId: { } id } when !EvidenceFormat.IsId(id) => $"{label}: proposalId is not a lowercase UUID",
-                _ when !EvidenceFormat.IsTimestamp(record.OccurredAt) => $"{label}: occurredAt is not a UTC timestamp with microseconds",
-                _ when !EvidenceFormat.IsTimestamp(record.RecordedAt) => $"{label}: recordedAt is not a UTC timestamp with microseconds",
-                _ when !EvidenceFormat.IsHash(record.PayloadHash) => $"{label}: payloadHash is malformed",
-                _ when !EvidenceFormat.IsHash(record.PrevHash) => $"{label}: prevHash is malformed",
-                { ProposalPrevHash: { } link } when !EvidenceFormat.IsHash(link) => $"{label}: proposalPrevHash is malformed",
-                _ when !EvidenceFormat.IsHash(record.RecordHash) => $"{label}: recordHash is malformed",
-                _ => null,
-            };
-
-        private static string Label(EvidenceRecord record) => $"record {record.Sequence} ({record.Kind})";
-
-        private static string KeyLabel(BundleKey key) => $"key '{key.KeyId}' {Label(key.Record)}";
-
-        private static T? Decode<T>(byte[] payload) where T : class
-        {
-            try
-            {
-                return JsonSerializer.Deserialize<T>(payload, ContractJson.Options);
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
-
-        private static bool SameEnvelope(DsseEnvelope a, DsseEnvelope b) =>
-            a.PayloadType == b.PayloadType && a.Payload == b.Payload && a.Signatures.SequenceEqual(b.Signatures);
-
-        private static string? CompareItems<T>(string section, IReadOnlyList<T> actual, IReadOnlyList<T> expected, string kind, Func<T, long> sequence,
-            Func<T, T, bool> same)
-        {
-            if (actual.Count != expected.Count)
-            {
-                return $"section '{section}' lists {actual.Count} entries, the records hold {expected.Count}";
-            }
-
-            for (var i = 0; i < actual.Count; i++)
-            {
-                if (!same(actual[i], expected[i]))
-                {
-                    return $"section '{section}'[{i}] differs from record {sequence(expected[i])} ({kind})";
-                }
-            }
-
-            return null;
-        }
-
-        private static string? Compare(string section, JsonNode? actual, SectionSource? expected, string kind)
-        {
-            if (actual is null && expected is null)
-            {
-                return null;
-            }
-
-            if (expected is null)
-            {
-                return $"section '{section}' is present but the bundle holds no {kind} record";
-            }
-
-            return Same(actual, expected.Value) ? null : $"section '{section}' differs from record {expected.Sequence} ({expected.Kind})";
-        }
-
-        private static string? CompareList(string section, IReadOnlyList<JsonNode> actual, IReadOnlyList<(JsonNode Value, long Sequence, string Kind)> expected)
-        {
-            if (actual.Count != expected.Count)
-            {
-                return $"section '{section}' lists {actual.Count} entries, the records hold {expected.Count}";
-            }
-
-            for (var i = 0; i < actual.Count; i++)
-            {
-                if (!Same(actual[i], expected[i].Value))
-                {
-                    return $"section '{section}'[{i}] differs from record {expected[i].Sequence} ({expected[i].Kind})";
-                }
-            }
-
-            return null;
-        }
-
-        private static bool Same(JsonNode? a, JsonNode? b) =>
-            CanonicalJson.Serialize(a).AsSpan().SequenceEqual(CanonicalJson.Serialize(b));
     }
 }

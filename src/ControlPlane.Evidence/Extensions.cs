@@ -2,6 +2,7 @@ using ControlPlane.Evidence.Autonomy;
 using ControlPlane.Evidence.Consumers;
 using ControlPlane.Evidence.Data;
 using ControlPlane.Evidence.Recording;
+using ControlPlane.Evidence.Redaction;
 using ControlPlane.Evidence.Signing;
 using ControlPlane.Evidence.Transparency;
 using ControlPlane.ServiceDefaults.Data;
@@ -33,6 +34,7 @@ internal static class Extensions
         builder.Services.AddSingleton<EvidenceKeyStore>();
         builder.Services.AddSingleton<EvidenceLog>();
         builder.Services.AddSingleton<EvidenceStore>();
+        builder.Services.AddSingleton<BundleDisclosures>();
         builder.Services.AddSingleton<AutonomyStore>();
         builder.Services.AddSingleton<ChainStatusCache>();
         builder.Services.AddHostedService<AutonomyMeter>();

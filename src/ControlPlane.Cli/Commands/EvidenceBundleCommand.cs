@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Spectre.Console;
 
 namespace ControlPlane.Cli.Commands;
@@ -21,8 +22,30 @@ public static class EvidenceBundleCommand
         command.SetAction((parse, ct) =>
         {
             var id = parse.GetValue(proposal);
-            return download.RunAsync(parse, $"evidence/proposals/{id:D}/bundle", $"evidence-{id:D}.json", console, handler, ct);
+            return download.RunAsync(parse, $"evidence/proposals/{id:D}/bundle", $"evidence-{id:D}.json", console, handler, ct, Redactions);
         });
         return command;
+    }
+
+    /// <summary>What the bundle left out or disclosed of its committed fields; null when it holds none.</summary>
+    private static string? Redactions(byte[] body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (!json.RootElement.TryGetProperty("commitments", out var commitments) || commitments.ValueKind != JsonValueKind.Array || commitments.GetArrayLength() == 0)
+            {
+                return null;
+            }
+
+            var redacted = commitments.EnumerateArray().Count(c => c.TryGetProperty("salt", out var salt) && salt.ValueKind == JsonValueKind.Null);
+            return redacted > 0
+                ? $"{redacted} of {commitments.GetArrayLength()} sensitive fields redacted (commitments only; evidence:read-sensitive discloses them); evidence recorded the disclosure."
+                : $"{commitments.GetArrayLength()} sensitive fields disclosed; evidence recorded the disclosure.";
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

@@ -56,8 +56,10 @@ public sealed class EvidenceDownload
         return null;
     }
 
-    /// <summary>GETs <paramref name="resource"/> (relative to evidence) and writes it to --out or <paramref name="defaultFile"/>; prints the path.</summary>
-    public async Task<int> RunAsync(ParseResult parse, string resource, string defaultFile, IAnsiConsole console, HttpMessageHandler? handler, CancellationToken ct)
+    /// <summary>GETs <paramref name="resource"/> (relative to evidence) and writes it to --out or <paramref name="defaultFile"/>; prints the
+    /// path, then what <paramref name="summarize"/> says about the body when it says something.</summary>
+    public async Task<int> RunAsync(ParseResult parse, string resource, string defaultFile, IAnsiConsole console, HttpMessageHandler? handler, CancellationToken ct,
+        Func<byte[], string?>? summarize = null)
     {
         ArgumentNullException.ThrowIfNull(parse);
         ArgumentNullException.ThrowIfNull(console);
@@ -116,6 +118,11 @@ public sealed class EvidenceDownload
                 var path = parse.GetValue(Output)?.FullName ?? Path.GetFullPath(defaultFile);
                 await File.WriteAllBytesAsync(path, body, ct);
                 console.WriteLine(path);
+                if (summarize?.Invoke(body) is { } summary)
+                {
+                    console.WriteLine(summary);
+                }
+
                 return 0;
             }
         }

@@ -91,7 +91,10 @@ public static class BundleSections
             list.Add(new DsseSignature(keyId, sig));
         }
 
-        return String(envelope["payloadType"]) is { } type && String(envelope["payload"]) is { } payload
+        // A committed payload (it held a secret parameter or command output) stands as its commitment: the envelope's
+        // signature is then checked only against the disclosed payload.
+        var payloadText = FieldCommitment.IsMarker(envelope["payload"], out var commitment) ? commitment : String(envelope["payload"]);
+        return String(envelope["payloadType"]) is { } type && payloadText is { } payload
             ? new DsseEnvelope(type, payload, list)
             : throw malformed;
     }

@@ -9,6 +9,8 @@ namespace ControlPlane.Contracts.Evidence;
 /// of every key a signature in the bundle names (fleet, runners, evidence). The checkpoint, signed by evidence,
 /// pins the proposal's head record, the record count, the key records and the global chain head. Log, when present,
 /// proves every record and key record to be a leaf of evidence's transparency log at a signed checkpoint.
+/// Commitments lists every sensitive field the records hold as a salted hash (<see cref="FieldCommitment"/>), with
+/// its value and salt when the reader may see them; null in bundles from before redaction.
 /// </summary>
 public sealed record EvidenceBundle(
     string Format,
@@ -22,7 +24,8 @@ public sealed record EvidenceBundle(
     IReadOnlyList<EvidenceRecord> Records,
     IReadOnlyList<BundleKey> Keys,
     BundleCheckpoint Checkpoint,
-    BundleLog? Log = null);
+    BundleLog? Log = null,
+    IReadOnlyList<BundleCommitment>? Commitments = null);
 
 /// <summary>A work package as fleet signed it, from the WorkPackageIssued record at RecordSequence.</summary>
 public sealed record BundleWorkPackage(long RecordSequence, string WorkId, string Step, string Fleet, string RunnerId, DsseEnvelope Envelope);

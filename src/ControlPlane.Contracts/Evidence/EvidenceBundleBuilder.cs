@@ -16,8 +16,9 @@ public static class EvidenceBundleBuilder
     /// <param name="proposalRecords">Every record of the proposal, in sequence order.</param>
     /// <param name="keyRecords">SigningKeyPublished records to pick the needed keys from (any order).</param>
     /// <param name="log">The checkpoint and inclusion proofs of the records and of the keys this method selects (see <see cref="KeySequences"/>).</param>
+    /// <param name="commitments">The records' committed fields, disclosed or not (null: the bundle carries no commitments section).</param>
     public static EvidenceBundle Build(Guid proposalId, IReadOnlyList<EvidenceRecord> proposalRecords, IEnumerable<EvidenceRecord> keyRecords,
-        ChainHead globalHead, EvidenceSigner signer, DateTimeOffset issuedAt, BundleLog? log = null)
+        ChainHead globalHead, EvidenceSigner signer, DateTimeOffset issuedAt, BundleLog? log = null, IReadOnlyList<BundleCommitment>? commitments = null)
     {
         ArgumentNullException.ThrowIfNull(proposalRecords);
         ArgumentNullException.ThrowIfNull(signer);
@@ -53,7 +54,8 @@ public static class EvidenceBundleBuilder
             proposalRecords,
             keys,
             new BundleCheckpoint(JsonNode.Parse(CanonicalJson.Serialize(statement))!, envelope),
-            log);
+            log,
+            commitments);
     }
 
     /// <summary>The sequences of the key records a bundle of these records will carry: what its log section must prove besides the records.</summary>

@@ -4,6 +4,7 @@ using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
 using ControlPlane.Evidence.Data;
 using ControlPlane.Evidence.Recording;
+using ControlPlane.Evidence.Redaction;
 using ControlPlane.Evidence.Signing;
 using ControlPlane.Evidence.Transparency;
 using ControlPlane.ServiceDefaults.Health;
@@ -68,7 +69,7 @@ public static partial class EvidenceApi
     }
 
     private static async Task<IResult> GetBundleAsync(string id, HttpContext http, EvidenceStore store, EvidenceKeyStore keys, TimeProvider clock,
-        CheckpointLog checkpoints, EvidenceTree tree, WitnessClient witnesses, ILoggerFactory loggers, CancellationToken ct)
+        CheckpointLog checkpoints, EvidenceTree tree, WitnessClient witnesses, BundleDisclosures disclosures, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!TryParseId(id, out var proposalId, out var invalid))
         {
@@ -81,10 +82,14 @@ public static partial class EvidenceApi
             return NoEvidence(proposalId);
         }
 
-        if (Forbidden(http.GetCaller(), snapshot.Records) is { } forbidden)
+        var caller = http.GetCaller();
+        if (Forbidden(caller, snapshot.Records) is { } forbidden)
         {
             return forbidden;
         }
+
+        var sensitive = Covers(caller, Permissions.EvidenceReadSensitive, snapshot.Records);
+        var commitments = BundleDisclosures.Commitments(snapshot.Records, snapshot.Fields, sensitive);
 
         var (key, signer) = await keys.GetSignerAsync(ct);
         using (signer.Key)
@@ -100,7 +105,11 @@ public static partial class EvidenceApi
             try
             {
                 var log = await BundleLogAsync(snapshot, key.KeyId, checkpoints, tree, witnesses, ct);
-                var bundle = EvidenceBundleBuilder.Build(proposalId, snapshot.Records, snapshot.KeyRecords, snapshot.Head, signer, clock.GetUtcNow(), log);
+                var bundle = EvidenceBundleBuilder.Build(proposalId, snapshot.Records, snapshot.KeyRecords, snapshot.Head, signer, clock.GetUtcNow(), log,
+                    commitments);
+
+                // What was disclosed or left out is itself evidence, recorded before the bundle leaves.
+                await disclosures.RecordAsync(proposalId, caller, sensitive, commitments, ct);
                 return Results.Bytes(EvidenceBundleBuilder.Serialize(bundle), "application/json");
             }
             catch (LogRewrittenException ex)
@@ -146,9 +155,9 @@ public static partial class EvidenceApi
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (kind is not null && !EvidenceKinds.Names.Contains(kind))
+        if (kind is not null && !EvidenceKinds.Names.Contains(kind) && !BundleDisclosures.Kinds.Contains(kind))
         {
-            errors["kind"] = [$"Unknown kind '{kind}'. Known kinds: {string.Join(", ", EvidenceKinds.Names.Order(StringComparer.Ordinal))}."];
+            errors["kind"] = [$"Unknown kind '{kind}'. Known kinds: {string.Join(", ", EvidenceKinds.Names.Concat(BundleDisclosures.Kinds).Order(StringComparer.Ordinal))}."];
         }
 
         var after = 0L;
@@ -249,17 +258,21 @@ public static partial class EvidenceApi
     /// Object-level check: a binding scoped to an environment, node or team reads a proposal's evidence only
     /// when the proposal (from its ProposalSubmitted and ImpactAssessed records) lies inside that scope.
     /// </summary>
-    internal static IResult? Forbidden(Caller caller, IReadOnlyList<EvidenceRecord> records)
+    internal static IResult? Forbidden(Caller caller, IReadOnlyList<EvidenceRecord> records) =>
+        Covers(caller, Permissions.EvidenceRead, records)
+            ? null
+            : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: "None of your evidence:read bindings covers this proposal's environment, targets or teams.");
+
+    /// <summary>Holds the permission through a binding that covers the proposal (environment, targets, teams).</summary>
+    private static bool Covers(Caller caller, string permission, IReadOnlyList<EvidenceRecord> records)
     {
         var submitted = records.FirstOrDefault(r => r.Kind == nameof(ProposalSubmitted))?.Payload as JsonObject;
         var impact = (records.LastOrDefault(r => r.Kind == nameof(ImpactAssessed))?.Payload as JsonObject)?["impact"] as JsonObject;
         var environment = Text(submitted?["environment"]);
         var targets = Texts(submitted?["targets"]);
         var teams = Texts(impact?["teams"]);
-        return caller.HasPermission(Permissions.EvidenceRead, environment, targets, teams)
-            ? null
-            : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                detail: "None of your evidence:read bindings covers this proposal's environment, targets or teams.");
+        return caller.HasPermission(permission, environment, targets, teams);
     }
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;

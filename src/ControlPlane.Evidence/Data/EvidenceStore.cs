@@ -3,12 +3,13 @@ using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Redaction;
 using Npgsql;
 
 namespace ControlPlane.Evidence.Data;
 
-/// <summary>What a bundle is built from, read in one snapshot so the records, keys and head agree.</summary>
-public sealed record BundleSnapshot(IReadOnlyList<EvidenceRecord> Records, IReadOnlyList<EvidenceRecord> KeyRecords, ChainHead Head);
+/// <summary>What a bundle is built from, read in one snapshot so the records, keys, head and committed field values agree.</summary>
+public sealed record BundleSnapshot(IReadOnlyList<EvidenceRecord> Records, IReadOnlyList<EvidenceRecord> KeyRecords, ChainHead Head, IReadOnlyList<StoredField> Fields);
 
 /// <summary>Filters of GET /evidence/records; null means "any". Human and actor both match the record's actor.</summary>
 public sealed record EvidenceQuery(string? Kind = null, string? Actor = null, string? Agent = null, string? Environment = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
@@ -90,10 +91,24 @@ public sealed class EvidenceStore(NpgsqlDataSource dataSource)
         keys.Parameters.Add(new() { Value = nameof(SigningKeyPublished) });
         var keyRecords = await ReadAllAsync(keys, cancellationToken);
 
+        var fields = new List<StoredField>();
+        await using (var values = new NpgsqlCommand("""
+            select f.sequence, f.path, f.value, f.salt, f.commitment from evidence_field_values f
+            join evidence_records r on r.sequence = f.sequence where r.proposal_id = $1 order by f.sequence, f.path
+            """, connection, tx))
+        {
+            values.Parameters.Add(new() { Value = proposalId });
+            await using var read = await values.ExecuteReaderAsync(cancellationToken);
+            while (await read.ReadAsync(cancellationToken))
+            {
+                fields.Add(new StoredField(read.GetInt64(0), read.GetString(1), read.GetString(2), read.GetFieldValue<byte[]>(3), read.GetString(4)));
+            }
+        }
+
         await using var head = new NpgsqlCommand("select sequence, record_hash from evidence_records order by sequence desc limit 1", connection, tx);
         await using var reader = await head.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new BundleSnapshot(records, keyRecords, new ChainHead(reader.GetInt64(0), reader.GetString(1)));
+        return new BundleSnapshot(records, keyRecords, new ChainHead(reader.GetInt64(0), reader.GetString(1)), fields);
     }
 
     /// <summary>Every record in sequence order, streamed (constant memory).</summary>

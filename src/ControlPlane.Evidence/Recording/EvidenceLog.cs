@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
 using System.Text;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Verification.Redaction;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Telemetry;
 using Npgsql;
@@ -231,6 +233,9 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
                 proposalPrev = proposalHeads.GetValueOrDefault(proposalId, EvidenceFormat.Genesis);
             }
 
+            // Sensitive fields enter the leaf as salted commitments; their values and salts go beside the record.
+            var (payload, fields) = SensitiveFields.Commit(draft.Kind, draft.CanonicalPayload, NewSalt);
+            draft = fields.Count == 0 ? draft : draft with { CanonicalPayload = payload };
             var record = EvidenceChain.Seal(draft, new ChainPosition(headSequence + 1, headHash, proposalPrev), Guid.CreateVersion7(), recordedAt);
             (headSequence, headHash) = (record.Sequence, record.RecordHash);
             if (draft.ProposalId is { } id)
@@ -240,6 +245,11 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
 
             records[i] = record;
             write.BatchCommands.Add(Insert(record, draft, messageId, recordedAt));
+            foreach (var field in fields)
+            {
+                write.BatchCommands.Add(InsertField(record.Sequence, field));
+            }
+
             foreach (var command in alongside?.Invoke() ?? [])
             {
                 write.BatchCommands.Add(command);
@@ -275,6 +285,21 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
             new() { Value = record.PrevHash },
             new() { Value = (object?)record.ProposalPrevHash ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
             new() { Value = record.RecordHash },
+        },
+    };
+
+    private static byte[] NewSalt() => RandomNumberGenerator.GetBytes(FieldCommitment.SaltBytes);
+
+    private static NpgsqlBatchCommand InsertField(long sequence, CommittedField field) => new(
+        "insert into evidence_field_values (sequence, path, value, salt, commitment) values ($1, $2, $3, $4, $5)")
+    {
+        Parameters =
+        {
+            new() { Value = sequence },
+            new() { Value = field.Path },
+            new() { Value = Encoding.UTF8.GetString(field.CanonicalValue) },
+            new() { Value = field.Salt },
+            new() { Value = field.Commitment },
         },
     };
 

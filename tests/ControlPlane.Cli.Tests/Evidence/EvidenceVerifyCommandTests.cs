@@ -20,7 +20,7 @@ public sealed class EvidenceVerifyCommandTests : IDisposable
 
         Assert.Equal(EvidenceVerifyCommand.Verified, exit);
         var checks = output.Split('\n').Where(l => l.StartsWith("ok ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(10, checks.Count);
+        Assert.Equal(11, checks.Count);
         Assert.Contains("shape: controlplane.evidence-bundle/v1", checks[0], StringComparison.Ordinal);
         Assert.Contains("work packages: 2 envelopes verify", output, StringComparison.Ordinal);
         Assert.Contains("results: 2 signed results verify", output, StringComparison.Ordinal);

@@ -23,7 +23,7 @@ public sealed class BundleVerifierTests : IDisposable
         Assert.True(result.Ok, result.Failure);
         Assert.Equal(
             [EvidenceBundleVerifier.ShapeCheck, EvidenceBundleVerifier.PayloadHashCheck, EvidenceBundleVerifier.RecordHashCheck, EvidenceBundleVerifier.ChainCheck,
-             EvidenceBundleVerifier.KeysCheck, EvidenceBundleVerifier.WorkPackagesCheck, EvidenceBundleVerifier.ResultsCheck, EvidenceBundleVerifier.SummaryCheck,
+             EvidenceBundleVerifier.RedactionCheck, EvidenceBundleVerifier.KeysCheck, EvidenceBundleVerifier.WorkPackagesCheck, EvidenceBundleVerifier.ResultsCheck, EvidenceBundleVerifier.SummaryCheck,
              EvidenceBundleVerifier.CheckpointCheck, EvidenceBundleVerifier.LogCheck],
             checks);
     }

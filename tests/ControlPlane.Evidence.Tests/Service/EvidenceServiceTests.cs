@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ControlPlane.Cli.Tests.Evidence;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
 using ControlPlane.Evidence.Verification;
+using ControlPlane.Evidence.Verification.Redaction;
 using ControlPlane.EvidenceScenarios;
 using ControlPlane.Testing;
 using Npgsql;
@@ -25,8 +27,10 @@ public sealed class EvidenceServiceTests(EvidenceFixture fixture) : IClassFixtur
 
         Assert.Equal(expected.Select(e => e.Message.GetType().Name), records.Select(r => r.Kind));
         Assert.Equal(expected.Select(e => EvidenceFormat.Timestamp(e.OccurredAt)), records.Select(r => r.OccurredAt));
-        Assert.Equal(expected.Select(e => CanonicalJson.HashBytes(CanonicalJson.Serialize(JsonSerializer.SerializeToNode(e.Message, e.Message.GetType(), ContractJson.Options)))),
+        // Each payload is the event's, with its sensitive fields (the comment, command output) standing as their commitments.
+        Assert.Equal(expected.Zip(records).Select(pair => CanonicalJson.HashBytes(CanonicalJson.Serialize(Committed(pair.First.Message, pair.Second)))),
             records.Select(r => r.PayloadHash));
+        Assert.Equal(3, records.Sum(r => SensitiveFields.Find(r).Count));
         Assert.Equal(EvidenceFormat.Genesis, records[0].ProposalPrevHash);
         Assert.All(records.Zip(records.Skip(1)), pair =>
         {
@@ -183,6 +187,20 @@ public sealed class EvidenceServiceTests(EvidenceFixture fixture) : IClassFixtur
         Assert.Contains("\"kind\"", problem, StringComparison.Ordinal);
         Assert.Contains("\"limit\"", problem, StringComparison.Ordinal);
         Assert.Contains("\"since\"", problem, StringComparison.Ordinal);
+    }
+
+    /// <summary>The event as JSON with a commitment marker wherever the record holds one.</summary>
+    private static JsonNode Committed(object message, EvidenceRecord record)
+    {
+        var node = JsonSerializer.SerializeToNode(message, message.GetType(), ContractJson.Options)!;
+        foreach (var (path, commitment) in SensitiveFields.Find(record))
+        {
+            var names = path.Split('/')[1..].Select(n => n.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)).ToList();
+            var parent = names[..^1].Aggregate(node, (at, name) => at[name]!);
+            parent[names[^1]] = FieldCommitment.Marker(commitment);
+        }
+
+        return node;
     }
 
     private async Task PublishAsync(EvidenceScenario scenario)
