@@ -32,11 +32,14 @@ public static class AttestationApi
             return invalid;
         }
 
-        var records = await store.ProposalAsync(proposalId, ct);
-        if (records.Count == 0)
+        // The snapshot brings the values of committed fields: a runner result's predicate needs its signed payload
+        // (exit code, durations, output digest), never the output itself, which the evidence log keeps as a commitment.
+        if (await store.BundleSnapshotAsync(proposalId, ct) is not { Records.Count: > 0 } snapshot)
         {
             return EvidenceApi.NoEvidence(proposalId);
         }
+
+        var records = snapshot.Records;
 
         if (EvidenceApi.Forbidden(http.GetCaller(), records) is { } forbidden)
         {
@@ -55,7 +58,7 @@ public static class AttestationApi
         IReadOnlyList<InTotoStatement> statements;
         try
         {
-            statements = InTotoAttestations.Build(records, sequence => leaves[sequence], checkpoints.Origin);
+            statements = InTotoAttestations.Build(InTotoAttestations.WithResultPayloads(records, snapshot.Fields), sequence => leaves[sequence], checkpoints.Origin);
         }
         catch (NoSubjectException ex)
         {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Xml;
 using ControlPlane.Contracts;
 using ControlPlane.Contracts.Evidence;
+using ControlPlane.Evidence.Redaction;
 using ControlPlane.Evidence.Verification.InToto;
 
 namespace ControlPlane.Evidence.Attestations;
@@ -51,6 +52,31 @@ public static class InTotoAttestations
         }
 
         return statements;
+    }
+
+    /// <summary>
+    /// The records with each committed runner-result payload (`/signedResult/payload`) put back from its stored value,
+    /// so the runner-result predicate can carry the result's digest, exit code and output digest. Other committed
+    /// fields (comments, secret parameters) stay commitments: no predicate reads them.
+    /// </summary>
+    public static IReadOnlyList<EvidenceRecord> WithResultPayloads(IReadOnlyList<EvidenceRecord> records, IReadOnlyList<StoredField> fields)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(fields);
+        var payloads = fields.Where(f => f.Path == ResultPayloadPath).ToDictionary(f => f.Sequence, f => f.Value);
+        return [.. records.Select(r =>
+            payloads.TryGetValue(r.Sequence, out var value) && r.Payload is JsonObject payload && payload["signedResult"] is JsonObject
+                ? r with { Payload = Restored(payload, value) }
+                : r)];
+    }
+
+    private const string ResultPayloadPath = "/signedResult/payload";
+
+    private static JsonObject Restored(JsonObject payload, string canonicalValue)
+    {
+        var copy = payload.DeepClone().AsObject();
+        copy["signedResult"]!["payload"] = JsonNode.Parse(canonicalValue);
+        return copy;
     }
 
     /// <summary>Signs a statement as DSSE over its canonical JSON and spells the envelope as one JSON line.</summary>
