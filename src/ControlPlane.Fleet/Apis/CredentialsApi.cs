@@ -33,7 +33,16 @@ public static class CredentialsApi
                 detail: "the caller's identity names no target system it checks for: a binding like target-system@node:<node id> is required");
         }
 
-        var form = await http.Request.ReadFormAsync(ct);
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(ct);
+        }
+        catch (InvalidDataException ex)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unreadable form", detail: ex.Message);
+        }
+
         var answer = await introspector.IntrospectAsync(form["token"].FirstOrDefault(), caller, ct);
         http.Response.Headers.CacheControl = "no-store";
         return Results.Json(answer, ContractJson.Options);

@@ -53,6 +53,7 @@ public static class CredentialStore
 
         var grant = new CredentialGrant(jti, package.Audience, package.Targets, package.Environment, package.ActionKind, package.ExpiresAt);
         await work.EnqueueAsync(new WorkCredentialMinted(package.ProposalId, package.WorkId, grant, now), ct);
+        FleetTelemetry.CredentialsMinted.Add(1);
         return new PackageCredential(jti, package.ExpiresAt, sealedCredential, null);
     }
 
@@ -106,6 +107,8 @@ public static class CredentialStore
         {
             await work.EnqueueAsync(message, ct);
         }
+
+        FleetTelemetry.CredentialsRevoked.Add(revoked.Count);
 
         return revoked.Count;
     }
