@@ -34,6 +34,9 @@ public static class Permissions
     /// <summary>Rotate identity's token signing key now (automatic rotation needs no caller).</summary>
     public const string KeysRotate = "keys:rotate";
 
+    /// <summary>Check a package credential at fleet; only for the nodes a binding is scoped to (see fleet's README).</summary>
+    public const string CredentialsIntrospect = "credentials:introspect";
+
     private static readonly string[] Reading = [ProposalsRead, GraphRead, PolicyRead, FleetRead, PolicyEvaluate];
 
     public static readonly FrozenDictionary<string, FrozenSet<string>> ByRole = new Dictionary<string, string[]>
@@ -48,6 +51,7 @@ public static class Permissions
         [Roles.FleetAdmin] = [FleetRead, FleetWrite, AgentsWrite, PrincipalsRead],
         [Roles.Auditor] = [.. Reading, EvidenceRead, EvidenceExport, PrincipalsRead, EvidenceReadSensitive],
         [Roles.Runner] = [FleetRun],
+        [Roles.TargetSystem] = [CredentialsIntrospect],
         [Roles.Admin] =
         [
             .. Reading, ProposalsSubmit, ProposalsApprove, ProposalsCancel, ScheduleOperate, GraphWrite, PolicyWrite,

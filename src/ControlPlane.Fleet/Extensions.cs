@@ -1,4 +1,5 @@
 using ControlPlane.Fleet.Consumers;
+using ControlPlane.Fleet.Credentials;
 using ControlPlane.Fleet.Runners;
 using ControlPlane.Fleet.Signing;
 using ControlPlane.Fleet.Work;
@@ -31,6 +32,7 @@ internal static class Extensions
         builder.Services.AddSingleton<RunnerRegistry>();
         builder.Services.AddSingleton<WorkDispatcher>();
         builder.Services.AddSingleton<ResultIntake>();
+        builder.Services.AddSingleton<CredentialIntrospector>();
         builder.Services.AddHostedService<FleetKeyStartup>();
         builder.Services.AddHostedService<FleetPoller>();
     }

@@ -12,6 +12,7 @@ app.MapDefaultEndpoints();
 app.MapFleetsApi();
 app.MapRunnersApi();
 app.MapWorkApi();
+app.MapCredentialsApi();
 
 app.Run();
 

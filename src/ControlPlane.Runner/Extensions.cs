@@ -21,6 +21,7 @@ internal static class Extensions
         StateFiles.EnsureDirectory(options.StateDirectory!); // before anything creates a subfolder with looser rights
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => RunnerKey.LoadOrCreate(options.StateDirectory!));
+        builder.Services.AddSingleton(_ => RunnerAgreementKey.LoadOrCreate(options.StateDirectory!));
 
         builder.Services.AddServiceClient(FleetTokenClient.HttpClientName);
         builder.Services.AddServiceClient(FleetClient.HttpClientName);

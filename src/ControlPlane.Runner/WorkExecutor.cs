@@ -15,8 +15,8 @@ namespace ControlPlane.Runner;
 /// ledger, sign "started" before the action runs, run it, and queue the signed result for fleet.
 /// </summary>
 public sealed partial class WorkExecutor(
-    PackageVerifier verifier, IEnumerable<IActionHandler> handlers, RunnerKey key, ReportOutbox reports, ReplayStore ledger, FleetClient fleet,
-    RunnerOptions options, TimeProvider clock, ILogger<WorkExecutor> logger)
+    PackageVerifier verifier, IEnumerable<IActionHandler> handlers, RunnerKey key, RunnerAgreementKey agreementKey, ReportOutbox reports,
+    ReplayStore ledger, FleetClient fleet, RunnerOptions options, TimeProvider clock, ILogger<WorkExecutor> logger)
 {
     private readonly Dictionary<string, IActionHandler> _handlers = handlers.ToDictionary(h => h.ActionKind, StringComparer.Ordinal);
 
@@ -49,6 +49,19 @@ public sealed partial class WorkExecutor(
             return;
         }
 
+        // Opened before acceptance: a credential that does not open is a refusal, never a run without it.
+        var (credential, sealRefusal) = agreementKey.Open(package, options.Id);
+        if (sealRefusal is not null)
+        {
+            Refuse(delivery.WorkId, package, sealRefusal);
+            return;
+        }
+
+        if (package.Credential?.Withheld is { } withheld)
+        {
+            LogNoCredential(logger, package.WorkId, withheld);
+        }
+
         if (!await ConfirmAcceptedAsync(package, ct))
         {
             return;
@@ -67,7 +80,7 @@ public sealed partial class WorkExecutor(
         ActionOutcome outcome;
         try
         {
-            outcome = await handler.RunAsync(package, package.ExpiresAt, ct);
+            outcome = await handler.RunAsync(package, credential, package.ExpiresAt, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -152,6 +165,9 @@ public sealed partial class WorkExecutor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Work {WorkId} was offered elsewhere or withdrawn ({Detail}); not running it")]
     private static partial void LogSuperseded(ILogger logger, Guid workId, string? detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Work {WorkId} carries no target credential: {Withheld}")]
+    private static partial void LogNoCredential(ILogger logger, Guid workId, string withheld);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The handler of work {WorkId} failed")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, Guid workId);

@@ -18,6 +18,9 @@ public static class Roles
     /// <summary>Workload identity of a fleet runner: registers, heartbeats, reports results. Nothing else.</summary>
     public const string Runner = "runner";
 
+    /// <summary>Workload identity of a target system (bound per node: target-system@node:billing): introspects package credentials presented to it.</summary>
+    public const string TargetSystem = "target-system";
+
     public static readonly FrozenSet<string> All =
-        new[] { Viewer, Proposer, Approver, Operator, PolicyAdmin, GraphAdmin, FleetAdmin, Auditor, Admin, Runner }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { Viewer, Proposer, Approver, Operator, PolicyAdmin, GraphAdmin, FleetAdmin, Auditor, Admin, Runner, TargetSystem }.ToFrozenSet(StringComparer.Ordinal);
 }

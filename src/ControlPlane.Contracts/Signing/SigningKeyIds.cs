@@ -31,16 +31,20 @@ public static class SigningKeyIds
     }
 
     /// <summary>Imports a base64 SPKI; null with the reason when it is not an ECDSA P-256 public key.</summary>
-    public static ECDsa? ImportPublicKey(string? base64Spki, out string? failure)
+    public static ECDsa? ImportPublicKey(string? base64Spki, out string? failure) =>
+        ImportP256(base64Spki, ECDsa.Create, "public key", "ECDSA P-256", out failure);
+
+    /// <summary>A base64 DER SubjectPublicKeyInfo of a P-256 key into <paramref name="create"/>'s algorithm; null with the reason otherwise.</summary>
+    internal static T? ImportP256<T>(string? base64Spki, Func<T> create, string what, string kind, out string? failure) where T : ECAlgorithm
     {
         failure = null;
         if (string.IsNullOrWhiteSpace(base64Spki) || base64Spki.Length > 4096)
         {
-            failure = "public key is missing or too long";
+            failure = $"{what} is missing or too long";
             return null;
         }
 
-        var key = ECDsa.Create();
+        var key = create();
         try
         {
             var der = Convert.FromBase64String(base64Spki);
@@ -48,7 +52,7 @@ public static class SigningKeyIds
             var curve = key.ExportParameters(false).Curve;
             if (read != der.Length || curve.Oid?.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
             {
-                failure = "public key is not a single ECDSA P-256 SubjectPublicKeyInfo";
+                failure = $"{what} is not a single {kind} SubjectPublicKeyInfo";
                 key.Dispose();
                 return null;
             }
@@ -57,7 +61,7 @@ public static class SigningKeyIds
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException)
         {
-            failure = "public key is not a base64 DER SubjectPublicKeyInfo of an ECDSA P-256 key";
+            failure = $"{what} is not a base64 DER SubjectPublicKeyInfo of an {kind} key";
             key.Dispose();
             return null;
         }

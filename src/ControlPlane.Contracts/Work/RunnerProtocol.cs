@@ -3,9 +3,11 @@ namespace ControlPlane.Contracts;
 /// <summary>
 /// HTTP body of POST /fleet/runners: a runner announces itself, what it can run (action kinds) and its result
 /// signing key (base64 DER SubjectPublicKeyInfo of an ECDSA P-256 key; KeyId its <see cref="SigningKeyIds"/> thumbprint).
-/// Registering again with another key rotates the runner's key.
+/// Registering again with another key rotates the runner's key. AgreementKey (optional): a separate ECDH P-256 public
+/// key (base64 DER SubjectPublicKeyInfo) fleet seals package credentials to; a runner without one gets none.
 /// </summary>
-public sealed record RunnerRegistration(string RunnerId, string Fleet, IReadOnlyList<string> Capabilities, string PublicKey, string KeyId);
+public sealed record RunnerRegistration(string RunnerId, string Fleet, IReadOnlyList<string> Capabilities, string PublicKey, string KeyId,
+    string? AgreementKey = null);
 
 /// <summary>
 /// HTTP body of POST /fleet/work/{workId}/refusal: the reason, and the same reason signed by the runner as a

@@ -37,7 +37,10 @@ public sealed record WorkRequested(
     TimeSpan Timeout,
     DateTimeOffset RequestedAt);
 
-/// <summary>The statement a work package envelope carries (DSSE payload, <see cref="PayloadType"/>).</summary>
+/// <summary>
+/// The statement a work package envelope carries (DSSE payload, <see cref="PayloadType"/>). Credential: the target
+/// credential sealed to the runner (omitted from the JSON when null, so packages without one sign as before).
+/// </summary>
 public sealed record WorkPackage(
     Guid WorkId,
     Guid ProposalId,
@@ -54,7 +57,8 @@ public sealed record WorkPackage(
     string Nonce,
     string Audience,
     string Fleet,
-    string Issuer)
+    string Issuer,
+    PackageCredential? Credential = null)
 {
     public const string PayloadType = "application/vnd.controlplane.work-package+json";
 }

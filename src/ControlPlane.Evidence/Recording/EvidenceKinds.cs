@@ -75,6 +75,8 @@ public static class EvidenceKinds
         new EvidenceKind<HumanSignedOut>(_ => null, e => e.HumanId, e => e.At),
         new EvidenceKind<DeploymentDriftDetected>(_ => null, e => e.Actor, e => e.DeployedAt),
         new EvidenceKind<ValidationVerdict>(e => e.ProposalId, _ => null, e => e.At),
+        new EvidenceKind<WorkCredentialMinted>(e => e.ProposalId, e => e.Grant.RunnerId, e => e.At),
+        new EvidenceKind<WorkCredentialRevoked>(e => e.ProposalId, e => e.Grant.RunnerId, e => e.At),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);

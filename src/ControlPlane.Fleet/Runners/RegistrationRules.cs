@@ -72,6 +72,20 @@ public static partial class RegistrationRules
             errors["keyId"] = ["keyId must be the RFC 7638 thumbprint of publicKey"];
         }
 
+        if (registration.AgreementKey is not null)
+        {
+            using var agreement = CredentialSeal.ImportPublicKey(registration.AgreementKey, out var agreementFailure);
+            if (agreement is null)
+            {
+                errors["agreementKey"] = [agreementFailure!];
+            }
+            else if (string.Equals(registration.AgreementKey, registration.PublicKey, StringComparison.Ordinal))
+            {
+                // One key, one job: a signing key must not also serve key agreement.
+                errors["agreementKey"] = ["agreementKey must be a key of its own, not the signing key publicKey"];
+            }
+        }
+
         if (errors.Count > 0)
         {
             key?.Dispose();

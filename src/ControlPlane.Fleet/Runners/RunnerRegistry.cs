@@ -69,11 +69,11 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
         await ChangeMembershipAsync(work, fleets, now, async () =>
         {
             await using var upsert = work.Command("""
-                insert into runners (id, fleet, capabilities, public_key, key_id, registered_at, last_heartbeat_at, status)
-                values ($1, $2, $3, $4, $5, $6, $6, 'live')
+                insert into runners (id, fleet, capabilities, public_key, key_id, registered_at, last_heartbeat_at, status, agreement_key)
+                values ($1, $2, $3, $4, $5, $6, $6, 'live', $7)
                 on conflict (id) do update set fleet = excluded.fleet, capabilities = excluded.capabilities,
                     public_key = excluded.public_key, key_id = excluded.key_id, registered_at = excluded.registered_at,
-                    last_heartbeat_at = excluded.last_heartbeat_at, status = 'live'
+                    last_heartbeat_at = excluded.last_heartbeat_at, status = 'live', agreement_key = excluded.agreement_key
                 """);
             upsert.Parameters.Add(new() { Value = registration.RunnerId });
             upsert.Parameters.Add(new() { Value = registration.Fleet });
@@ -81,6 +81,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
             upsert.Parameters.Add(new() { Value = registration.PublicKey });
             upsert.Parameters.Add(new() { Value = registration.KeyId });
             upsert.Parameters.Add(new() { Value = now });
+            upsert.Parameters.Add(new() { Value = (object?)registration.AgreementKey ?? DBNull.Value });
             await upsert.ExecuteNonQueryAsync(ct);
         }, ct);
 

@@ -1,3 +1,4 @@
+using ControlPlane.Fleet.Credentials;
 using ControlPlane.Fleet.Runners;
 using ControlPlane.ServiceDefaults.Data;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,8 @@ namespace ControlPlane.Fleet.Work;
 /// <summary>
 /// Fleet's timers (no delayed-message plugin: they live in PostgreSQL): runners silent past the heartbeat timeout
 /// (their accepted work closed as timed out), pending work re-offered until its deadline, packages nobody accepted
-/// within the ack timeout offered again, issued packages expired without a result. Replicas share the work
+/// within the ack timeout offered again, issued packages expired without a result, package credentials past their
+/// expiry revoked. Replicas share the work
 /// through row locks (skip locked).
 /// </summary>
 public sealed partial class FleetPoller(
@@ -60,6 +62,7 @@ public sealed partial class FleetPoller(
         {
             await dispatcher.CloseSilentAsync(work, clock.GetUtcNow(), ct);
             await dispatcher.ExpireAsync(work, clock.GetUtcNow(), ct);
+            await CredentialStore.RevokeExpiredAsync(work, clock.GetUtcNow(), ct);
             await work.CommitAsync(ct);
         }
     }

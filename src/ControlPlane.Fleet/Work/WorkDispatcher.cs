@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ControlPlane.Contracts;
+using ControlPlane.Fleet.Credentials;
 using ControlPlane.Fleet.Signing;
 using ControlPlane.ServiceDefaults.Data;
 using Microsoft.Extensions.Options;
@@ -90,8 +91,16 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
             return null;
         }
 
+        string? agreementKey;
+        await using (var agreement = work.Command("select agreement_key from runners where id = $1"))
+        {
+            agreement.Parameters.Add(new() { Value = chosen.RunnerId });
+            agreementKey = await agreement.ExecuteScalarAsync(ct) as string;
+        }
+
         var package = WorkPackages.Create(request, chosen.RunnerId, now, options.Value.PackageExpiryMargin, WorkPackages.NewNonce());
         var key = await keys.GetActiveAsync(ct);
+        package = package with { Credential = await CredentialStore.MintAsync(work, key, package, agreementKey, now, ct) };
         var envelope = Dsse.Sign(package, WorkPackage.PayloadType, key.Key, key.KeyId);
 
         await using (var issue = work.Command("""
@@ -223,6 +232,8 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
                 await back.ExecuteNonQueryAsync(ct);
             }
 
+            // The offer the runner never took is void, and so is its credential; the new offer gets its own.
+            await CredentialStore.RevokeForWorkAsync(work, request.WorkId, "package re-offered", now, ct);
             var placed = await TryPlaceAsync(work, request, now, ct, avoid: runnerId);
             FleetTelemetry.PackagesReoffered.Add(1, new KeyValuePair<string, object?>("fleet", request.Fleet));
             LogReoffered(logger, request.WorkId, runnerId, options.Value.AckTimeout.TotalSeconds, placed ?? "(pending: no live runner)");
@@ -282,7 +293,13 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         update.Parameters.Add(new() { Value = withdrawn.WorkId });
         update.Parameters.Add(new() { Value = withdrawn.Reason ?? "withdrawn by orchestrator" });
         update.Parameters.Add(new() { Value = withdrawn.At });
-        return await update.ExecuteNonQueryAsync(ct) == 1;
+        if (await update.ExecuteNonQueryAsync(ct) != 1)
+        {
+            return false;
+        }
+
+        await CredentialStore.RevokeForWorkAsync(work, withdrawn.WorkId, "package withdrawn", withdrawn.At, ct);
+        return true;
     }
 
     // Expired or orphaned, the outcome is the same: the package is closed and orchestrator hears it timed out.
@@ -312,6 +329,9 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
             NpgsqlDbType = NpgsqlDbType.Jsonb,
         });
         await close.ExecuteNonQueryAsync(ct);
+
+        // However the package closed (result, refusal, expiry, silent runner), its credential is of no use any more.
+        await CredentialStore.RevokeForWorkAsync(work, workId, "package " + status, now, ct);
     }
 
     public static string StepName(WorkStep step) => JsonNamingPolicy.KebabCaseLower.ConvertName(step.ToString());

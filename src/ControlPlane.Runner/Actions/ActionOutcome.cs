@@ -23,4 +23,10 @@ public interface IActionHandler
 
     /// <summary>Runs the package's action; must stop by <paramref name="deadline"/> (the package's expiry).</summary>
     Task<ActionOutcome> RunAsync(WorkPackage package, DateTimeOffset deadline, CancellationToken ct);
+
+    /// <summary>
+    /// Runs it with the package's target credential (opened from its seal; null when it has none). An action that does
+    /// not hand credentials on (http-check) ignores it.
+    /// </summary>
+    Task<ActionOutcome> RunAsync(WorkPackage package, string? credential, DateTimeOffset deadline, CancellationToken ct) => RunAsync(package, deadline, ct);
 }

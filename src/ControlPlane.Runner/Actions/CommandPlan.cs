@@ -6,13 +6,17 @@ namespace ControlPlane.Runner.Actions;
 /// <summary>
 /// How an allow-listed command is started for a package. Pure: the executable, its arguments, working directory
 /// and base environment come only from the runner's configuration; the package chooses the command by name and
-/// may add the parameters that command allows, as environment variables CP_PARAM_&lt;NAME&gt; and nothing else.
+/// may add the parameters that command allows, as environment variables CP_PARAM_&lt;NAME&gt; and nothing else, and its
+/// target credential as CP_TARGET_CREDENTIAL.
 /// The process never goes through a shell and never inherits the runner's own environment (its secrets).
 /// </summary>
 public static class CommandPlan
 {
     public const string CommandParameter = "command";
     public const string ParameterPrefix = "CP_PARAM_";
+
+    /// <summary>The package's target credential (a JWS for the package's targets), when it carries one.</summary>
+    public const string CredentialVariable = "CP_TARGET_CREDENTIAL";
 
     /// <summary>The variables every command sees besides its own: who asked for what.</summary>
     public static IReadOnlyDictionary<string, string> ContextVariables(WorkPackage package, string runnerId, string workspace, string commandName)
@@ -37,7 +41,7 @@ public static class CommandPlan
     /// <summary>The process to start, or the reason the package may not start it.</summary>
     public static (ProcessStartInfo? Start, string? Refusal) Build(
         CommandSpec spec, string commandName, WorkPackage package, string runnerId, string workspace, string baseDirectory,
-        IReadOnlyDictionary<string, string?> inheritedVariables)
+        IReadOnlyDictionary<string, string?> inheritedVariables, string? credential = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(package);
@@ -91,6 +95,12 @@ public static class CommandPlan
             }
 
             start.Environment[VariableFor(allowed)] = value;
+        }
+
+        // Last, so no configured variable or parameter can shadow it; never an argument (visible in the process list).
+        if (credential is not null)
+        {
+            start.Environment[CredentialVariable] = credential;
         }
 
         return (start, null);

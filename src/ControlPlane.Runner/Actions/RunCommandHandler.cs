@@ -34,7 +34,10 @@ public sealed partial class RunCommandHandler(RunnerOptions options, TimeProvide
             : (name, null, $"command '{name}' is not allow-listed on runner {options.Id}");
     }
 
-    public async Task<ActionOutcome> RunAsync(WorkPackage package, DateTimeOffset deadline, CancellationToken ct)
+    public Task<ActionOutcome> RunAsync(WorkPackage package, DateTimeOffset deadline, CancellationToken ct) => RunAsync(package, null, deadline, ct);
+
+    /// <summary>The credential reaches the command only as CP_TARGET_CREDENTIAL in its environment, and is cut from its captured output.</summary>
+    public async Task<ActionOutcome> RunAsync(WorkPackage package, string? credential, DateTimeOffset deadline, CancellationToken ct)
     {
         var (name, spec, denied) = Command(package);
         if (name is null || spec is null)
@@ -45,7 +48,7 @@ public sealed partial class RunCommandHandler(RunnerOptions options, TimeProvide
         Directory.CreateDirectory(Workspace);
         var inherited = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => e.Value as string, StringComparer.Ordinal);
-        var (start, refusal) = CommandPlan.Build(spec, name, package, options.Id, Workspace, options.BaseDirectory!, inherited);
+        var (start, refusal) = CommandPlan.Build(spec, name, package, options.Id, Workspace, options.BaseDirectory!, inherited, credential);
         if (start is null)
         {
             return ActionOutcome.Refuse(refusal!);
@@ -59,7 +62,7 @@ public sealed partial class RunCommandHandler(RunnerOptions options, TimeProvide
             return new ActionOutcome(WorkOutcome.TimedOut, null, TimeSpan.Zero, ActionOutcome.EmptyDigest, null, "the package expired before the command could start");
         }
 
-        using var output = new OutputCapture();
+        using var output = new OutputCapture(redact: credential);
         using var process = new Process { StartInfo = start };
         var started = Stopwatch.StartNew();
         try

@@ -9,12 +9,14 @@ namespace ControlPlane.Runner.FleetLink;
 /// Registers with fleet under the runner's own identity (retrying with backoff until fleet and identity are up),
 /// then heartbeats; registers again when fleet no longer knows it (removed, or fleet-db rebuilt).
 /// </summary>
-public sealed partial class RunnerAgent(FleetClient fleet, RunnerKey key, RunnerOptions options, ILogger<RunnerAgent> logger) : BackgroundService, IHealthCheck
+public sealed partial class RunnerAgent(FleetClient fleet, RunnerKey key, RunnerAgreementKey agreementKey, RunnerOptions options, ILogger<RunnerAgent> logger)
+    : BackgroundService, IHealthCheck
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private volatile bool _registered;
 
-    public RunnerRegistration Registration { get; } = new(options.Id, options.Fleet, RunnerConfiguration.Capabilities(options), key.PublicKey, key.KeyId);
+    public RunnerRegistration Registration { get; } =
+        new(options.Id, options.Fleet, RunnerConfiguration.Capabilities(options), key.PublicKey, key.KeyId, agreementKey.PublicKey);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -24,21 +24,7 @@ public sealed class RunnerKey : IDisposable
 
     public string PublicKey { get; }
 
-    public static RunnerKey LoadOrCreate(string stateDirectory)
-    {
-        StateFiles.EnsureDirectory(stateDirectory);
-        var path = Path.Combine(stateDirectory, FileName);
-        var key = ECDsa.Create();
-        if (File.Exists(path))
-        {
-            key.ImportFromPem(File.ReadAllText(path));
-            return new RunnerKey(key);
-        }
-
-        key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        StateFiles.WriteAtomically(path, key.ExportPkcs8PrivateKeyPem());
-        return new RunnerKey(key);
-    }
+    public static RunnerKey LoadOrCreate(string stateDirectory) => new(StateFiles.LoadOrCreateKey(stateDirectory, FileName, ECDsa.Create()));
 
     public DsseEnvelope Sign(WorkResult result) => Dsse.Sign(result, WorkResult.PayloadType, Key, KeyId);
 
@@ -64,7 +50,24 @@ public static class StateFiles
         }
     }
 
-    public static void WriteAtomically(string path, string contents)
+    /// <summary>A P-256 private key kept in the state directory (PKCS#8 PEM): loaded into <paramref name="key"/>, or generated and saved on first use.</summary>
+    public static T LoadOrCreateKey<T>(string stateDirectory, string fileName, T key) where T : ECAlgorithm
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        EnsureDirectory(stateDirectory);
+        var path = Path.Combine(stateDirectory, fileName);
+        if (File.Exists(path))
+        {
+            key.ImportFromPem(File.ReadAllText(path));
+            return key;
+        }
+
+        key.GenerateKey(ECCurve.NamedCurves.nistP256);
+        WriteAtomically(path, key.ExportPkcs8PrivateKeyPem());
+        return key;
+    }
+
+        public static void WriteAtomically(string path, string contents)
     {
         var temporary = path + ".tmp-" + Guid.NewGuid().ToString("N");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };

@@ -8,3 +8,8 @@ esac
 DEMO_STATE="${CP_STATE_DIR:-$PWD}/services"
 mkdir -p "$DEMO_STATE"
 say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# A package credential for the targets (CP_TARGET_CREDENTIAL) is used, never shown: the demo keeps only its digest.
+if [ -n "${CP_TARGET_CREDENTIAL:-}" ]; then
+  printf '%s' "$CP_TARGET_CREDENTIAL" | sha256sum | cut -d' ' -f1 > "$DEMO_STATE/$SERVICE.credential-sha256"
+fi

@@ -10,7 +10,7 @@ namespace ControlPlane.Fleet.Tests.Support;
 
 /// <summary>
 /// The test's own bus in the test vhost: publishes and sends as orchestrator would, and records every fleet event
-/// (WorkPackageIssued, WorkCompleted, WorkRefused, SigningKeyPublished, FleetCapabilitiesChanged) as evidence would.
+/// (WorkPackageIssued, WorkCompleted, WorkRefused, SigningKeyPublished, FleetCapabilitiesChanged, WorkCredentialMinted / Revoked) as evidence would.
 /// </summary>
 public sealed class BusRecorder : IAsyncDisposable
 {
@@ -46,6 +46,8 @@ public sealed class BusRecorder : IAsyncDisposable
                 e.Handler<WorkResultSuperseded>(c => recorder!.Record(c.Message));
                 e.Handler<SigningKeyPublished>(c => recorder!.Record(c.Message));
                 e.Handler<FleetCapabilitiesChanged>(c => recorder!.Record(c.Message));
+                e.Handler<WorkCredentialMinted>(c => recorder!.Record(c.Message));
+                e.Handler<WorkCredentialRevoked>(c => recorder!.Record(c.Message));
             });
         });
         recorder = new BusRecorder(bus);

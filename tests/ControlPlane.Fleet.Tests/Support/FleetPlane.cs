@@ -43,6 +43,14 @@ public class FleetPlane : IAsyncLifetime
         yield return ("runner-nowhere", "nowhere");
     }
 
+    /// <summary>
+    /// Target systems that introspect package credentials: agent "target-{node}" bound target-system@node:{node}
+    /// (tokens for fleet: <see cref="TargetClientAsync"/>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> TargetNodes = ["billing", "ledger"];
+
+    public static string TargetSystem(string node) => "target-" + node;
+
     /// <summary>Fleet:AckTimeout of this plane: long by default, so runners that never acknowledge keep their packages.</summary>
     public virtual TimeSpan AckTimeout => TimeSpan.FromMinutes(5);
 
@@ -53,6 +61,7 @@ public class FleetPlane : IAsyncLifetime
         var agents = RunnerPrincipals()
             .Select(r => new SeedAgent(r.Id, $"Runner {r.Id}", Admin, r.Fleet, null, null, ["runner"], null))
             .Append(new SeedAgent(Proposer, "An agent that is no runner", Admin, "testing", null, null, ["proposer"], null))
+            .Concat(TargetNodes.Select(n => new SeedAgent(TargetSystem(n), $"Target system {n}", Admin, "testing", null, null, [$"target-system@node:{n}"], null)))
             .ToList();
         Identity = await TestIdentity.StartAsync(VirtualHost, new IdentitySeed(
             [new SeedHuman(Admin, "Fran Fleet-Admin", null, ["fleet-admin"]), new SeedHuman(Viewer, "Vera Viewer", null, ["viewer"])],
@@ -75,6 +84,9 @@ public class FleetPlane : IAsyncLifetime
     public async Task<HttpClient> ClientForAsync(string principal) => principal.StartsWith("runner-", StringComparison.Ordinal) || principal == Proposer
         ? Fleet.CreateHttpClient(await Identity.AgentTokenAsync(principal, "fleet"))
         : Fleet.CreateHttpClient(await Identity.HumanTokenAsync(principal, "fleet"));
+
+    /// <summary>The target system of a node, calling fleet under its own identity.</summary>
+    public async Task<HttpClient> TargetClientAsync(string node) => Fleet.CreateHttpClient(await Identity.AgentTokenAsync(TargetSystem(node), "fleet"));
 
     /// <summary>Fleet's published keys, as a runner fetches them (anonymously).</summary>
     public async Task<FleetKeySet> FleetKeysAsync()

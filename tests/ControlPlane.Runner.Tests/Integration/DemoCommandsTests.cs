@@ -68,6 +68,25 @@ public sealed class DemoCommandsTests : IDisposable
         Assert.Equal((WorkOutcome.Failed, 2), (unnamed.Outcome, unnamed.ExitCode));
     }
 
+    [Fact]
+    public async Task A_demo_command_keeps_only_the_digest_of_its_target_credential()
+    {
+        var remediation = Handler("runner.remediation.json", "remediation-3");
+        const string token = "eyJhbGciOiJFUzI1NiJ9.eyJhdWQiOlsiYmlsbGluZyJdfQ.ZGVtby1zaWduYXR1cmU";
+        var package = Packages.New(Guid.NewGuid().ToString("N")) with
+        {
+            Parameters = new Dictionary<string, string> { ["command"] = "restart-service", ["service"] = "billing" },
+        };
+
+        var restart = await remediation.RunAsync(package, token, DateTimeOffset.UtcNow.AddMinutes(2), CancellationToken.None);
+        var services = Path.Combine(_state, "runner-remediation-3", "workspace", "services");
+
+        Assert.Equal(WorkOutcome.Succeeded, restart.Outcome);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))),
+            (await File.ReadAllTextAsync(Path.Combine(services, "billing.credential-sha256"))).Trim());
+        Assert.DoesNotContain(Directory.EnumerateFiles(services), f => File.ReadAllText(f).Contains(token, StringComparison.Ordinal));
+    }
+
     private static Task<ActionOutcome> RunSuiteAsync(RunCommandHandler handler, string? suite, string node)
     {
         var parameters = new Dictionary<string, string> { ["command"] = "run-suite", ["node"] = node };

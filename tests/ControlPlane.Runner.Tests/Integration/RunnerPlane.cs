@@ -56,6 +56,14 @@ public sealed class RunnerPlane : FleetPlane
             wait
             """);
         WriteScript("fail.sh", """echo "about to fail" >&2; exit 3""");
+        // Keeps a digest of its target credential (never the token), echoes the token (the capture must cut it), and
+        // holds until the test releases it, so the test can introspect while the command runs.
+        WriteScript("credential.sh", """
+            printf '%s' "${CP_TARGET_CREDENTIAL:-}" | sha256sum | cut -d' ' -f1 > "$CP_STATE_DIR/credential-$CP_WORK_ID.sha256"
+            echo "credential: ${CP_TARGET_CREDENTIAL:-none}"
+            for _ in $(seq 1 150); do [ -e "$CP_STATE_DIR/release-$CP_WORK_ID" ] && break; sleep 0.1; done
+            echo released
+            """);
         Environment.SetEnvironmentVariable(CanaryVariable, "the runner's own environment must not reach commands");
         _target = await StartTargetAsync();
 
@@ -94,6 +102,7 @@ public sealed class RunnerPlane : FleetPlane
         Command("marker", "./marker.sh");
         Command("sleepy", "./sleepy.sh", "00:00:01");
         Command("fail", "./fail.sh");
+        Command("credential", "./credential.sh");
         Command("print-env", "/usr/bin/env");
         settings.Set("Runner:Actions:run-command:Commands:print-env:AllowParameters:0", "message");
         settings.Set("Runner:Actions:run-command:Commands:print-env:Environment:FIXED_SETTING", "from-config");
