@@ -90,6 +90,7 @@ public static class PlaneTopology
         new QueueBinding<HumanSignedOut>(Evidence),
         new QueueBinding<DeploymentDriftDetected>(Evidence),
         new QueueBinding<ValidationVerdict>(Evidence),
+        new QueueBinding<ChangeWindowChanged>(Evidence),
     ];
 
     /// <summary>Makes this bus declare every listed queue and binding before it first publishes the message type.</summary>

@@ -75,6 +75,7 @@ public static class EvidenceKinds
         new EvidenceKind<HumanSignedOut>(_ => null, e => e.HumanId, e => e.At),
         new EvidenceKind<DeploymentDriftDetected>(_ => null, e => e.Actor, e => e.DeployedAt),
         new EvidenceKind<ValidationVerdict>(e => e.ProposalId, _ => null, e => e.At),
+        new EvidenceKind<ChangeWindowChanged>(_ => null, e => e.ChangedBy, e => e.At),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
