@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Proposals;
@@ -7,32 +9,18 @@ using ControlPlane.ServiceDefaults.Security;
 
 namespace ControlPlane.Orchestrator.Apis;
 
-/// <summary>A change window as GET shows it: the window, and whether it is open now, until when, and when it next opens.</summary>
-public sealed record ChangeWindowView(
-    Guid Id,
-    string Name,
-    string Kind,
-    string Schedule,
-    string Duration,
-    string TimeZone,
-    ChangeWindowScope Scope,
-    bool ExtendsToDependents,
-    string? Description,
-    string CreatedBy,
-    DateTimeOffset CreatedAt,
-    string? UpdatedBy,
-    DateTimeOffset? UpdatedAt,
-    bool Active,
-    DateTimeOffset? ActiveUntil,
-    DateTimeOffset? NextStart)
+/// <summary>A change window as the API shows it: the window's own fields, and whether it is open now, until when, and when it next opens.</summary>
+public static class ChangeWindowView
 {
-    public static ChangeWindowView Of(ChangeWindow w, DateTimeOffset now)
+    public static JsonObject Of(ChangeWindow window, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(w);
-        var compiled = CompiledWindow.Compile(w);
+        var compiled = CompiledWindow.Compile(window);
         var active = compiled.IsOpen(now);
-        return new(w.Id, w.Name, w.Kind, w.Schedule, w.Duration, w.TimeZone, w.Scope, w.ExtendsToDependents, w.Description, w.CreatedBy,
-            w.CreatedAt, w.UpdatedBy, w.UpdatedAt, active, active ? compiled.OpenUntil(now) : null, compiled.NextStart(now));
+        var view = JsonSerializer.SerializeToNode(window, ContractJson.Options)!.AsObject();
+        view["active"] = active;
+        view["activeUntil"] = active ? compiled.OpenUntil(now) : null;
+        view["nextStart"] = compiled.NextStart(now);
+        return view;
     }
 }
 
