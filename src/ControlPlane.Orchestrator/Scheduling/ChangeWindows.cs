@@ -93,7 +93,7 @@ public static class ChangeWindows
             }
 
             at = candidate;
-            if (Decide(applying, at).Open)
+            if (IsOpen(applying, at))
             {
                 return at;
             }
@@ -101,6 +101,11 @@ public static class ChangeWindows
 
         return null;
     }
+
+    /// <summary>Decide's answer without the reasons (the next-opening search asks it at every boundary).</summary>
+    private static bool IsOpen(List<(CompiledWindow Window, string Subject)> applying, DateTimeOffset at) =>
+        !applying.Any(a => a.Window.Kind == ChangeWindowKinds.Deny && a.Window.IsOpen(at)) &&
+        (applying.All(a => a.Window.Kind != ChangeWindowKinds.Allow) || applying.Any(a => a.Window.Kind == ChangeWindowKinds.Allow && a.Window.IsOpen(at)));
 
     /// <summary>"2026-12-07 09:00 UTC" (seconds only when there are some).</summary>
     public static string Format(DateTimeOffset at)

@@ -13,7 +13,7 @@ namespace ControlPlane.Orchestrator.Scheduling;
 public sealed partial class CompiledWindow
 {
     /// <summary>Occurrences followed when working out where a run of overlapping ones ends ("* * * * *" for 1h never does).</summary>
-    private const int ChainLimit = 1000;
+    private const int ChainLimit = 256;
 
     private readonly CronExpression _cron;
     private readonly TimeZoneInfo _zone;
