@@ -95,6 +95,7 @@ public static class PlaneTopology
         new QueueBinding<ValidationVerdict>(Evidence),
         new QueueBinding<WorkCredentialMinted>(Evidence),
         new QueueBinding<WorkCredentialRevoked>(Evidence),
+        new QueueBinding<ChangeWindowChanged>(Evidence),
     ];
 
     /// <summary>Makes this bus declare every listed queue and binding before it first publishes the message type.</summary>

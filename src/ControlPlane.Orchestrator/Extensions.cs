@@ -84,6 +84,7 @@ internal static class Extensions
         builder.Services.AddSingleton<SchedulerSignal>();
         builder.Services.AddSingleton<SchedulerStatus>();
         builder.Services.AddSingleton<KillSwitchStore>();
+        builder.Services.AddSingleton<ChangeWindowStore>();
         builder.Services.Configure<GitHubOptions>(builder.Configuration.GetSection(GitHubOptions.Section));
         builder.Services.AddHttpClient<GitHubStatusClient>(GitHubStatusClient.HttpClientName);
         builder.Services.AddHostedService<TimerPoller>();

@@ -20,9 +20,6 @@ public sealed class OrchestratorOptions
     /// <summary>Executions at once per environment (Orchestrator:Concurrency:production = 1); <see cref="DefaultConcurrency"/> otherwise.</summary>
     public Dictionary<string, int> Concurrency { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Change freezes: nothing new starts in the environment between From and To.</summary>
-    public List<FreezeWindow> Freezes { get; set; } = [];
-
     /// <summary>Proposal action kind → the runner action that executes it (Orchestrator:Actions:restart = {…}).</summary>
     public Dictionary<string, ActionMapping> Actions { get; set; } = new(StringComparer.Ordinal);
 
@@ -99,6 +96,9 @@ public sealed class LeaseOptions
 
 public sealed class SchedulingOptions
 {
-    /// <summary>How often the scheduler retries waiting proposals (it is also woken by every change).</summary>
+    /// <summary>
+    /// How often the scheduler retries waiting proposals (it is also woken by every change). Change windows are
+    /// evaluated on every pass, so work held by a window starts at most this long after the window lets it.
+    /// </summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -136,6 +136,7 @@ public sealed class ConsoleTests(ConsolePlane plane)
         await page.GetByTestId("no-operate").WaitForAsync();
         Assert.Equal(0, await page.GetByTestId("engage").CountAsync());
         await page.GetByTestId("runners").Locator("tbody tr").First.WaitForAsync();
+        Assert.Contains("No change window", await page.GetByTestId("windows").InnerTextAsync(), StringComparison.Ordinal);
         await ConsolePlane.ScreenshotAsync(page, "operations");
 
         using var auditor = await plane.ClientAsync(Principals.Auditor, "orchestrator");

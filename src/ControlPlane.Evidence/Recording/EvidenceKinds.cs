@@ -77,6 +77,7 @@ public static class EvidenceKinds
         new EvidenceKind<ValidationVerdict>(e => e.ProposalId, _ => null, e => e.At),
         new EvidenceKind<WorkCredentialMinted>(e => e.ProposalId, e => e.Grant.RunnerId, e => e.At),
         new EvidenceKind<WorkCredentialRevoked>(e => e.ProposalId, e => e.Grant.RunnerId, e => e.At),
+        new EvidenceKind<ChangeWindowChanged>(_ => null, e => e.ChangedBy, e => e.At),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);

@@ -1,9 +1,7 @@
 using System.Text.RegularExpressions;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Proposals;
-using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.ServiceDefaults.Security;
-using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Orchestrator.Apis;
 
@@ -19,13 +17,11 @@ public static partial class ScheduleApi
         api.MapGet("/kill-switches", async (KillSwitchStore store, CancellationToken ct) => Results.Ok(await store.ListAsync(ct)))
             .RequirePermission(Permissions.ProposalsRead)
             .WithSummary("Engaged kill switches.");
-        api.MapGet("/freezes", (IOptionsMonitor<OrchestratorOptions> options, TimeProvider clock) => Results.Ok(Freezes(options.CurrentValue, clock.GetUtcNow())))
-            .RequirePermission(Permissions.ProposalsRead)
-            .WithSummary("Configured change freezes that are active now or still to come, soonest first.");
         api.MapPost("/kill-switches", EngageAsync).RequirePermission(Permissions.ScheduleOperate)
             .WithSummary("Engage a kill switch for an environment or a fleet: nothing new starts there until it is released.");
         api.MapDelete("/kill-switches/{scope}/{value}", ReleaseAsync).RequirePermission(Permissions.ScheduleOperate)
             .WithSummary("Release a kill switch; ?reason= says why (required, recorded).");
+        app.MapChangeWindowsApi();
         return app;
     }
 
@@ -79,15 +75,6 @@ public static partial class ScheduleApi
             errors["reason"] = ["Required, at most 500 characters: say why, it is recorded."];
         }
     }
-
-    /// <summary>One configured freeze as the API shows it; Active when it holds now.</summary>
-    public sealed record FreezeView(string Environment, DateTimeOffset From, DateTimeOffset To, string? Reason, bool Active);
-
-    public static IReadOnlyList<FreezeView> Freezes(OrchestratorOptions options, DateTimeOffset now) =>
-    [
-        .. options.Freezes.Where(f => f.To > now).OrderBy(f => f.From)
-            .Select(f => new FreezeView(f.Environment, f.From, f.To, f.Reason, f.From <= now)),
-    ];
 
     private static Dictionary<string, string[]> Validate(string? scope, string? value, SubmissionValidator validator)
     {

@@ -15,7 +15,7 @@ namespace ControlPlane.Orchestrator.Scheduling;
 /// Starts authorized work and keeps running work's leases alive. Each pass (on a tick, or woken by a change):
 /// renews the leases of proposals that hold them and lets go of those that ended; then, under a PostgreSQL
 /// advisory lock so one replica schedules at a time, walks the queue of scheduled proposals in authorization
-/// order and starts each whose environment is open (no kill switch, no freeze, a free slot) and whose targets
+/// order and starts each whose environment is open (no kill switch, no change window holding it, a free slot) and whose targets
 /// can all be leased. A proposal that cannot start yet stays queued, and holds its place: nothing later that
 /// shares a target or its environment's next slot overtakes it. Redis unreachable means nothing new starts.
 /// </summary>
@@ -26,6 +26,7 @@ public sealed partial class Scheduler(
     TargetLeases leases,
     ActionCatalog catalog,
     KillSwitchStore killSwitches,
+    ChangeWindowStore changeWindows,
     ChangeRequestGate changeRequests,
     SchedulerSignal signal,
     SchedulerStatus status,
@@ -169,6 +170,7 @@ public sealed partial class Scheduler(
 
         var o = options.Value;
         var switches = (await killSwitches.ListAsync(ct)).ToDictionary(k => (k.Scope, k.Value), k => k);
+        var windows = CompileWindows(await changeWindows.ListAsync(ct));
         var now = clock.GetUtcNow();
         var blockedTargets = new HashSet<string>(StringComparer.Ordinal);
         var fullEnvironments = new HashSet<string>(StringComparer.Ordinal);
@@ -181,9 +183,9 @@ public sealed partial class Scheduler(
             {
                 wait = $"kill switch engaged on environment {proposal.Environment}: {envSwitch.Reason}";
             }
-            else if (ChangeCalendar.FrozenBecause(o.Freezes, proposal.Environment, now) is { } frozen)
+            else if (ChangeWindows.Evaluate(windows, ChangeScope.Of(proposal), now) is { Open: false } closed)
             {
-                wait = frozen;
+                wait = closed.NextOpening is { } opens ? $"{closed.Reason}; it may start at {ChangeWindows.Format(opens)}" : closed.Reason;
             }
             else if (await changeRequests.WaitReasonAsync(connection, proposal, ct) is { } noChangeRequest)
             {
@@ -258,6 +260,30 @@ public sealed partial class Scheduler(
         }
     }
 
+    /// <summary>A stored window that no longer compiles (the API validates, so only a hand edit) holds everything: fail closed.</summary>
+    private List<CompiledWindow> CompileWindows(IReadOnlyList<ChangeWindow> stored)
+    {
+        var compiled = new List<CompiledWindow>(stored.Count);
+        foreach (var window in stored)
+        {
+            try
+            {
+                compiled.Add(CompiledWindow.Compile(window));
+            }
+            catch (FormatException ex)
+            {
+                LogBadWindow(logger, window.Id, ex.Message);
+                compiled.Add(CompiledWindow.Compile(window with
+                {
+                    Kind = ChangeWindowKinds.Deny, Schedule = "* * * * *", Duration = "1h", TimeZone = "UTC",
+                    Scope = new ChangeWindowScope(["*"], ["*"], ["*"]), Name = $"{window.Name} (unreadable: fix or delete it)",
+                }));
+            }
+        }
+
+        return compiled;
+    }
+
     private void Hold(ProposalRecord proposal, IEnumerable<string> keys, string reason, HashSet<string> blockedTargets)
     {
         blockedTargets.UnionWith(keys);
@@ -328,6 +354,9 @@ public sealed partial class Scheduler(
             await scope.ApplyAsync(proposal, new Trigger(TriggerKind.PreflightFailed, reason), LifecycleActors.Scheduler);
         }
     }, ct);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Change window {WindowId} cannot be read ({Error}); it holds every change until fixed")]
+    private static partial void LogBadWindow(ILogger logger, Guid windowId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduler pass failed")]
     private static partial void LogPassFailed(ILogger logger, Exception exception);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Testing;
 
 namespace ControlPlane.Orchestrator.Tests.Infrastructure;
@@ -111,6 +112,16 @@ public sealed class OrchestratorPlane : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
+    }
+
+    /// <summary>Creates a change window as Olga (operator) and returns it (asserting 201).</summary>
+    public async Task<ChangeWindow> CreateWindowAsync(ChangeWindowRequest window)
+    {
+        using var http = await HumanAsync(IdentityFixture.Olga);
+        using var response = await http.PostAsJsonAsync("schedule/windows", window, ContractJson.Options);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"create window answered {(int)response.StatusCode}: {text}");
+        return JsonSerializer.Deserialize<ChangeWindow>(text, ContractJson.Options)!;
     }
 
     /// <summary>Reads a proposal as the viewer.</summary>

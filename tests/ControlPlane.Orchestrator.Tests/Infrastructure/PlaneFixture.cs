@@ -1,3 +1,5 @@
+using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Testing;
 
 namespace ControlPlane.Orchestrator.Tests.Infrastructure;
@@ -11,26 +13,29 @@ public abstract class PlaneFixture(IdentityFixture identity, string purpose) : I
     {
     }
 
+    /// <summary>Change windows created through the API once the host is up, before any test runs (as Olga, the operator).</summary>
+    protected virtual IReadOnlyList<ChangeWindowRequest> Windows => [];
+
+    /// <summary>A deny window open at every minute for an hour, so always open: authorized proposals there rest in "scheduled".</summary>
+    public static ChangeWindowRequest AlwaysDeny(string name, params string[] environments) =>
+        new(name, ChangeWindowKinds.Deny, "* * * * *", "1h", "UTC", new ChangeWindowScopeRequest([.. environments], null, null), false, null);
+
     /// <summary>Freezes every environment, so authorized proposals rest in "scheduled" (tests of the first half).</summary>
-    protected static void FreezeEverything(PlaneSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        string[] environments = ["dev", "staging", "production"];
-        for (var i = 0; i < environments.Length; i++)
-        {
-            settings.Set($"Orchestrator:Freezes:{i}:Environment", environments[i])
-                .Set($"Orchestrator:Freezes:{i}:From", "2000-01-01T00:00:00Z")
-                .Set($"Orchestrator:Freezes:{i}:To", "2100-01-01T00:00:00Z")
-                .Set($"Orchestrator:Freezes:{i}:Reason", "tests of approval only");
-        }
-    }
+    protected static IReadOnlyList<ChangeWindowRequest> FreezeEverything => [AlwaysDeny("tests of approval only", "*")];
 
     /// <summary>Extra services for the orchestrator host (a log capture, …).</summary>
     protected virtual void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
     {
     }
 
-    public async ValueTask InitializeAsync() => Plane = await OrchestratorPlane.StartAsync(identity, purpose, Configure, ConfigureServices);
+    public async ValueTask InitializeAsync()
+    {
+        Plane = await OrchestratorPlane.StartAsync(identity, purpose, Configure, ConfigureServices);
+        foreach (var window in Windows)
+        {
+            await Plane.CreateWindowAsync(window);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -48,6 +48,7 @@ public sealed class TestBus : IAsyncDisposable
                 Record<ProposalSubmissionRefused>(e, () => self!);
                 Record<ApprovalRecorded>(e, () => self!);
                 Record<KillSwitchChanged>(e, () => self!);
+                Record<ChangeWindowChanged>(e, () => self!);
                 Record<WorkWithdrawn>(e, () => self!);
                 Record<WorkResultSuperseded>(e, () => self!);
                 Record<ChangeRequestLinked>(e, () => self!);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Orchestrator.Tests.Infrastructure;
 using ControlPlane.Testing;
 
@@ -14,11 +15,9 @@ public sealed class ExecutionPlane(IdentityFixture identity) : PlaneFixture(iden
         .Set("Orchestrator:Scheduling:Interval", "00:00:00.200")
         .Set("Orchestrator:Work:Timeout", "00:00:08")
         .Set("Orchestrator:Work:Grace", "00:00:01")
-        .Set("Orchestrator:Concurrency:staging", "2")
-        .Set("Orchestrator:Freezes:0:Environment", "production")
-        .Set("Orchestrator:Freezes:0:From", "2000-01-01T00:00:00Z")
-        .Set("Orchestrator:Freezes:0:To", "2100-01-01T00:00:00Z")
-        .Set("Orchestrator:Freezes:0:Reason", "test freeze");
+        .Set("Orchestrator:Concurrency:staging", "2");
+
+    protected override IReadOnlyList<ChangeWindowRequest> Windows => [AlwaysDeny("test freeze", "production")];
 }
 
 /// <summary>
@@ -216,14 +215,14 @@ public sealed class ExecutionTests(ExecutionPlane fixture) : IClassFixture<Execu
     }
 
     [Fact]
-    public async Task A_change_freeze_starts_nothing_in_its_environment()
+    public async Task A_deny_window_starts_nothing_in_its_environment()
     {
         var id = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "production", targets: ["gateway"]), OrchestratorPlane.Allow());
 
         var held = await Eventually.UntilAsync(() => _plane.GetAsync(id), p => p.WaitingReason is not null, TimeSpan.FromSeconds(10), "held by the freeze");
         await Task.Delay(1000);
 
-        Assert.Contains("change freeze in production", held.WaitingReason, StringComparison.Ordinal);
+        Assert.Contains("deny window 'test freeze' (* * * * *, 1h, UTC) holds production", held.WaitingReason, StringComparison.Ordinal);
         Assert.Equal(ProposalState.Scheduled, (await _plane.GetAsync(id)).State);
         Assert.Empty(_plane.WorkFor(id));
         using var agent = await _plane.AgentAsync(IdentityFixture.RemediationAgent);

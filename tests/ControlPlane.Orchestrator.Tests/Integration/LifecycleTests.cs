@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Orchestrator.Tests.Infrastructure;
 using ControlPlane.Testing;
 using MassTransit;
@@ -11,7 +12,7 @@ namespace ControlPlane.Orchestrator.Tests.Integration;
 public sealed class LifecyclePlane(IdentityFixture identity) : PlaneFixture(identity, "orch-lifecycle")
 {
     // Authorized proposals move on to scheduling at once; frozen environments keep them there for these tests.
-    protected override void Configure(ControlPlane.Testing.PlaneSettings settings) => FreezeEverything(settings);
+    protected override IReadOnlyList<ChangeWindowRequest> Windows => FreezeEverything;
 }
 
 /// <summary>
@@ -109,7 +110,7 @@ public sealed class LifecycleTests(LifecyclePlane fixture) : IClassFixture<Lifec
         var authorized = await _plane.GetAsync(id);
         Assert.Equal(ProposalState.Scheduled, authorized.State);
         Assert.Contains(authorized.History, h => h.To == ProposalState.Authorized && h.Actor == IdentityFixture.Alice);
-        Assert.Contains("change freeze", authorized.WaitingReason ?? await WaitingReasonAsync(id), StringComparison.Ordinal);
+        Assert.Contains("deny window 'tests of approval only'", authorized.WaitingReason ?? await WaitingReasonAsync(id), StringComparison.Ordinal);
         var approval = Assert.Single(authorized.Approvals);
         Assert.Equal((IdentityFixture.Alice, waiting.ContentHash, 7L, "sha256:bundle"), (approval.ApproverId, approval.ProposalHash, approval.GraphVersion, approval.PolicyHash));
         await _plane.Bus.WaitForAsync<ApprovalRecorded>(a => a.ProposalId == id && a.ApproverId == IdentityFixture.Alice, "ApprovalRecorded");

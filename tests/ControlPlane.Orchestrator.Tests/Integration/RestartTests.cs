@@ -1,11 +1,12 @@
 using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Orchestrator.Tests.Infrastructure;
 
 namespace ControlPlane.Orchestrator.Tests.Integration;
 
 public sealed class RestartPlane(IdentityFixture identity) : PlaneFixture(identity, "orch-restart")
 {
-    protected override void Configure(ControlPlane.Testing.PlaneSettings settings) => FreezeEverything(settings);
+    protected override IReadOnlyList<ChangeWindowRequest> Windows => FreezeEverything;
 }
 
 /// <summary>State lives in PostgreSQL and messages in the outbox and durable queues: a restart loses nothing.</summary>

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Proposals;
+using ControlPlane.Orchestrator.Scheduling;
 using ControlPlane.Orchestrator.Tests.Infrastructure;
 using ControlPlane.Testing;
 
@@ -13,11 +14,9 @@ public sealed class GatePlane(IdentityFixture identity) : PlaneFixture(identity,
 {
     // Production is frozen: approved proposals rest in "scheduled" (the approval and inbox tests); dev runs through.
     protected override void Configure(PlaneSettings settings) => settings
-        .Set("Orchestrator:Scheduling:Interval", "00:00:00.200")
-        .Set("Orchestrator:Freezes:0:Environment", "production")
-        .Set("Orchestrator:Freezes:0:From", "2000-01-01T00:00:00Z")
-        .Set("Orchestrator:Freezes:0:To", "2100-01-01T00:00:00Z")
-        .Set("Orchestrator:Freezes:0:Reason", "tests of the inbox and approvals");
+        .Set("Orchestrator:Scheduling:Interval", "00:00:00.200");
+
+    protected override IReadOnlyList<ChangeWindowRequest> Windows => [AlwaysDeny("tests of the inbox and approvals", "production")];
 }
 
 /// <summary>

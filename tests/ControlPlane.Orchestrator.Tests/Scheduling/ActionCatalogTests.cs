@@ -82,27 +82,3 @@ public sealed class ActionCatalogTests
         Assert.Equal("unit-tests", plain.Parameters["command"]);
     }
 }
-
-public sealed class ChangeCalendarTests
-{
-    private static readonly FreezeWindow[] Freezes =
-    [
-        new() { Environment = "production", From = DateTimeOffset.Parse("2026-12-20T00:00:00Z"), To = DateTimeOffset.Parse("2027-01-03T00:00:00Z"), Reason = "year end" },
-    ];
-
-    [Theory]
-    [InlineData("production", "2026-12-24T12:00:00Z", true)]
-    [InlineData("production", "2026-12-19T23:59:59Z", false)]
-    [InlineData("production", "2027-01-03T00:00:00Z", false)]
-    [InlineData("staging", "2026-12-24T12:00:00Z", false)]
-    public void A_freeze_holds_its_environment_between_from_and_to(string environment, string at, bool frozen)
-    {
-        var reason = ChangeCalendar.FrozenBecause(Freezes, environment, DateTimeOffset.Parse(at));
-
-        Assert.Equal(frozen, reason is not null);
-        if (frozen)
-        {
-            Assert.Contains("year end", reason, StringComparison.Ordinal);
-        }
-    }
-}
