@@ -53,7 +53,7 @@ public static class PolicyApi
         return app;
     }
 
-    private static async Task<IResult> PutAsync(bool? activate, HttpContext http, PolicyStore store, CancellationToken ct)
+    private static async Task<IResult> PutAsync(bool? activate, HttpContext http, PolicyStore store, TimeProvider time, CancellationToken ct)
     {
         var contentType = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var parsedType) ? parsedType.MediaType.Value : null;
         if (contentType is null || !YamlMediaTypes.Contains(contentType, StringComparer.OrdinalIgnoreCase))
@@ -74,8 +74,19 @@ public static class PolicyApi
             return Invalid(parsed.Errors, "bundle");
         }
 
+        // A bundle whose own tests fail is never activated; stored without activation, its results say what to fix.
+        var tests = BundleTestResults.Run(parsed.Bundle!, time.GetUtcNow());
+        if ((activate ?? true) && !tests.AllPassed)
+        {
+            return BundleTestResults.Refused(CompiledPolicy.HashOf(parsed.Bundle!), tests);
+        }
+
         var save = await store.SaveAsync(parsed.Bundle!, yaml, http.GetCaller().Id, activate ?? true, ct);
-        var body = new { hash = save.Hash, version = PolicyStore.VersionText(save.Version), created = save.Created, activated = save.Activated };
+        var body = new
+        {
+            hash = save.Hash, version = PolicyStore.VersionText(save.Version), created = save.Created, activated = save.Activated,
+            tests = BundleTestResults.Summary(tests),
+        };
         return save.Created ? Results.Created($"/policies/{save.Hash}", body) : Results.Ok(body);
     }
 
@@ -106,10 +117,23 @@ public static class PolicyApi
             })
             : UnknownBundle(hash);
 
-    private static async Task<IResult> ActivateAsync(string hash, HttpContext http, PolicyStore store, CancellationToken ct) =>
-        await store.ActivateAsync(hash, http.GetCaller().Id, ct) is { } save
-            ? Results.Ok(new { hash = save.Hash, version = PolicyStore.VersionText(save.Version), activated = save.Activated })
+    private static async Task<IResult> ActivateAsync(string hash, HttpContext http, PolicyStore store, TimeProvider time, CancellationToken ct)
+    {
+        if (await store.GetAsync(hash, ct) is not { } stored)
+        {
+            return UnknownBundle(hash);
+        }
+
+        var tests = BundleTestResults.Run(BundleParser.Parse(stored.Yaml).Bundle!, time.GetUtcNow());
+        if (!tests.AllPassed)
+        {
+            return BundleTestResults.Refused(hash, tests);
+        }
+
+        return await store.ActivateAsync(hash, http.GetCaller().Id, ct) is { } save
+            ? Results.Ok(new { hash = save.Hash, version = PolicyStore.VersionText(save.Version), activated = save.Activated, tests = BundleTestResults.Summary(tests) })
             : UnknownBundle(hash);
+    }
 
     private static async Task<IResult> EvaluateAsync(HttpContext http, ActivePolicyCache policies, TimeProvider time, CancellationToken ct)
     {
