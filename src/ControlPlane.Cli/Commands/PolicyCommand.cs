@@ -12,6 +12,7 @@ public static class PolicyCommand
         var output = console ?? AnsiConsole.Console;
         var command = new Command("policy", "Policy bundles: test them offline, simulate them against recorded proposals before activating.");
         command.Subcommands.Add(PolicyTestCommand.Create(output));
+        command.Subcommands.Add(PolicySimulateCommand.Create(output));
         return command;
     }
 }
