@@ -9,6 +9,18 @@ public static class BundleTestResults
     /// <summary>Runs the bundle's own tests (none: an empty report).</summary>
     public static PolicyTestReport Run(PolicyBundle bundle, DateTimeOffset at) => PolicyTestRunner.Run(new CompiledPolicy(bundle, "candidate"), at);
 
+    /// <summary>
+    /// A stored bundle parsed again, or the 409 problem saying it no longer parses (stored under an older language:
+    /// it can be neither tested nor simulated, so it is not activated).
+    /// </summary>
+    public static PolicyBundle? Reparse(string hash, string yaml, out IResult? problem)
+    {
+        var parsed = BundleParser.Parse(yaml);
+        problem = parsed.IsValid ? null : Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The stored bundle no longer parses",
+            detail: $"Bundle {hash} does not parse with this version of the language: {string.Join("; ", parsed.Errors)}. Upload a corrected bundle.");
+        return parsed.Bundle;
+    }
+
     public static object Summary(PolicyTestReport report)
     {
         ArgumentNullException.ThrowIfNull(report);

@@ -141,7 +141,12 @@ public static class PolicyApi
             return refused;
         }
 
-        var tests = BundleTestResults.Run(BundleParser.Parse(stored.Yaml).Bundle!, time.GetUtcNow());
+        if (BundleTestResults.Reparse(hash, stored.Yaml, out var unparsable) is not { } bundle)
+        {
+            return unparsable!;
+        }
+
+        var tests = BundleTestResults.Run(bundle, time.GetUtcNow());
         if (!tests.AllPassed)
         {
             return BundleTestResults.Refused(hash, tests);

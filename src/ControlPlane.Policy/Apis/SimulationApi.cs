@@ -79,6 +79,11 @@ public static class SimulationApi
                 detail: $"No bundle with hash '{hash}'. Upload it first: PUT /policies?activate=false.");
         }
 
+        if (BundleTestResults.Reparse(hash, stored.Yaml, out var unparsable) is not { } bundle)
+        {
+            return unparsable!;
+        }
+
         if (history.MissingConfiguration() is { } missing)
         {
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Simulation is not configured",
@@ -96,7 +101,7 @@ public static class SimulationApi
             return Results.Problem(statusCode: ex.Status, title: "Evidence could not be read", detail: ex.Message);
         }
 
-        var candidate = new CompiledPolicy(BundleParser.Parse(stored.Yaml).Bundle!, PolicyStore.VersionText(stored.Version));
+        var candidate = new CompiledPolicy(bundle, PolicyStore.VersionText(stored.Version));
         var report = PolicySimulator.Run(recorded.Decisions, candidate, time.GetUtcNow());
         var saved = await simulations.SaveAsync(hash, http.GetCaller().Id, query, report, recorded.Truncated, ct);
         return Results.Created($"/policies/simulations/{saved.Id}", new
