@@ -85,6 +85,11 @@ orchestrator
     .WithEnvironment("Mcp__ServiceClient__ClientSecret", builder.AddRunnerSecret("orchestrator-mcp"));
 identity.WithEnvironment("Identity__Resources__0", mcpResource);
 
+// Policy simulates a bundle against the decisions recorded in evidence, read as its own workload identity.
+policy
+    .WithEnvironment("Policy__ServiceClient__ClientId", "policy-simulator")
+    .WithEnvironment("Policy__ServiceClient__ClientSecret", builder.AddRunnerSecret("policy-simulator"));
+
 // Every service knows where the others are (services__<name>__http__0).
 IResourceBuilder<ProjectResource>[] services = [identity, graph, policy, orchestrator, fleet, evidence];
 foreach (var service in services)

@@ -11,4 +11,5 @@ foreach (var command in ProposalCommands.Create())
 root.Subcommands.Add(EvidenceCommand.Create());
 root.Subcommands.Add(GraphImportCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(PolicyCommand.Create());
 return await root.Parse(args).InvokeAsync();

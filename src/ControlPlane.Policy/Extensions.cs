@@ -1,6 +1,7 @@
 using ControlPlane.Policy.Bundles;
 using ControlPlane.Policy.Consumers;
 using ControlPlane.Policy.Data;
+using ControlPlane.Policy.Simulation;
 using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,6 +34,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ActivePolicyCache>();
         builder.Services.AddSingleton<AgentProjections>();
         builder.Services.AddSingleton<TrackRecordStore>();
+        builder.AddPolicySimulation();
         // After the migration host (AddServiceDatabase puts it first), so the tables exist.
         builder.Services.AddHostedService<DefaultBundleActivation>();
     }

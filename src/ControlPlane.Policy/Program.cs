@@ -10,6 +10,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapPolicyApi();
+app.MapSimulationApi();
 app.MapAgentsApi();
 
 app.Run();

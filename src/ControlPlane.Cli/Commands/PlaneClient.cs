@@ -81,14 +81,14 @@ public sealed class PlaneClient(Credentials credentials) : IDisposable
 
     public Task<JsonNode> PostAsync(string service, string path, object body, CancellationToken ct) => SendAsync(service, HttpMethod.Post, path, body, ct);
 
-    public async Task<JsonNode> SendAsync(string service, HttpMethod method, string path, object? body, CancellationToken ct)
+    public Task<JsonNode> SendAsync(string service, HttpMethod method, string path, object? body, CancellationToken ct) =>
+        SendContentAsync(service, method, path, body is null ? null : JsonContent.Create(body, body.GetType(), options: ContractJson.Options), ct);
+
+    /// <summary>As <see cref="SendAsync"/> with a body of any media type (a YAML policy bundle).</summary>
+    public async Task<JsonNode> SendContentAsync(string service, HttpMethod method, string path, HttpContent? content, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(method, new Uri(PlaneEndpoints.For(service), path));
+        using var request = new HttpRequestMessage(method, new Uri(PlaneEndpoints.For(service), path)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(service, ct));
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, body.GetType(), options: ContractJson.Options);
-        }
 
         using var response = await _http.SendAsync(request, ct);
         var text = await response.Content.ReadAsStringAsync(ct);

@@ -5,44 +5,10 @@ using System.Text.Json;
 using ControlPlane.Client;
 using ControlPlane.ServiceDefaults.Http;
 using ControlPlane.ServiceDefaults.Security;
-using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace ControlPlane.Orchestrator.Mcp;
-
-/// <summary>
-/// Orchestrator's own client-credentials tokens (Mcp:ServiceClient) for the calls the MCP tools make to other
-/// services. The agent's token never leaves orchestrator: it was issued for the MCP resource, not for policy.
-/// </summary>
-public sealed class ServiceTokens(IHttpClientFactory http, IConfiguration configuration, IOptions<McpOptions> options)
-{
-    private readonly Lazy<TokenProvider?> _provider = new(() =>
-    {
-        var client = options.Value.ServiceClient;
-        if (!client.IsConfigured || ServiceEndpoints.TryResolve(configuration, "identity") is not { } identity)
-        {
-            return null;
-        }
-
-        return new TokenProvider(http.CreateClient(AutonomyTools.HttpClientName), new ControlPlaneClientOptions
-        {
-            Identity = identity,
-            Orchestrator = identity, // not used: this provider only asks identity for tokens
-            ClientId = client.ClientId!,
-            ClientSecret = client.ClientSecret!,
-        });
-    });
-
-    public bool IsConfigured => _provider.Value is not null;
-
-    public async Task<string> GetAsync(string audience, CancellationToken cancellationToken) =>
-        _provider.Value is { } provider
-            ? await provider.GetTokenAsync(audience, cancellationToken)
-            : throw new InvalidOperationException("Mcp:ServiceClient is not configured.");
-
-    public void Invalidate(string audience) => _provider.Value?.Invalidate(audience);
-}
 
 /// <summary>The autonomy report of the calling agent, read from policy with orchestrator's own credentials.</summary>
 [McpServerToolType]

@@ -1,3 +1,5 @@
+using ControlPlane.ServiceDefaults.Http;
+
 namespace ControlPlane.Orchestrator.Mcp;
 
 /// <summary>Configuration section "Mcp": orchestrator's MCP server (README.md, "MCP").</summary>
@@ -32,13 +34,4 @@ public sealed class McpOptions
     /// passthrough). Empty: the autonomy tool answers that the report is not configured.
     /// </summary>
     public ServiceClientOptions ServiceClient { get; set; } = new();
-}
-
-public sealed class ServiceClientOptions
-{
-    public string? ClientId { get; set; }
-
-    public string? ClientSecret { get; set; }
-
-    public bool IsConfigured => !string.IsNullOrEmpty(ClientId) && !string.IsNullOrEmpty(ClientSecret);
 }

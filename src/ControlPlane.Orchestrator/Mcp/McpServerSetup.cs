@@ -2,6 +2,7 @@ using ControlPlane.ServiceDefaults.Http;
 using ControlPlane.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore.Authentication;
 using ModelContextProtocol.Authentication;
 
@@ -48,7 +49,9 @@ public static class McpServerSetup
             .AddRequirements(new RequiresPermission(Permissions.ProposalsSubmit)));
 
         builder.Services.AddHttpClient(AutonomyTools.HttpClientName);
-        builder.Services.AddSingleton<ServiceTokens>();
+        // Orchestrator's own client-credentials tokens (Mcp:ServiceClient) for the calls the MCP tools make to other services.
+        builder.Services.AddSingleton(sp => new ServiceTokens(sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IConfiguration>(),
+            sp.GetRequiredService<IOptions<McpOptions>>().Value.ServiceClient, AutonomyTools.HttpClientName));
         builder.Services.AddMcpServer(o =>
             {
                 o.ServerInfo = new() { Name = "controlplane-orchestrator", Version = "1.0.0" };

@@ -43,7 +43,7 @@ public static partial class BundleParser
     public const int MaxDependents = 1_000_000;
     public static readonly TimeSpan MaxExpiry = TimeSpan.FromDays(30);
 
-    private static readonly string[] TopKeys = ["name", "description", "rules"];
+    private static readonly string[] TopKeys = ["name", "description", "rules", "tests"];
     private static readonly string[] RuleKeys = ["id", "description", "match", "outcome", "approval", "validations", "verifications", "validation-plan"];
     private static readonly string[] MatchKeys = ["actions", "environments", "agents", "impact", "change", "track-record"];
     private static readonly string[] ImpactKeys =
@@ -138,7 +138,8 @@ public static partial class BundleParser
             }
 
             _ruleId = null;
-            return new PolicyBundle(name, description, rules);
+            var tests = Get(top, "tests") is { } testsNode ? ReadTests(testsNode, "$.tests", ids) : null;
+            return new PolicyBundle(name, description, rules, tests);
         }
 
         private PolicyRule? ReadRule(YamlValue node, string path)

@@ -1,13 +1,16 @@
 using ControlPlane.Contracts;
+using ControlPlane.Policy.Testing;
 using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
 /// <summary>
 /// A policy bundle as parsed: ordered rules. This record is also the canonical form that is hashed (sets sorted,
-/// durations normalised), so the bundle hash pins what the rules say, not how the YAML was written.
+/// durations normalised), so the bundle hash pins what the rules say, not how the YAML was written. Tests: the
+/// bundle's own test cases (Testing/PolicyTestCase), part of the hash because they are part of what was reviewed;
+/// null when the bundle has none (the canonical JSON omits nulls, so older bundles keep their hashes).
 /// </summary>
-public sealed record PolicyBundle(string? Name, string? Description, IReadOnlyList<PolicyRule> Rules);
+public sealed record PolicyBundle(string? Name, string? Description, IReadOnlyList<PolicyRule> Rules, IReadOnlyList<PolicyTestCase>? Tests = null);
 
 /// <summary>
 /// One rule: when <see cref="Match"/> holds for the facts of a proposal, the rule fires with its outcome. Every

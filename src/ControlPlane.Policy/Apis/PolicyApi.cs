@@ -2,8 +2,10 @@ using System.Text;
 using ControlPlane.Contracts;
 using ControlPlane.Policy.Bundles;
 using ControlPlane.Policy.Data;
+using ControlPlane.Policy.Simulation;
 using ControlPlane.ServiceDefaults.Http;
 using ControlPlane.ServiceDefaults.Security;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace ControlPlane.Policy.Apis;
@@ -47,13 +49,14 @@ public static class PolicyApi
         api.MapGet("/{hash}", GetAsync).RequirePermission(Permissions.PolicyRead)
             .WithSummary("A stored bundle by content hash");
         api.MapPost("/{hash}/activate", ActivateAsync).RequirePermission(Permissions.PolicyWrite)
-            .WithSummary("Make a stored bundle the active one (e.g. roll back to an earlier version)");
+            .WithSummary("Make a stored bundle the active one (e.g. roll back); refused when its tests fail, or without ?simulationId= of a viewed simulation where required");
         api.MapPost("/evaluate", EvaluateAsync).RequirePermission(Permissions.PolicyEvaluate).Accepts<EvaluateRequest>("application/json")
             .WithSummary("Dry run: decide the given facts with the active bundle, or with the YAML bundle in the body, explaining every rule");
         return app;
     }
 
-    private static async Task<IResult> PutAsync(bool? activate, HttpContext http, PolicyStore store, CancellationToken ct)
+    private static async Task<IResult> PutAsync(bool? activate, HttpContext http, PolicyStore store, TimeProvider time, IOptions<PolicyOptions> options,
+        CancellationToken ct)
     {
         var contentType = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var parsedType) ? parsedType.MediaType.Value : null;
         if (contentType is null || !YamlMediaTypes.Contains(contentType, StringComparer.OrdinalIgnoreCase))
@@ -74,8 +77,27 @@ public static class PolicyApi
             return Invalid(parsed.Errors, "bundle");
         }
 
+        // A bundle whose own tests fail is never activated; stored without activation, its results say what to fix.
+        var tests = BundleTestResults.Run(parsed.Bundle!, time.GetUtcNow());
+        if ((activate ?? true) && !tests.AllPassed)
+        {
+            return BundleTestResults.Refused(CompiledPolicy.HashOf(parsed.Bundle!), tests);
+        }
+
+        // A simulation needs the bundle stored first, so where activation requires one, an upload cannot activate.
+        if ((activate ?? true) && options.Value.Activation.RequireSimulation)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Activation needs a viewed simulation",
+                detail: "This plane requires a viewed simulation before activation (Policy:Activation:RequireSimulation): upload with " +
+                    "?activate=false, simulate (POST /policies/{hash}/simulate), view it (GET /policies/simulations/{id}), then POST /policies/{hash}/activate?simulationId={id}.");
+        }
+
         var save = await store.SaveAsync(parsed.Bundle!, yaml, http.GetCaller().Id, activate ?? true, ct);
-        var body = new { hash = save.Hash, version = PolicyStore.VersionText(save.Version), created = save.Created, activated = save.Activated };
+        var body = new
+        {
+            hash = save.Hash, version = PolicyStore.VersionText(save.Version), created = save.Created, activated = save.Activated,
+            tests = BundleTestResults.Summary(tests),
+        };
         return save.Created ? Results.Created($"/policies/{save.Hash}", body) : Results.Ok(body);
     }
 
@@ -106,10 +128,34 @@ public static class PolicyApi
             })
             : UnknownBundle(hash);
 
-    private static async Task<IResult> ActivateAsync(string hash, HttpContext http, PolicyStore store, CancellationToken ct) =>
-        await store.ActivateAsync(hash, http.GetCaller().Id, ct) is { } save
-            ? Results.Ok(new { hash = save.Hash, version = PolicyStore.VersionText(save.Version), activated = save.Activated })
+    private static async Task<IResult> ActivateAsync(string hash, string? simulationId, HttpContext http, PolicyStore store, SimulationStore simulations,
+        IOptions<PolicyOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        if (await store.GetAsync(hash, ct) is not { } stored)
+        {
+            return UnknownBundle(hash);
+        }
+
+        if (await SimulationApi.ActivationRefusedAsync(hash, simulationId, options, simulations, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        if (BundleTestResults.Reparse(hash, stored.Yaml, out var unparsable) is not { } bundle)
+        {
+            return unparsable!;
+        }
+
+        var tests = BundleTestResults.Run(bundle, time.GetUtcNow());
+        if (!tests.AllPassed)
+        {
+            return BundleTestResults.Refused(hash, tests);
+        }
+
+        return await store.ActivateAsync(hash, http.GetCaller().Id, ct) is { } save
+            ? Results.Ok(new { hash = save.Hash, version = PolicyStore.VersionText(save.Version), activated = save.Activated, tests = BundleTestResults.Summary(tests) })
             : UnknownBundle(hash);
+    }
 
     private static async Task<IResult> EvaluateAsync(HttpContext http, ActivePolicyCache policies, TimeProvider time, CancellationToken ct)
     {

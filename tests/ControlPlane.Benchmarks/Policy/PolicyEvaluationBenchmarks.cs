@@ -50,7 +50,7 @@ public class PolicyEvaluationBenchmarks
     [Benchmark(Description = "Parse, validate and hash a 200-rule bundle")]
     public string ParseAndHash() => CompiledPolicy.HashOf(BundleParser.Parse(_yaml).Bundle!);
 
-    private static string Bundle(int rules)
+    internal static string Bundle(int rules)
     {
         string[] environments = ["dev", "staging", "production", "qa"];
         string[] actions = ["deploy", "restart", "rollback", "scale", "config-*", "delete-*"];
