@@ -134,23 +134,27 @@ foreach (var (resource, key) in new[]
 }
 
 // A witness (c2sp.org/tlog-witness) that cosigns evidence checkpoints only when they extend what it cosigned
-// before. In production it belongs to another party, on another machine, configured with the log's published key;
-// here it pins evidence's key on first use (Witness:Logs:0:KeysUrl), since evidence creates that key at first start.
-var witnessName = "witness.controlplane.local/w1";
-var witness = builder.AddProject<Projects.ControlPlane_Witness>("witness")
-    .WithFixedHttpPort(ports["witness"])
-    .WithHttpHealthCheck("/health")
-    .WithEnvironment("Witness__Name", witnessName)
-    .WithEnvironment("Witness__Logs__0__Origin", "controlplane.local/evidence")
-    .WithEnvironment("Witness__Logs__0__KeysUrl", ReferenceExpression.Create($"{evidence.GetEndpoint("http")}/evidence/keys"));
-if (builder.Configuration["ControlPlane:WitnessDataDirectory"] is { Length: > 0 } witnessDirectory)
+// before. Local runs only: in production it belongs to another party, on another machine, configured with the log's
+// published key. Here it pins evidence's key on first use (Witness:Logs:0:KeysUrl): evidence creates it at first start.
+if (builder.ExecutionContext.IsRunMode)
 {
-    witness.WithEnvironment("Witness__DataDirectory", witnessDirectory);
-}
+    const string witnessName = "witness.controlplane.local/w1";
+    var witness = builder.AddProject<Projects.ControlPlane_Witness>("witness")
+        .WithFixedHttpPort(ports["witness"])
+        .WithHttpHealthCheck("/health")
+        .WithReference(identity) // ServiceDefaults validates tokens; the witness's own endpoints are anonymous by design
+        .WithEnvironment("Witness__Name", witnessName)
+        .WithEnvironment("Witness__Logs__0__Origin", "controlplane.local/evidence")
+        .WithEnvironment("Witness__Logs__0__KeysUrl", ReferenceExpression.Create($"{evidence.GetEndpoint("http")}/evidence/keys"));
+    if (builder.Configuration["ControlPlane:WitnessDataDirectory"] is { Length: > 0 } witnessDirectory)
+    {
+        witness.WithEnvironment("Witness__DataDirectory", witnessDirectory);
+    }
 
-evidence
-    .WithEnvironment("Evidence__Witnesses__0__Name", witnessName)
-    .WithEnvironment("Evidence__Witnesses__0__Url", witness.GetEndpoint("http"));
+    evidence
+        .WithEnvironment("Evidence__Witnesses__0__Name", witnessName)
+        .WithEnvironment("Evidence__Witnesses__0__Url", witness.GetEndpoint("http"));
+}
 
 // One reference runner per fleet. In production runners run next to the systems they change, not in the
 // cluster; here they make the demo whole.
