@@ -20,6 +20,9 @@ public sealed partial class WindowDependents(ServiceTokens tokens, IHttpClientFa
     public const string HttpClientName = "window-dependents";
     private const string SystemGraph = "system-graph";
 
+    /// <summary>The longest one look-up may take, retries included: the scheduler waits for it under its lock, so a hung system-graph must not stall every pass.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a failed look-up is remembered: long enough not to stall each pass on retries, short enough to recover soon.</summary>
     private static readonly TimeSpan FailureTtl = TimeSpan.FromSeconds(5);
 
