@@ -85,6 +85,8 @@ internal static class Extensions
         builder.Services.AddSingleton<SchedulerStatus>();
         builder.Services.AddSingleton<KillSwitchStore>();
         builder.Services.AddSingleton<ChangeWindowStore>();
+        builder.Services.AddHttpClient(WindowDependents.HttpClientName, http => http.Timeout = WindowDependents.Timeout);
+        builder.Services.AddSingleton<WindowDependents>();
         builder.Services.Configure<GitHubOptions>(builder.Configuration.GetSection(GitHubOptions.Section));
         builder.Services.AddHttpClient<GitHubStatusClient>(GitHubStatusClient.HttpClientName);
         builder.Services.AddHostedService<TimerPoller>();

@@ -101,4 +101,10 @@ public sealed class SchedulingOptions
     /// evaluated on every pass, so work held by a window starts at most this long after the window lets it.
     /// </summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the dependents system-graph reported for a node a window freezes (extendsToDependents) are reused
+    /// before the scheduler asks again: a graph change reaches the windows at most this late.
+    /// </summary>
+    public TimeSpan DependentsTtl { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -18,8 +18,8 @@ public sealed record ChangeWindowScope(IReadOnlyList<string> Environments, IRead
 
 /// <summary>
 /// A recurring change window: opens at each occurrence of Schedule (5-field cron) in TimeZone (IANA) and stays open
-/// for Duration ("64h", "1h30m", "2d"). ExtendsToDependents: it also holds a change when a node it names is among
-/// the change's dependents in the impact report (the named node depends, transitively, on what would change).
+/// for Duration ("64h", "1h30m", "2d"). ExtendsToDependents: a freeze of a node it names also holds changes to the
+/// node's dependents (the nodes that depend on it, transitively: its blast radius in system-graph).
 /// </summary>
 public sealed record ChangeWindow(
     Guid Id,

@@ -30,8 +30,10 @@ public sealed class McpOptions
     public TimeSpan WaitPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// Orchestrator's own workload identity for reading policy's autonomy report (never the agent's token: no
-    /// passthrough). Empty: the autonomy tool answers that the report is not configured.
+    /// Orchestrator's own workload identity (an agent bound to viewer) for the calls orchestrator makes on its own
+    /// behalf: policy's autonomy report for the MCP tool (never the agent's token: no passthrough) and system-graph's
+    /// impact API for change windows that extend to dependents (Scheduling/WindowDependents). Empty: the autonomy tool
+    /// answers that the report is not configured, and such windows hold every change in their scope.
     /// </summary>
     public ServiceClientOptions ServiceClient { get; set; } = new();
 }

@@ -5,16 +5,17 @@ using ControlPlane.Orchestrator.Proposals;
 namespace ControlPlane.Orchestrator.Scheduling;
 
 /// <summary>
-/// What a change touches, as change windows see it. Teams and Dependents come from the impact report the proposal
-/// was decided on; null means not known, and then a window that names teams or extends to dependents applies
-/// (fail closed: an unknown scope is held by a deny window and needs an open allow window).
+/// What a change touches, as change windows see it. Teams come from the impact report the proposal was decided on;
+/// null means not known, and then a window that names teams applies (fail closed: an unknown scope is held by a deny
+/// window and needs an open allow window). Whether a target depends on a frozen node is the window's to know
+/// (<see cref="CompiledWindow.Dependents"/>), not the change's.
 /// </summary>
-public sealed record ChangeScope(string Environment, IReadOnlyList<string> Targets, IReadOnlyList<string>? Teams = null, IReadOnlyList<string>? Dependents = null)
+public sealed record ChangeScope(string Environment, IReadOnlyList<string> Targets, IReadOnlyList<string>? Teams = null)
 {
     public static ChangeScope Of(ProposalRecord proposal)
     {
         ArgumentNullException.ThrowIfNull(proposal);
-        return new(proposal.Environment, proposal.Targets, proposal.Impact?.Teams, proposal.Impact?.Dependents.Select(d => d.NodeId).ToList());
+        return new(proposal.Environment, proposal.Targets, proposal.Impact?.Teams);
     }
 }
 
@@ -27,7 +28,8 @@ public sealed record WindowVerdict(bool Open, IReadOnlyList<ChangeWindow> Decidi
 /// <summary>
 /// Decides whether a change may start now (Argo CD sync windows are the model): no window applies → open; an open
 /// deny window applies → held (deny beats allow); allow windows apply → open only while one of them is open.
-/// Pure: the windows, the change's scope and the time in, the verdict out.
+/// Pure: the windows (with the dependents of the nodes they freeze already resolved), the change's scope and the
+/// time in, the verdict out.
 /// </summary>
 public static class ChangeWindows
 {

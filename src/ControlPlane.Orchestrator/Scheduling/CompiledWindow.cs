@@ -87,8 +87,28 @@ public sealed partial class CompiledWindow
     public DateTimeOffset? NextStart(DateTimeOffset after) => _cron.GetNextOccurrence(after, _zone, inclusive: false);
 
     /// <summary>
-    /// What this window holds of the change ("production", "billing in production", "billing in production (ledger
-    /// depends on it)"), or null when it does not apply. Every scope list must match; "*" matches anything.
+    /// The dependents of each node the window names (the nodes that depend on it, transitively), resolved from
+    /// system-graph before evaluation so Holds stays pure. Null: not resolved; see <see cref="DependentsUnresolved"/>.
+    /// Only windows that extend to dependents carry them.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? Dependents { get; private init; }
+
+    /// <summary>Why the dependents could not be resolved ("system-graph unreachable"); null when they were or are not needed.</summary>
+    public string? DependentsUnresolved { get; private init; }
+
+    /// <summary>This window with its nodes' dependents.</summary>
+    public CompiledWindow WithDependents(IReadOnlyDictionary<string, IReadOnlyList<string>> dependents) =>
+        new(Window, _cron, _zone, Duration) { Dependents = dependents };
+
+    /// <summary>This window, whose nodes' dependents could not be resolved: it then applies to every change in its scope (fail closed).</summary>
+    public CompiledWindow WithDependentsUnresolved(string reason) =>
+        new(Window, _cron, _zone, Duration) { DependentsUnresolved = reason };
+
+    /// <summary>
+    /// What this window holds of the change ("production", "billing in production", "search in production (it
+    /// depends on ledger)"), or null when it does not apply. Every scope list must match; "*" matches anything.
+    /// With ExtendsToDependents a freeze of a node also holds changes to the nodes that depend on it; while those are
+    /// not known the window holds every change in its environments and teams.
     /// </summary>
     public string? Holds(ChangeScope scope)
     {
@@ -120,13 +140,21 @@ public sealed partial class CompiledWindow
             return null;
         }
 
-        if (scope.Dependents is null)
+        if (Dependents is null)
         {
-            return $"{string.Join(", ", scope.Targets)} in {scope.Environment} (its dependents are not known)";
+            return $"{string.Join(", ", scope.Targets)} in {scope.Environment} (cannot resolve the dependents of {string.Join(", ", s.Nodes)}: " +
+                $"{DependentsUnresolved ?? "not resolved"}; held until they can be)";
         }
 
-        var frozen = scope.Dependents.Where(d => s.Nodes.Contains(d, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
-        return frozen.Count == 0 ? null : $"{string.Join(", ", scope.Targets)} in {scope.Environment} ({string.Join(", ", frozen)} depends on it)";
+        var frozen = s.Nodes.Where(n => Dependents.TryGetValue(n, out var dependents) && scope.Targets.Any(t => dependents.Contains(t, StringComparer.Ordinal)))
+            .Distinct(StringComparer.Ordinal).ToList();
+        if (frozen.Count == 0)
+        {
+            return null;
+        }
+
+        var reached = scope.Targets.Where(t => frozen.Any(n => Dependents[n].Contains(t, StringComparer.Ordinal))).ToList();
+        return $"{string.Join(", ", reached)} in {scope.Environment} ({(reached.Count == 1 ? "it depends" : "they depend")} on {string.Join(", ", frozen)})";
     }
 
     private static bool Any(IReadOnlyList<string> values) => values.Contains("*", StringComparer.Ordinal);

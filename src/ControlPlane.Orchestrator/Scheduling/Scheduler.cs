@@ -27,6 +27,7 @@ public sealed partial class Scheduler(
     ActionCatalog catalog,
     KillSwitchStore killSwitches,
     ChangeWindowStore changeWindows,
+    WindowDependents windowDependents,
     ChangeRequestGate changeRequests,
     SchedulerSignal signal,
     SchedulerStatus status,
@@ -170,7 +171,7 @@ public sealed partial class Scheduler(
 
         var o = options.Value;
         var switches = (await killSwitches.ListAsync(ct)).ToDictionary(k => (k.Scope, k.Value), k => k);
-        var windows = CompileWindows(await changeWindows.ListAsync(ct));
+        var windows = await windowDependents.ResolveAsync(CompileWindows(await changeWindows.ListAsync(ct)), ct);
         var now = clock.GetUtcNow();
         var blockedTargets = new HashSet<string>(StringComparer.Ordinal);
         var fullEnvironments = new HashSet<string>(StringComparer.Ordinal);

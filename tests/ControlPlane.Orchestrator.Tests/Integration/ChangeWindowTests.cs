@@ -9,15 +9,57 @@ using ControlPlane.Testing;
 
 namespace ControlPlane.Orchestrator.Tests.Integration;
 
-public sealed class WindowPlane(IdentityFixture identity) : PlaneFixture(identity, "orch-windows")
+/// <summary>
+/// An orchestrator plane beside a real system-graph seeded with the demo graph (checkout, reporting and billing-admin
+/// depend on billing; billing depends on ledger-db); orchestrator reads the dependents of frozen nodes with its own
+/// workload identity (played by the watcher agent, which holds viewer and so graph:read).
+/// </summary>
+public sealed class WindowPlane(IdentityFixture identity) : IAsyncLifetime
 {
-    protected override void Configure(PlaneSettings settings) => settings.Set("Orchestrator:Scheduling:Interval", "00:00:00.200");
+    private TestVirtualHost _graphVhost = null!;
+    private TestDatabase _graphDb = null!;
+    private ServiceHost<ControlPlane.SystemGraph.SystemGraphService> _graph = null!;
+
+    public OrchestratorPlane Plane { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _graphVhost = await TestVirtualHost.CreateAsync("orch-windows-graph");
+        _graphDb = await TestDatabase.CreateAsync("graph");
+        _graph = new ServiceHost<ControlPlane.SystemGraph.SystemGraphService>(new PlaneSettings(_graphVhost, PlaneSettings.NewRedisPrefix())
+            .Database("graph-db", _graphDb.ConnectionString)
+            .Service("identity", identity.Address)
+            .Set("SystemGraph:SeedFile", "Seed/demo-graph.json")
+            .Build());
+        using (var http = _graph.CreateHttpClient())
+        {
+            await Eventually.UntilAsync(async () => (await http.GetAsync("health")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "system-graph healthy");
+        }
+
+        Plane = await OrchestratorPlane.StartAsync(identity, "orch-windows", settings => settings
+            .Set("Orchestrator:Scheduling:Interval", "00:00:00.200")
+            .Service("system-graph", _graph.BaseAddress)
+            .Set("Mcp:ServiceClient:ClientId", IdentityFixture.WatcherAgent)
+            .Set("Mcp:ServiceClient:ClientSecret", TestIdentity.AgentSecret));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Plane is not null)
+        {
+            await Plane.DisposeAsync();
+        }
+
+        await _graph.DisposeAsync();
+        await _graphDb.DisposeAsync();
+        await _graphVhost.DisposeAsync();
+    }
 }
 
 /// <summary>
 /// Change windows through the API, the scheduler and the bus against the real servers: a deny window holds authorized
 /// production work with its reason and the work starts once the window closes by the clock; a freeze of a node that
-/// extends to dependents holds a change to what it depends on; every window change is an event; bad windows are RFC 9457.
+/// extends to dependents holds a change to a node that depends on it (read from a real system-graph); every window change is an event; bad windows are RFC 9457.
 /// </summary>
 public sealed class ChangeWindowTests(WindowPlane fixture) : IClassFixture<WindowPlane>
 {
@@ -70,19 +112,20 @@ public sealed class ChangeWindowTests(WindowPlane fixture) : IClassFixture<Windo
     }
 
     [Fact]
-    public async Task A_freeze_of_a_node_that_extends_to_dependents_holds_a_change_to_what_it_depends_on()
+    public async Task A_freeze_of_a_node_that_extends_to_dependents_holds_a_change_to_a_node_that_depends_on_it()
     {
-        var window = await _plane.CreateWindowAsync(new ChangeWindowRequest("ledger close", ChangeWindowKinds.Deny, "* * * * *", "1h", "Europe/Berlin",
-            new ChangeWindowScopeRequest(["staging"], ["ledger"], null), true, null));
-        var ledger = new ImpactedNode("ledger", 1, ["payments-db", "ledger"], 1, "finance", false, [], false);
-        var impact = OrchestratorPlane.Impact(["payments-db"]) with { Dependents = [ledger] };
+        var window = await _plane.CreateWindowAsync(new ChangeWindowRequest("billing close", ChangeWindowKinds.Deny, "* * * * *", "1h", "Europe/Berlin",
+            new ChangeWindowScopeRequest(["staging"], ["billing"], null), true, null));
 
-        var held = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "staging", targets: ["payments-db"]), OrchestratorPlane.Allow(), impact);
-        var free = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "staging", targets: ["search"]), OrchestratorPlane.Allow());
+        // checkout depends on billing in the seeded graph; search does not, and ledger-db is what billing depends on.
+        var held = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "staging", targets: ["checkout"]), OrchestratorPlane.Allow());
+        var unrelated = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "staging", targets: ["search"]), OrchestratorPlane.Allow());
+        var below = await _plane.SubmitAssessedAsync(OrchestratorPlane.Proposal(Key(), "staging", targets: ["ledger-db"]), OrchestratorPlane.Allow());
 
-        await _plane.WaitForStateAsync(free, ProposalState.Completed);
-        var waiting = await Eventually.UntilAsync(() => _plane.GetAsync(held), p => p.WaitingReason is not null, TimeSpan.FromSeconds(15), "held by the ledger freeze");
-        Assert.StartsWith("deny window 'ledger close' (* * * * *, 1h, Europe/Berlin) holds payments-db in staging (ledger depends on it)", waiting.WaitingReason,
+        await _plane.WaitForStateAsync(unrelated, ProposalState.Completed);
+        await _plane.WaitForStateAsync(below, ProposalState.Completed);
+        var waiting = await Eventually.UntilAsync(() => _plane.GetAsync(held), p => p.WaitingReason is not null, TimeSpan.FromSeconds(15), "held by the billing freeze");
+        Assert.StartsWith("deny window 'billing close' (* * * * *, 1h, Europe/Berlin) holds checkout in staging (it depends on billing)", waiting.WaitingReason,
             StringComparison.Ordinal);
         Assert.Equal(ProposalState.Scheduled, waiting.State);
         Assert.Empty(_plane.WorkFor(held));

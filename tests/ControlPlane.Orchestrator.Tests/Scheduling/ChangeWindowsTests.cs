@@ -1,12 +1,17 @@
 using ControlPlane.Contracts;
 using ControlPlane.Orchestrator.Scheduling;
+using ControlPlane.ServiceDefaults.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Orchestrator.Tests.Scheduling;
 
-/// <summary>The pure window evaluator: cron, duration and time zone (across DST), deny beats allow, allow-only, scope, dependents.</summary>
+/// <summary>The pure window evaluator (cron, duration and time zone across DST, deny beats allow, allow-only, scope, dependents) and the dependents resolver failing closed.</summary>
 public sealed class ChangeWindowsTests
 {
-    private static readonly ChangeScope ProductionBilling = new("production", ["billing"], ["payments"], []);
+    private static readonly ChangeScope ProductionBilling = new("production", ["billing"], ["payments"]);
 
     private static ChangeWindow Window(string name, string kind, string schedule, string duration, string zone = "UTC", string[]? environments = null,
         string[]? nodes = null, string[]? teams = null, bool extends = false) => new(
@@ -125,22 +130,71 @@ public sealed class ChangeWindowsTests
     }
 
     [Fact]
-    public void A_freeze_that_extends_to_dependents_holds_changes_its_node_depends_on()
+    public void A_freeze_that_extends_to_dependents_holds_changes_to_the_nodes_that_depend_on_its_node()
     {
-        // ledger depends (through billing) on payments-db: the impact report of a payments-db change lists it.
-        var change = new ChangeScope("production", ["payments-db"], ["payments"], ["billing", "ledger"]);
-        var extending = Window("ledger freeze", ChangeWindowKinds.Deny, "* * * * *", "1h", nodes: ["ledger"], extends: true);
-        var plain = extending with { Id = Guid.NewGuid(), ExtendsToDependents = false };
+        // checkout and reporting depend on billing (system-graph's impact of billing lists them); billing depends on ledger-db.
+        var extending = Window("billing freeze", ChangeWindowKinds.Deny, "* * * * *", "1h", nodes: ["billing"], extends: true);
+        var resolved = CompiledWindow.Compile(extending).WithDependents(new Dictionary<string, IReadOnlyList<string>> { ["billing"] = ["checkout", "reporting"] });
+        var plain = CompiledWindow.Compile(extending with { Id = Guid.NewGuid(), ExtendsToDependents = false });
+        var at = At("2026-12-05T12:00:00Z");
 
-        var held = ChangeWindows.Evaluate([extending], change, At("2026-12-05T12:00:00Z"));
+        var held = ChangeWindows.Evaluate([resolved], new ChangeScope("production", ["checkout", "search"], ["payments"]), at);
         Assert.False(held.Open);
-        Assert.Contains("holds payments-db in production (ledger depends on it)", held.Reason, StringComparison.Ordinal);
-        Assert.Contains("with no end in sight", held.Reason, StringComparison.Ordinal);
+        Assert.Equal("deny window 'billing freeze' (* * * * *, 1h, UTC) holds checkout in production (it depends on billing) with no end in sight", held.Reason);
         Assert.Null(held.NextOpening);
 
-        Assert.True(ChangeWindows.Evaluate([plain], change, At("2026-12-05T12:00:00Z")).Open);
-        Assert.True(ChangeWindows.Evaluate([extending], change with { Dependents = ["billing"] }, At("2026-12-05T12:00:00Z")).Open);
-        Assert.False(ChangeWindows.Evaluate([extending], change with { Dependents = null }, At("2026-12-05T12:00:00Z")).Open);
+        Assert.False(ChangeWindows.Evaluate([resolved], ProductionBilling, at).Open); // the frozen node itself
+        Assert.True(ChangeWindows.Evaluate([resolved], new ChangeScope("production", ["ledger-db"], ["payments"]), at).Open); // what billing depends on
+        Assert.True(ChangeWindows.Evaluate([resolved], new ChangeScope("production", ["search"], ["search-team"]), at).Open);
+        Assert.True(ChangeWindows.Evaluate([plain], new ChangeScope("production", ["checkout"], ["payments"]), at).Open);
+        Assert.Equal("reporting, checkout in production (they depend on billing)",
+            resolved.Holds(new ChangeScope("production", ["reporting", "checkout"], ["payments"])));
+    }
+
+    [Fact]
+    public void A_freeze_whose_dependents_cannot_be_resolved_holds_every_change_in_its_environments_and_says_why()
+    {
+        var window = CompiledWindow.Compile(Window("billing freeze", ChangeWindowKinds.Deny, "* * * * *", "1h", environments: ["production"], nodes: ["billing"], extends: true));
+        var unreachable = window.WithDependentsUnresolved("system-graph unreachable");
+        var at = At("2026-12-05T12:00:00Z");
+
+        var held = ChangeWindows.Evaluate([unreachable], new ChangeScope("production", ["search"], ["search-team"]), at);
+        Assert.False(held.Open);
+        Assert.Equal("deny window 'billing freeze' (* * * * *, 1h, UTC) holds search in production (cannot resolve the dependents of billing: " +
+            "system-graph unreachable; held until they can be) with no end in sight", held.Reason);
+        Assert.True(ChangeWindows.Evaluate([unreachable], new ChangeScope("staging", ["search"], ["search-team"]), at).Open);
+        Assert.False(ChangeWindows.Evaluate([window], new ChangeScope("production", ["search"], ["search-team"]), at).Open); // never resolved
+    }
+
+    [Fact]
+    public async Task The_resolver_fails_closed_without_credentials_and_when_identity_or_system_graph_cannot_be_reached()
+    {
+        var window = CompiledWindow.Compile(Window("billing freeze", ChangeWindowKinds.Deny, "* * * * *", "1h", nodes: ["billing"], extends: true));
+        var plain = CompiledWindow.Compile(Window("gateway freeze", ChangeWindowKinds.Deny, "* * * * *", "1h", nodes: ["gateway"]));
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var nobody = $"http://127.0.0.1:{((System.Net.IPEndPoint)closed.LocalEndpoint).Port}/";
+        closed.Stop(); // a port nothing listens on
+
+        var unconfigured = await Resolver(new ServiceClientOptions(), ("services:system-graph:http:0", nobody)).ResolveAsync([window, plain], CancellationToken.None);
+        Assert.Equal("orchestrator has no service credentials (Mcp:ServiceClient:ClientId and :ClientSecret, and services:identity:http:0)",
+            unconfigured[0].DependentsUnresolved);
+        Assert.Null(unconfigured[0].Dependents);
+        Assert.Same(plain, unconfigured[1]); // windows that do not extend to dependents ask nothing
+
+        var unreachable = await Resolver(new ServiceClientOptions { ClientId = "orchestrator-mcp", ClientSecret = "secret" },
+            ("services:identity:http:0", nobody), ("services:system-graph:http:0", nobody)).ResolveAsync([window], CancellationToken.None);
+        Assert.Equal("identity unreachable or refused orchestrator's token for system-graph", unreachable[0].DependentsUnresolved);
+        Assert.Contains("cannot resolve the dependents of billing: identity unreachable", unreachable[0].Holds(new ChangeScope("production", ["search"])),
+            StringComparison.Ordinal);
+    }
+
+    private static WindowDependents Resolver(ServiceClientOptions client, params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
+        var http = new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
+        return new WindowDependents(new ServiceTokens(http, configuration, client, WindowDependents.HttpClientName), http, configuration,
+            Options.Create(new OrchestratorOptions()), TimeProvider.System, NullLogger<WindowDependents>.Instance);
     }
 
     [Fact]
