@@ -77,7 +77,7 @@ if (builder.Configuration["Integrations:ServiceNow:InstanceUrl"] is { Length: > 
 identity.WithEnvironment("Identity__Issuer", identity.GetEndpoint("http"));
 
 // The MCP endpoint's canonical URI: identity issues tokens for it (RFC 8707 resource) and orchestrator accepts only
-// those. Orchestrator reads policy's autonomy reports for MCP agents as its own workload identity (no token passthrough).
+// those. Orchestrator reads policy's autonomy reports for MCP agents, and system-graph for change windows' dependents, as its own workload identity (no token passthrough).
 var mcpResource = ReferenceExpression.Create($"{orchestrator.GetEndpoint("http")}/mcp");
 orchestrator
     .WithEnvironment("Mcp__Resource", mcpResource)
