@@ -30,13 +30,16 @@ public sealed class TrackRecordStateChangedConsumer(TrackRecordStore store) : IC
     public Task Consume(ConsumeContext<ProposalStateChanged> context) => store.RecordAsync(context.Message, context.CancellationToken);
 }
 
-/// <summary>Records rollbacks: orchestrator requests the rollback step when a change that started executing failed.</summary>
+/// <summary>Records rollbacks (orchestrator requests the rollback step when a change that started executing failed) and
+/// verifications (a completion counts as a verified success only when one ran).</summary>
 public sealed class TrackRecordRollbackConsumer(TrackRecordStore store) : IConsumer<WorkRequested>
 {
     public const string Queue = "policy-work-requested";
 
-    public Task Consume(ConsumeContext<WorkRequested> context) =>
-        context.Message.Step == WorkStep.Rollback
-            ? store.RecordRollbackAsync(context.Message.ProposalId, context.Message.RequestedAt, context.CancellationToken)
-            : Task.CompletedTask;
+    public Task Consume(ConsumeContext<WorkRequested> context) => context.Message.Step switch
+    {
+        WorkStep.Rollback => store.RecordRollbackAsync(context.Message.ProposalId, context.Message.RequestedAt, context.CancellationToken),
+        WorkStep.Verify => store.RecordVerificationAsync(context.Message.ProposalId, context.CancellationToken),
+        _ => Task.CompletedTask,
+    };
 }

@@ -26,7 +26,7 @@ public sealed class TrackRecordStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Records a proposal's end: completed is a verified success, failed a failure; other states are not outcomes.</summary>
+    /// <summary>Records a proposal's end: completed (a verified success when a verification ran), failed a failure; other states are not outcomes.</summary>
     public async Task RecordAsync(ProposalStateChanged change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -61,13 +61,24 @@ public sealed class TrackRecordStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Records that a verification ran for the proposal: only then is its completion a verified success.</summary>
+    public async Task RecordVerificationAsync(Guid proposalId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            insert into track_record (proposal_id, verification_requested) values ($1, true)
+            on conflict (proposal_id) do update set verification_requested = true
+            """);
+        Add(command, proposalId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>The agent's outcomes per action kind and environment that may still count in a window of <paramref name="longest"/> ending now.</summary>
     public async Task<IReadOnlyList<TrackRecordOutcomes>> ListAsync(string agentId, string? actionKind, string? environment, TimeSpan longest,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(agentId);
         await using var command = dataSource.CreateCommand("""
-            select action_kind, environment, outcome, outcome_at, rolled_back_at from track_record
+            select action_kind, environment, outcome, outcome_at, rolled_back_at, verification_requested from track_record
             where agent_id = $1 and ($2::text is null or action_kind = $2) and ($3::text is null or environment = $3)
               and action_kind is not null and environment is not null and (outcome_at > $4 or rolled_back_at > $4)
             order by action_kind, environment
@@ -80,7 +91,8 @@ public sealed class TrackRecordStore(NpgsqlDataSource dataSource)
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                bool? verified = reader.IsDBNull(2) ? null : reader.GetString(2) == "verified";
+                // A completion no verification checked is neither a verified success nor a failure.
+                bool? verified = reader.IsDBNull(2) ? null : reader.GetString(2) == "verified" ? (reader.GetBoolean(5) ? true : null) : false;
                 rows.Add((reader.GetString(0), reader.GetString(1), new TrackOutcome(verified,
                     reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4))));
             }

@@ -49,19 +49,21 @@ public sealed class TrackRecordProjectionTests(PolicyFixture fixture)
             await fixture.Bus.PublishAsync(first.Submitted, first.SubmittedId);
             await fixture.Bus.PublishAsync(first.Ended, first.EndedId);
             await fixture.Bus.PublishAsync(first.Ended, Guid.NewGuid());
-            await fixture.Plane.WaitUntilSettledAsync("policy-proposal-state-changed", acknowledged, deliveries: 22, Wait);
-            await Eventually.UntilAsync(() => CountAsync(agent, "outcome = 'verified' and action_kind = 'restart'"), n => n == 20, Wait, "20 verified restarts projected");
+            // One more completes with no verification requested (the decision asked for none): not a verified success.
+            await PublishRestartAsync(agent, ProposalState.Completed, verified: false);
+            await fixture.Plane.WaitUntilSettledAsync("policy-proposal-state-changed", acknowledged, deliveries: 23, Wait);
+            await Eventually.UntilAsync(() => CountAsync(agent, "outcome = 'verified' and action_kind = 'restart' and verification_requested"), n => n == 20, Wait,
+                "20 verified restarts projected");
+            Assert.Equal(1, await CountAsync(agent, "outcome = 'verified' and not verification_requested"));
 
             var earned = await DecideAsync(agent);
             Assert.Equal(DecisionOutcome.Allow, earned.Outcome);
             Assert.Equal(["staging-restart-earned"], earned.RulesFired);
-            Assert.Equal(20, await CountAsync(agent, "outcome = 'verified'"));
+            Assert.Equal(21, await CountAsync(agent, "outcome = 'verified'"));
 
             // A restart fails after executing and orchestrator rolls it back.
             var failed = await PublishRestartAsync(agent, ProposalState.Failed);
-            await fixture.Bus.PublishAsync(new WorkRequested(failed.Submitted.ProposalId, Guid.NewGuid(), WorkStep.Rollback, "rollback", "remediation", "run-command",
-                new Dictionary<string, string> { ["command"] = "rollback" }, ["billing"], "staging", failed.Submitted.ContentHash, new Dictionary<string, long>(),
-                TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow), Guid.NewGuid());
+            await fixture.Bus.PublishAsync(Work(failed.Submitted, WorkStep.Rollback, "rollback"), Guid.NewGuid());
             await Eventually.UntilAsync(() => CountAsync(agent, "rolled_back_at is not null and outcome = 'failed'"), n => n == 1, Wait, "the rollback projected");
 
             var afterRollback = await DecideAsync(agent);
@@ -84,14 +86,23 @@ public sealed class TrackRecordProjectionTests(PolicyFixture fixture)
 
     private sealed record Restart(ProposalSubmitted Submitted, Guid SubmittedId, ProposalStateChanged Ended, Guid EndedId);
 
-    private async Task<Restart> PublishRestartAsync(string agent, ProposalState end)
+    private async Task<Restart> PublishRestartAsync(string agent, ProposalState end, bool verified = true)
     {
         var restart = new Restart(Proposal(agent), Guid.NewGuid(), null!, Guid.NewGuid());
         restart = restart with { Ended = new ProposalStateChanged(restart.Submitted.ProposalId, ProposalState.Verifying, end, "verifications-passed", "orchestrator", 9, DateTimeOffset.UtcNow) };
         await fixture.Bus.PublishAsync(restart.Submitted, restart.SubmittedId);
+        if (verified)
+        {
+            await fixture.Bus.PublishAsync(Work(restart.Submitted, WorkStep.Verify, "verify-service"), Guid.NewGuid());
+        }
+
         await fixture.Bus.PublishAsync(restart.Ended, restart.EndedId);
         return restart;
     }
+
+    private static WorkRequested Work(ProposalSubmitted proposal, WorkStep step, string command) =>
+        new(proposal.ProposalId, Guid.NewGuid(), step, command, "remediation", "run-command", new Dictionary<string, string> { ["command"] = command },
+            ["billing"], "staging", proposal.ContentHash, new Dictionary<string, long>(), TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow);
 
     private static ProposalSubmitted Proposal(string agent) => new(Guid.NewGuid(), "sha256:" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()), agent,
         "sam@example.com", "remediation", new ProposedAction("restart", "restart billing", new Dictionary<string, string>()), ["billing"], "staging",
