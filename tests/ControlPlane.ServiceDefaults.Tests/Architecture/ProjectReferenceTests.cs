@@ -15,7 +15,9 @@ public sealed class ProjectReferenceTests
         "ControlPlane.Fleet", "ControlPlane.Evidence", "ControlPlane.Runner", "ControlPlane.Witness",
     ];
 
-    private static readonly string[] Shared = ["ControlPlane.Contracts", "ControlPlane.ServiceDefaults", "ControlPlane.Evidence.Verification", "ControlPlane.Client"];
+    // Libraries a service may share: wire shapes, defaults, and the logic a CLI or console runs too (bundle verification, the policy language).
+    private static readonly string[] Shared =
+        ["ControlPlane.Contracts", "ControlPlane.ServiceDefaults", "ControlPlane.Evidence.Verification", "ControlPlane.Client", "ControlPlane.Policy.Rules"];
 
     public static TheoryData<string> Services => [.. ServiceProjects];
 
