@@ -34,7 +34,10 @@ public sealed class TargetCredentialTests(RunnerPlane plane) : IClassFixture<Run
             Wait, "the command to record the digest of its credential");
 
         var commandSaw = File.ReadAllText(digestFile).Trim();
-        var duringRun = await IntrospectAsync("billing", token);
+        // While the command waits for its release the package is open: billing finds the credential active. Polled, since
+        // the target system's own sign-in and bindings settle asynchronously in a freshly started plane.
+        var duringRun = await Eventually.UntilAsync(() => IntrospectAsync("billing", token), r => r.Active, Wait,
+            "billing's introspection to find the credential active while the command runs");
         var otherTarget = await IntrospectAsync("ledger", token);
         File.WriteAllText(Path.Combine(plane.Workspace, $"release-{request.WorkId}"), "go");
         var completed = await plane.Bus.WaitForAsync<WorkCompleted>(c => c.WorkId == request.WorkId, "WorkCompleted", Wait);
