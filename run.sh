@@ -6,6 +6,7 @@
 #   ./run.sh                         Release build, local servers (no container runtime needed)
 #   CONFIGURATION=Debug ./run.sh     Debug build (to attach a debugger)
 #   INTAKE_PER_MINUTE=0 ./run.sh     no per-agent proposal intake limit (load runs, README "Load"; default 120/min)
+#   TRACE_SAMPLE_RATIO=0.1 ./run.sh  keep a tenth of the traces (load runs; default: every trace, as Aspire sets it)
 #   ControlPlane__Servers=containers ./run.sh   RabbitMQ, PostgreSQL and Redis as containers (Docker or Podman)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -48,6 +49,7 @@ VHOST="${PREFIX%_}"; CACHE_PREFIX="${PREFIX:+${PREFIX%_}:}"
 clone_env=("ControlPlane__LocalServers__DatabasePrefix=$PREFIX")
 # A load run offers more proposals per agent than the production intake limit lets through; only this flag raises it.
 if [ -n "${INTAKE_PER_MINUTE:-}" ]; then clone_env+=("ControlPlane__IntakePerMinute=$INTAKE_PER_MINUTE"); fi
+if [ -n "${TRACE_SAMPLE_RATIO:-}" ]; then clone_env+=("ControlPlane__TraceSampleRatio=$TRACE_SAMPLE_RATIO"); fi
 if [ "$MODE" != containers ] && [ -n "$VHOST" ]; then
   curl -fsS -u guest:guest -X PUT "http://127.0.0.1:15672/api/vhosts/$VHOST" >/dev/null \
     && curl -fsS -u guest:guest -X PUT -H 'content-type: application/json' -d '{"configure":".*","write":".*","read":".*"}' \

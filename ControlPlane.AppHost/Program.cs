@@ -187,4 +187,17 @@ if (builder.ExecutionContext.IsRunMode)
     orchestrator.WithEnvironment("Integrations__GitHub__ProposalUrl", consoleLoopback + "/proposals/{id}");
 }
 
+// Load runs (./run.sh TRACE_SAMPLE_RATIO=0.1): keep that share of proposals' traces. Aspire asks every project for all
+// of them (always_on), and on two cores the dashboard ingesting every span of every proposal costs more CPU than the
+// services deciding them (README "Load"). Parent-based, so a trace is kept or dropped whole across services.
+if (builder.Configuration["ControlPlane:TraceSampleRatio"] is { Length: > 0 } sampleRatio)
+{
+    foreach (var project in builder.Resources.OfType<ProjectResource>())
+    {
+        builder.CreateResourceBuilder(project)
+            .WithEnvironment("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+            .WithEnvironment("OTEL_TRACES_SAMPLER_ARG", sampleRatio);
+    }
+}
+
 builder.Build().Run();

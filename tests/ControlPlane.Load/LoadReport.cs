@@ -110,6 +110,25 @@ public static class LoadReport
         }
     }
 
+    /// <summary>CPU per proposal (or record) by process, and the ceiling it puts on throughput on this machine's cores.</summary>
+    public static void WriteCpu(TextWriter output, string unit, string window, IReadOnlyList<CpuShare> shares)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(shares);
+        output.WriteLine();
+        output.WriteLine($"== CPU per {unit} (/proc, {window})");
+        foreach (var s in shares)
+        {
+            Line(output, s.Group, $"{s.MillisecondsPerUnit:0.00} ms ({s.ShareOfTotal:P0})");
+        }
+
+        var total = shares.Sum(s => s.MillisecondsPerUnit);
+        if (total > 0)
+        {
+            Line(output, "total", $"{total:0.00} ms: {Environment.ProcessorCount} cores spend it at most {Environment.ProcessorCount * 1000 / total:0}/s");
+        }
+    }
+
     private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MB";
 
     private static void Line(TextWriter output, string label, string value) => output.WriteLine($"  {label,-44} {value}");

@@ -46,9 +46,12 @@ if (options.Mode == LoadMode.Evidence)
     var bus = options.PlaneBus ?? LoadOptions.DefaultPlaneBus(options.Amqp, Environment.CurrentDirectory);
     var evidenceConnection = new Npgsql.NpgsqlConnectionStringBuilder(options.Postgres) { Database = evidenceDatabase }.ConnectionString;
     EvidenceLoadResult appended;
+    IReadOnlyList<CpuShare> cpu;
     try
     {
+        var cpuBefore = ProcessCpu.Read(idle);
         appended = await new EvidenceLoad(options, Console.Out).RunAsync(bus, evidenceConnection, cancel.Token);
+        cpu = ProcessCpu.PerUnit(cpuBefore, ProcessCpu.Read(idle), (int)appended.Recorded);
     }
     catch (Exception e) when (e is RabbitMQ.Client.Exceptions.BrokerUnreachableException or Npgsql.PostgresException)
     {
@@ -57,11 +60,13 @@ if (options.Mode == LoadMode.Evidence)
     }
 
     LoadReport.WriteEvidence(Console.Out, options, appended, baselines, synchronousCommit);
+    LoadReport.WriteCpu(Console.Out, "evidence record", "first publish → last record read", cpu);
     LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
     return appended.Recorded > 0 ? 0 : 1;
 }
 
 PlaneResult plane;
+var planeCpuBefore = ProcessCpu.Read(idle);
 try
 {
     plane = await new PlaneLoad(options, http, Console.Out).RunAsync(cancel.Token);
@@ -75,6 +80,7 @@ catch (Exception e) when (e is HttpRequestException or ControlPlane.Client.Token
 
 var evidence = await EvidenceAppends.ReadAsync(options.Postgres, evidenceDatabase, plane.StartedAt, plane.EndedAt, cancel.Token);
 LoadReport.Write(Console.Out, options, plane, evidence, baselines, synchronousCommit);
+LoadReport.WriteCpu(Console.Out, "proposal", "offer start → last outcome read; orchestrator's includes this tool's status reads", ProcessCpu.PerUnit(planeCpuBefore, ProcessCpu.Read(idle), plane.Accepted.Count));
 LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
 return plane.Accepted.Count > 0 ? 0 : 1;
 

@@ -18,7 +18,7 @@ public static class ServiceMemory
     public static readonly IReadOnlyList<(string Service, int Port)> PlanePorts =
     [
         ("identity", 5101), ("system-graph", 5102), ("policy", 5103), ("orchestrator", 5104), ("fleet", 5105), ("evidence", 5106),
-        ("console", 5107), ("runner-testing-1", 5110), ("runner-remediation-1", 5111),
+        ("console", 5107), ("witness", 5108), ("runner-testing-1", 5110), ("runner-remediation-1", 5111),
     ];
 
     public static IReadOnlyList<ServiceRss> Read() => Read(PlanePorts);
