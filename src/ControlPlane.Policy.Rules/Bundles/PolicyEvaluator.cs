@@ -83,6 +83,36 @@ public static class PolicyEvaluator
         return Verdict(policy.Rules, fired[..count]);
     }
 
+    /// <summary>
+    /// The outcome and the ids of the fired rules (bundle order) as <see cref="Decide"/> gives them, without the
+    /// reasons, approval and steps: for replays and bundle tests, which compare only these.
+    /// </summary>
+    public static (DecisionOutcome Outcome, string[] RulesFired) Outcome(CompiledPolicy? policy, PolicyFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        if (policy is null)
+        {
+            return (DecisionOutcome.Deny, []);
+        }
+
+        var fired = ArrayPool<int>.Shared.Rent(policy.RuleCount);
+        try
+        {
+            var verdict = Verdict(policy, facts, fired);
+            var ids = new string[verdict.Fired];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = policy.RuleId(fired[i]);
+            }
+
+            return (verdict.Outcome, ids);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(fired);
+        }
+    }
+
     public static PolicyEvaluation Explain(CompiledPolicy? policy, PolicyFacts facts, DateTimeOffset decidedAt)
     {
         ArgumentNullException.ThrowIfNull(facts);
