@@ -50,6 +50,24 @@ public sealed class PolicyVerdictTests
         Assert.False(verdict.NoRuleMatched);
     }
 
+    [Theory]
+    [MemberData(nameof(Precedence))]
+    public void The_outcome_and_fired_ids_are_those_of_the_decision(string name, PolicyFacts facts, DecisionOutcome outcome, string[] fired, string[] deciding)
+    {
+        var policy = Compile(Layered);
+        var decision = PolicyEvaluator.Decide(policy, facts, Now);
+
+        var (actual, rulesFired) = PolicyEvaluator.Outcome(policy, facts);
+
+        Assert.Equal(decision.Outcome, actual);
+        Assert.Equal(outcome, actual);
+        Assert.Equal(decision.RulesFired, rulesFired);
+        Assert.Equal(fired, rulesFired);
+        Assert.Equal(deciding.Length, decision.Reasons.Count);
+        var noBundle = PolicyEvaluator.Outcome(null, facts);
+        Assert.True(noBundle.Outcome == DecisionOutcome.Deny && noBundle.RulesFired.Length == 0, name);
+    }
+
     [Fact]
     public void No_bundle_is_a_deny_with_nothing_fired()
     {
