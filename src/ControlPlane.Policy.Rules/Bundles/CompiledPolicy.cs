@@ -104,8 +104,12 @@ internal delegate StringBuilder ConditionWriter(StringBuilder into, PolicyFacts 
 /// <summary>One condition of a rule: a predicate over the facts and a sentence saying how the facts fared.</summary>
 internal sealed record Condition(string Key, Func<PolicyFacts, bool> Test, ConditionWriter Write)
 {
+    // One builder per thread for the sentences of an explanation (each is copied out before the next is written).
+    [ThreadStatic]
+    private static StringBuilder? sentence;
+
     /// <summary>The sentence on its own (the explained dry run); a decision's reason has <see cref="Write"/> append it.</summary>
-    public string Describe(PolicyFacts facts, bool met) => Write(new StringBuilder(), facts, met).ToString();
+    public string Describe(PolicyFacts facts, bool met) => Write((sentence ??= new StringBuilder(256)).Clear(), facts, met).ToString();
 }
 
 /// <summary>Names matched exactly (case-insensitive) or by "*" wildcards: "delete-*", "*-prod", "*".</summary>
