@@ -20,7 +20,8 @@ public sealed record PolicyEvaluation(PolicyDecision Decision, IReadOnlyList<Rul
 /// shortest expiry); validations and verifications of fired non-deny rules are unioned by step name (the first
 /// rule to name a step defines it), after the suites of the validation plan the fired rules' plan blocks derive from
 /// the impact (<see cref="ValidationPlanner"/>); a deny runs nothing. Fail closed: no bundle, or no rule matching, is a deny.
-/// Pure: no I/O, no clock (the caller passes the decision time).
+/// Pure: no I/O, no clock (the caller passes the decision time). <see cref="Verdict"/> is the decision without its
+/// words (outcome and fired rules, no allocation); <see cref="Decide"/> is the verdict rendered into the record.
 /// </summary>
 public static class PolicyEvaluator
 {
