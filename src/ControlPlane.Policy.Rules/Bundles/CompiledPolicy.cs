@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Text;
 using ControlPlane.Contracts;
-using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
