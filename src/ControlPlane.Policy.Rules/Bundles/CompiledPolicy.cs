@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
+using System.Text;
 using ControlPlane.Contracts;
-using ControlPlane.Policy.Validation;
 
 namespace ControlPlane.Policy.Bundles;
 
@@ -27,7 +27,10 @@ public sealed class CompiledPolicy
 
     public string Version { get; }
 
-    internal IReadOnlyList<CompiledRule> Rules { get; }
+    internal CompiledRule[] Rules { get; }
+
+    /// <summary>How many rules the bundle has: the size of the span a verdict writes the fired rules' indexes to.</summary>
+    public int RuleCount => Rules.Length;
 
     /// <summary>The rules' conditions over names and data classes as int comparisons, for deciding without allocating.</summary>
     internal RuleMatcher Matcher { get; }
@@ -37,6 +40,12 @@ public sealed class CompiledPolicy
 
     /// <summary>The bundle's content hash: whitespace, comments, key order and list order of sets do not change it.</summary>
     public static string HashOf(PolicyBundle bundle) => CanonicalJson.Hash(bundle);
+
+    /// <summary>The rule at <paramref name="index"/> (an index a verdict wrote): its id, for naming a fired rule without allocating.</summary>
+    public string RuleId(int index) => Rules[index].Rule.Id;
+
+    /// <summary>The outcome of the rule at <paramref name="index"/>: a fired rule decides when it equals the verdict's outcome.</summary>
+    public DecisionOutcome RuleOutcome(int index) => Rules[index].Rule.Outcome;
 
     private static IEnumerable<Condition> Conditions(RuleMatch match)
     {
@@ -57,95 +66,16 @@ public sealed class CompiledPolicy
 
         if (match.Impact is { } impact)
         {
-            if (impact.HighestCriticalityAtMost is { } most)
+            foreach (var condition in ImpactConditions.Of(impact))
             {
-                yield return new Condition("impact.highest-criticality-at-most", f => f.HighestCriticality <= most,
-                    (f, met) => f.HighestCriticality is { } t
-                        ? $"highest criticality tier {t} is {(met ? "at most" : "above")} {most}"
-                        : "no known node is touched, so there is no criticality tier");
-            }
-
-            if (impact.HighestCriticalityAtLeast is { } least)
-            {
-                yield return new Condition("impact.highest-criticality-at-least", f => f.HighestCriticality >= least,
-                    (f, met) => f.HighestCriticality is { } t
-                        ? $"highest criticality tier {t} is {(met ? "at least" : "below")} {least}"
-                        : "no known node is touched, so there is no criticality tier");
-            }
-
-            if (impact.RevenuePath is { } revenue)
-            {
-                yield return new Condition("impact.revenue-path", f => f.RevenuePath == revenue,
-                    (f, _) => f.RevenuePath ? "revenue path touched" : "revenue path not touched");
-            }
-
-            if (impact.DataClassesAnyOf is { } classes)
-            {
-                var wanted = classes.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-                yield return new Condition("impact.data-classes-any-of", f => f.DataClasses.Any(wanted.Contains),
-                    (f, met) => met
-                        ? $"{string.Join(", ", f.DataClasses.Where(wanted.Contains))} data touched"
-                        : $"data classes [{string.Join(", ", f.DataClasses)}] include none of [{string.Join(", ", classes)}]");
-            }
-
-            if (impact.DependentsAtLeast is { } atLeast)
-            {
-                yield return new Condition("impact.dependents-at-least", f => f.Dependents >= atLeast,
-                    (f, met) => $"{f.Dependents} dependents, {(met ? "at least" : "fewer than")} {atLeast}");
-            }
-
-            if (impact.DependentsAtMost is { } atMost)
-            {
-                yield return new Condition("impact.dependents-at-most", f => f.Dependents <= atMost,
-                    (f, met) => $"{f.Dependents} dependents, {(met ? "at most" : "more than")} {atMost}");
-            }
-
-            if (impact.InternetExposed is { } exposed)
-            {
-                yield return new Condition("impact.internet-exposed", f => f.InternetExposed == exposed,
-                    (f, _) => f.InternetExposed ? "internet-exposed node touched" : "no internet-exposed node touched");
-            }
-
-            if (impact.DriftDetected is { } drift)
-            {
-                yield return new Condition("impact.drift-detected", f => f.DriftDetected == drift,
-                    (f, _) => f.DriftDetected
-                        ? $"a target was deployed outside the plane{(f.DriftSince is { } since ? $" since {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}" : string.Empty)}"
-                        : "no deployment outside the plane on the targets");
-            }
-
-            if (impact.Reachable is { } reachable)
-            {
-                yield return new Condition("impact.reachable", f => ReachabilityFacts.IsReachable(f) == reachable,
-                    (f, _) => (ReachabilityFacts.IsReachable(f) ? "outside traffic reaches the impact" : "outside traffic reaches no affected node") + ReachabilityFacts.Unknown(f));
-            }
-
-            if (impact.ReachableDataClassesAnyOf is { } reachableClasses)
-            {
-                var wanted = reachableClasses.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-                yield return new Condition("impact.reachable-data-classes-any-of", f => ReachabilityFacts.DataClasses(f).Any(wanted.Contains),
-                    (f, met) => (met
-                        ? $"{string.Join(", ", ReachabilityFacts.DataClasses(f).Where(wanted.Contains))} data reachable from outside"
-                        : $"reachable data classes [{string.Join(", ", ReachabilityFacts.DataClasses(f))}] include none of [{string.Join(", ", reachableClasses)}]") + ReachabilityFacts.Unknown(f));
-            }
-
-            if (impact.ReachableDependentsAtLeast is { } reachableAtLeast)
-            {
-                yield return new Condition("impact.reachable-dependents-at-least", f => ReachabilityFacts.Dependents(f) >= reachableAtLeast,
-                    (f, met) => $"{ReachabilityFacts.Dependents(f)} reachable dependents, {(met ? "at least" : "fewer than")} {reachableAtLeast}{ReachabilityFacts.Unknown(f)}");
-            }
-
-            if (impact.UnknownTargets is { } unknown)
-            {
-                yield return new Condition("impact.unknown-targets", f => f.UnknownTargets == unknown,
-                    (f, _) => f.UnknownTargets ? "unknown targets present" : "no unknown targets");
+                yield return condition;
             }
         }
 
         if (match.Change?.RollbackPlan is { } rollback)
         {
             yield return new Condition("change.rollback-plan", f => f.RollbackPlanPresent == rollback,
-                (f, _) => f.RollbackPlanPresent ? "rollback plan present" : "rollback plan absent");
+                (b, f, _) => b.Append(f.RollbackPlanPresent ? "rollback plan present" : "rollback plan absent"));
         }
 
         foreach (var condition in match.TrackRecord is { } record ? TrackRecordConditions.Of(record) : [])
@@ -158,15 +88,28 @@ public sealed class CompiledPolicy
     {
         var names = new NamePatterns(patterns);
         var listed = string.Join(", ", patterns);
+        var absent = $"no {noun} given";
         return new Condition($"match.{key}", f => value(f) is { } v && names.Matches(v),
-            (f, met) => value(f) is { } v ? $"{noun} '{v}' is {(met ? string.Empty : "not ")}in [{listed}]" : $"no {noun} given");
+            (b, f, met) => value(f) is { } v ? b.Append($"{noun} '{v}' is {(met ? string.Empty : "not ")}in [{listed}]") : b.Append(absent));
     }
 }
 
-/// <summary>One condition of a rule: a predicate over the facts and a sentence saying how the facts fared.</summary>
-internal sealed record Condition(string Key, Func<PolicyFacts, bool> Test, Func<PolicyFacts, bool, string> Describe);
+/// <summary>
+/// Writes how the facts fared against one condition (met or not) into a reason being built: a decision's reason is
+/// one string, not one per condition.
+/// </summary>
+internal delegate StringBuilder ConditionWriter(StringBuilder into, PolicyFacts facts, bool met);
 
-internal sealed record CompiledRule(PolicyRule Rule, Condition[] Conditions);
+/// <summary>One condition of a rule: a predicate over the facts and a sentence saying how the facts fared.</summary>
+internal sealed record Condition(string Key, Func<PolicyFacts, bool> Test, ConditionWriter Write)
+{
+    // One builder per thread for the sentences of an explanation (each is copied out before the next is written).
+    [ThreadStatic]
+    private static StringBuilder? sentence;
+
+    /// <summary>The sentence on its own (the explained dry run); a decision's reason has <see cref="Write"/> append it.</summary>
+    public string Describe(PolicyFacts facts, bool met) => Write((sentence ??= new StringBuilder(256)).Clear(), facts, met).ToString();
+}
 
 /// <summary>Names matched exactly (case-insensitive) or by "*" wildcards: "delete-*", "*-prod", "*".</summary>
 internal sealed class NamePatterns

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ControlPlane.Contracts;
 using ControlPlane.Policy.Validation;
@@ -21,7 +20,8 @@ public sealed record PolicyEvaluation(PolicyDecision Decision, IReadOnlyList<Rul
 /// shortest expiry); validations and verifications of fired non-deny rules are unioned by step name (the first
 /// rule to name a step defines it), after the suites of the validation plan the fired rules' plan blocks derive from
 /// the impact (<see cref="ValidationPlanner"/>); a deny runs nothing. Fail closed: no bundle, or no rule matching, is a deny.
-/// Pure: no I/O, no clock (the caller passes the decision time).
+/// Pure: no I/O, no clock (the caller passes the decision time). <see cref="Verdict"/> is the decision without its
+/// words (outcome and fired rules, no allocation); <see cref="Decide"/> is the verdict rendered into the record.
 /// </summary>
 public static class PolicyEvaluator
 {
@@ -34,21 +34,25 @@ public static class PolicyEvaluator
     // Rules a decision tracks on the stack; a larger bundle rents its scratch.
     private const int StackRules = 256;
 
+    // The fail-closed denies' reasons: fixed, so every such decision shares one read-only list.
+    private static readonly IReadOnlyList<string> NoBundleReasons = Array.AsReadOnly([NoBundleReason]);
+    private static readonly IReadOnlyList<string> NoRuleReasons = Array.AsReadOnly([NoRuleReason]);
+
     public static PolicyDecision Decide(CompiledPolicy? policy, PolicyFacts facts, DateTimeOffset decidedAt)
     {
         ArgumentNullException.ThrowIfNull(facts);
         if (policy is null)
         {
-            return Deny(NoBundleReason, NoBundle, NoBundle, decidedAt);
+            return Deny(NoBundleReasons, NoBundle, NoBundle, decidedAt);
         }
 
-        // Which rules fire is found without allocating; only the decision and what it carries are new objects.
-        var rented = policy.Rules.Count > StackRules ? ArrayPool<int>.Shared.Rent(policy.Rules.Count) : null;
+        // The verdict is found without allocating; only the decision and what it carries are new objects.
+        var rented = policy.RuleCount > StackRules ? ArrayPool<int>.Shared.Rent(policy.RuleCount) : null;
         var fired = rented is null ? stackalloc int[StackRules] : rented;
         try
         {
-            var count = policy.Matcher.Match(facts, fired);
-            return Decision(policy, fired[..count], facts, decidedAt);
+            var verdict = Verdict(policy, facts, fired);
+            return Decision(policy, verdict, fired[..verdict.Fired], facts, decidedAt);
         }
         finally
         {
@@ -59,17 +63,68 @@ public static class PolicyEvaluator
         }
     }
 
+    /// <summary>
+    /// The outcome and the rules that fired, without words and without allocating: the indexes of the fired rules, in
+    /// bundle order, are written to <paramref name="fired"/> (at least <see cref="CompiledPolicy.RuleCount"/> long).
+    /// </summary>
+    public static PolicyVerdict Verdict(CompiledPolicy? policy, PolicyFacts facts, Span<int> fired)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        if (policy is null)
+        {
+            return PolicyVerdict.NoBundle;
+        }
+
+        if (fired.Length < policy.RuleCount)
+        {
+            throw new ArgumentException("The span needs one slot per rule of the bundle.", nameof(fired));
+        }
+
+        var count = policy.Matcher.Match(facts, fired);
+        return Verdict(policy.Rules, fired[..count]);
+    }
+
+    /// <summary>
+    /// The outcome and the ids of the fired rules (bundle order) as <see cref="Decide"/> gives them, without the
+    /// reasons, approval and steps: for replays and bundle tests, which compare only these.
+    /// </summary>
+    public static (DecisionOutcome Outcome, string[] RulesFired) Outcome(CompiledPolicy? policy, PolicyFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        if (policy is null)
+        {
+            return (DecisionOutcome.Deny, []);
+        }
+
+        var fired = ArrayPool<int>.Shared.Rent(policy.RuleCount);
+        try
+        {
+            var verdict = Verdict(policy, facts, fired);
+            var ids = new string[verdict.Fired];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = policy.RuleId(fired[i]);
+            }
+
+            return (verdict.Outcome, ids);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(fired);
+        }
+    }
+
     public static PolicyEvaluation Explain(CompiledPolicy? policy, PolicyFacts facts, DateTimeOffset decidedAt)
     {
         ArgumentNullException.ThrowIfNull(facts);
         if (policy is null)
         {
-            return new PolicyEvaluation(Deny(NoBundleReason, NoBundle, NoBundle, decidedAt), []);
+            return new PolicyEvaluation(Deny(NoBundleReasons, NoBundle, NoBundle, decidedAt), []);
         }
 
         var fired = new List<int>();
-        var explanations = new List<RuleEvaluation>(policy.Rules.Count);
-        for (var r = 0; r < policy.Rules.Count; r++)
+        var explanations = new List<RuleEvaluation>(policy.RuleCount);
+        for (var r = 0; r < policy.RuleCount; r++)
         {
             var rule = policy.Rules[r];
             var checks = rule.Conditions.Select(c =>
@@ -85,18 +140,25 @@ public static class PolicyEvaluator
             }
         }
 
-        return new PolicyEvaluation(Decision(policy, CollectionsMarshal.AsSpan(fired), facts, decidedAt), explanations);
+        var span = CollectionsMarshal.AsSpan(fired);
+        return new PolicyEvaluation(Decision(policy, Verdict(policy.Rules, span), span, facts, decidedAt), explanations);
     }
 
-    /// <summary>The decision of the fired rules (indexes into the bundle's rules, in bundle order).</summary>
-    private static PolicyDecision Decision(CompiledPolicy policy, ReadOnlySpan<int> fired, PolicyFacts facts, DateTimeOffset decidedAt)
+    public static int Precedence(DecisionOutcome outcome) => outcome switch
+    {
+        DecisionOutcome.Deny => 2,
+        DecisionOutcome.RequireApproval => 1,
+        _ => 0,
+    };
+
+    /// <summary>The outcome of the fired rules (indexes into the bundle's rules, in bundle order) and how many decide it.</summary>
+    private static PolicyVerdict Verdict(CompiledRule[] rules, ReadOnlySpan<int> fired)
     {
         if (fired.IsEmpty)
         {
-            return Deny(NoRuleReason, policy.Hash, policy.Version, decidedAt);
+            return new PolicyVerdict(DecisionOutcome.Deny, 0, 0, true);
         }
 
-        var rules = policy.Rules;
         var outcome = rules[fired[0]].Rule.Outcome;
         var deciding = 0;
         foreach (var r in fired)
@@ -111,7 +173,20 @@ public static class PolicyEvaluator
             deciding += ruleOutcome == outcome ? 1 : 0;
         }
 
-        var reasons = new string[deciding];
+        return new PolicyVerdict(outcome, fired.Length, deciding, true);
+    }
+
+    /// <summary>The verdict in words: the reasons of the deciding rules, the fired rules' ids, and for a non-deny what must happen.</summary>
+    private static PolicyDecision Decision(CompiledPolicy policy, PolicyVerdict verdict, ReadOnlySpan<int> fired, PolicyFacts facts, DateTimeOffset decidedAt)
+    {
+        if (verdict.Fired == 0)
+        {
+            return Deny(NoRuleReasons, policy.Hash, policy.Version, decidedAt);
+        }
+
+        var rules = policy.Rules;
+        var outcome = verdict.Outcome;
+        var reasons = new string[verdict.Deciding];
         var ids = new string[fired.Length];
         var next = 0;
         for (var i = 0; i < fired.Length; i++)
@@ -120,147 +195,30 @@ public static class PolicyEvaluator
             ids[i] = rule.Rule.Id;
             if (rule.Rule.Outcome == outcome)
             {
-                reasons[next++] = Reason(rule, facts);
+                reasons[next++] = DecisionParts.Reason(rule, facts);
             }
         }
 
-        var plan = outcome == DecisionOutcome.Deny ? null : ValidationPlanner.Plan(facts.Impact, PlanRules(rules, fired));
+        if (outcome == DecisionOutcome.Deny)
+        {
+            return new PolicyDecision(outcome, reasons, ids, policy.Hash, policy.Version, null, [], [], decidedAt);
+        }
+
+        // No impact report, or no fired rule with a plan block: there is nothing to plan (the planner would say null).
+        var plan = facts.Impact is { } impact && DecisionParts.PlanRules(rules, fired) is { } planRules ? ValidationPlanner.Plan(impact, planRules) : null;
         return new PolicyDecision(
             outcome,
             reasons,
             ids,
             policy.Hash,
             policy.Version,
-            outcome == DecisionOutcome.RequireApproval ? CombineApprovals(rules, fired) : null,
-            outcome == DecisionOutcome.Deny ? [] : PlanSteps.Validations(plan, UnionSteps(rules, fired, r => r.Validations)),
-            outcome == DecisionOutcome.Deny ? [] : PlanSteps.Verifications(plan, UnionSteps(rules, fired, r => r.Verifications)),
+            outcome == DecisionOutcome.RequireApproval ? DecisionParts.CombineApprovals(rules, fired) : null,
+            PlanSteps.Validations(plan, DecisionParts.UnionSteps(rules, fired, verifications: false)),
+            PlanSteps.Verifications(plan, DecisionParts.UnionSteps(rules, fired, verifications: true)),
             decidedAt,
             plan);
     }
 
-    public static int Precedence(DecisionOutcome outcome) => outcome switch
-    {
-        DecisionOutcome.Deny => 2,
-        DecisionOutcome.RequireApproval => 1,
-        _ => 0,
-    };
-
-    private static PolicyDecision Deny(string reason, string hash, string version, DateTimeOffset decidedAt) =>
-        new(DecisionOutcome.Deny, [reason], [], hash, version, null, [], [], decidedAt);
-
-    /// <summary>"rule-id: description (condition; condition)": which rule decided and the facts that made it fire.</summary>
-    private static string Reason(CompiledRule rule, PolicyFacts facts)
-    {
-        var what = rule.Rule.Description ?? rule.Rule.Outcome switch
-        {
-            DecisionOutcome.Deny => "denies the action",
-            DecisionOutcome.RequireApproval => "requires approval",
-            _ => "allows the action",
-        };
-        // Written into a stack buffer: the reason is the only string made, besides each condition's sentence.
-        var text = new DefaultInterpolatedStringHandler(0, 0, null, stackalloc char[512]);
-        text.AppendFormatted(rule.Rule.Id);
-        text.AppendLiteral(": ");
-        text.AppendFormatted(what);
-        text.AppendLiteral(" (");
-        if (rule.Conditions.Length == 0)
-        {
-            text.AppendLiteral("matches every proposal");
-        }
-
-        for (var i = 0; i < rule.Conditions.Length; i++)
-        {
-            if (i > 0)
-            {
-                text.AppendLiteral("; ");
-            }
-
-            text.AppendFormatted(rule.Conditions[i].Describe(facts, true));
-        }
-
-        text.AppendLiteral(")");
-        return text.ToStringAndClear();
-    }
-
-    /// <summary>The approvals of the fired rules combined: the largest count, the union of roles (sorted), the shortest expiry.</summary>
-    private static ApprovalRequirement CombineApprovals(IReadOnlyList<CompiledRule> rules, ReadOnlySpan<int> fired)
-    {
-        ApprovalRequirement? combined = null;
-        var roles = new List<string>();
-        foreach (var r in fired)
-        {
-            if (rules[r].Rule.Approval is not { } approval)
-            {
-                continue;
-            }
-
-            roles.AddRange(approval.Roles);
-            combined = combined is null
-                ? approval
-                : new ApprovalRequirement(Math.Max(combined.Count, approval.Count), [], combined.ExpiresAfter < approval.ExpiresAfter ? combined.ExpiresAfter : approval.ExpiresAfter,
-                    combined.ChangeRequest || approval.ChangeRequest);
-        }
-
-        if (combined is null)
-        {
-            throw new InvalidOperationException("A require-approval decision needs at least one fired rule with an approval requirement.");
-        }
-
-        roles.Sort(StringComparer.Ordinal);
-        var distinct = new List<string>(roles.Count);
-        foreach (var role in roles)
-        {
-            if (distinct.Count == 0 || !string.Equals(distinct[^1], role, StringComparison.Ordinal))
-            {
-                distinct.Add(role);
-            }
-        }
-
-        return combined with { Roles = distinct };
-    }
-
-    /// <summary>The validation-plan blocks of the fired non-deny rules, in bundle order.</summary>
-    private static List<(string RuleId, ValidationPlanRule Plan)> PlanRules(IReadOnlyList<CompiledRule> rules, ReadOnlySpan<int> fired)
-    {
-        var plans = new List<(string, ValidationPlanRule)>();
-        foreach (var r in fired)
-        {
-            if (rules[r].Rule is { Plan: { } plan, Outcome: not DecisionOutcome.Deny } rule)
-            {
-                plans.Add((rule.Id, plan));
-            }
-        }
-
-        return plans;
-    }
-
-    /// <summary>The steps of the fired non-deny rules, unioned by name: the first rule to name a step defines it.</summary>
-    private static List<StepRequirement> UnionSteps(IReadOnlyList<CompiledRule> rules, ReadOnlySpan<int> fired, Func<PolicyRule, IReadOnlyList<StepRequirement>> steps)
-    {
-        var union = new List<StepRequirement>();
-        HashSet<string>? names = null;
-        foreach (var r in fired)
-        {
-            if (rules[r].Rule.Outcome == DecisionOutcome.Deny)
-            {
-                continue;
-            }
-
-            foreach (var step in steps(rules[r].Rule))
-            {
-                // A few steps are compared by name; many get a set.
-                if (names is null && union.Count >= 8)
-                {
-                    names = new HashSet<string>(union.Select(s => s.Name), StringComparer.Ordinal);
-                }
-
-                if (names?.Add(step.Name) ?? !union.Exists(s => string.Equals(s.Name, step.Name, StringComparison.Ordinal)))
-                {
-                    union.Add(step);
-                }
-            }
-        }
-
-        return union;
-    }
+    private static PolicyDecision Deny(IReadOnlyList<string> reasons, string hash, string version, DateTimeOffset decidedAt) =>
+        new(DecisionOutcome.Deny, reasons, [], hash, version, null, [], [], decidedAt);
 }

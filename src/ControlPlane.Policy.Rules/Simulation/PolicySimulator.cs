@@ -41,9 +41,10 @@ public sealed record SimulationReport(
     IReadOnlyList<SimulationCounts> ByAgent);
 
 /// <summary>
-/// Replays recorded decisions against a candidate bundle, exactly as policy would decide them now
-/// (<see cref="PolicyEvaluator.Decide"/> on the recorded facts), and reports every decision that would change.
-/// Pure: no I/O; the caller passes the decision time.
+/// Replays recorded decisions against a candidate bundle, exactly as policy would decide them now (the outcome and
+/// fired rules <see cref="PolicyEvaluator.Decide"/> would give on the recorded facts, found by the allocation-free
+/// verdict: a replay compares only these), and reports every decision that would change. Pure: no I/O; the caller
+/// passes the replay time (the verdict does not read it today: time-dependent facts, the track record, are in the facts).
 /// </summary>
 public static class PolicySimulator
 {
@@ -59,7 +60,8 @@ public static class PolicySimulator
         var byAgent = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var decision in recorded)
         {
-            var now = PolicyEvaluator.Decide(candidate, decision.Facts, at);
+            // Only the outcome and the fired rules are compared: the verdict, without the decision's words.
+            var now = PolicyEvaluator.Outcome(candidate, decision.Facts);
             var before = decision.RulesFired.Order(StringComparer.Ordinal).ToList();
             var after = now.RulesFired.Order(StringComparer.Ordinal).ToList();
             var outcomeChanged = now.Outcome != decision.Outcome;

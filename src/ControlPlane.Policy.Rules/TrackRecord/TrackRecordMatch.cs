@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace ControlPlane.Policy.Bundles;
 
 /// <summary>
@@ -25,40 +27,48 @@ internal static class TrackRecordConditions
     public static IEnumerable<Condition> Of(TrackRecordMatch match)
     {
         var w = match.Window;
+        // The window as bundles write it, and each condition's bounds, are fixed: made once, appended per decision.
+        var window = TrackRecordFacts.Format(w);
         if (match.VerifiedSuccessesAtLeast is { } least)
         {
+            var unmet = $"at least {least}";
             yield return new Condition(Prefix + "verified-successes-at-least", f => Successes(f, w) >= least,
-                (f, met) => Successes(f, w, least, met ? null : $"at least {least}"));
+                (b, f, met) => Successes(b, f, w, window, least, met ? null : unmet));
         }
 
         if (match.VerifiedSuccessesBelow is { } below)
         {
+            var unmet = $"not below {below}";
             yield return new Condition(Prefix + "verified-successes-below", f => Successes(f, w) < below,
-                (f, met) => Successes(f, w, below, met ? null : $"not below {below}"));
+                (b, f, met) => Successes(b, f, w, window, below, met ? null : unmet));
         }
 
         if (match.FailuresAtMost is { } failuresMost)
         {
+            var (yes, no) = ($"at most {failuresMost}", $"more than {failuresMost}");
             yield return new Condition(Prefix + "failures-at-most", f => Failures(f, w) <= failuresMost,
-                (f, met) => Count(f, w, Failures(f, w), "failure", met ? $"at most {failuresMost}" : $"more than {failuresMost}"));
+                (b, f, met) => Count(b, f, window, Failures(f, w), "failure", met ? yes : no));
         }
 
         if (match.FailuresAtLeast is { } failuresLeast)
         {
+            var (yes, no) = ($"at least {failuresLeast}", $"fewer than {failuresLeast}");
             yield return new Condition(Prefix + "failures-at-least", f => Failures(f, w) >= failuresLeast,
-                (f, met) => Count(f, w, Failures(f, w), "failure", met ? $"at least {failuresLeast}" : $"fewer than {failuresLeast}"));
+                (b, f, met) => Count(b, f, window, Failures(f, w), "failure", met ? yes : no));
         }
 
         if (match.RollbacksAtMost is { } rollbacksMost)
         {
+            var (yes, no) = ($"at most {rollbacksMost}", $"more than {rollbacksMost}");
             yield return new Condition(Prefix + "rollbacks-at-most", f => Rollbacks(f, w) <= rollbacksMost,
-                (f, met) => Count(f, w, Rollbacks(f, w), "rollback", met ? $"at most {rollbacksMost}" : $"more than {rollbacksMost}"));
+                (b, f, met) => Count(b, f, window, Rollbacks(f, w), "rollback", met ? yes : no));
         }
 
         if (match.RollbacksAtLeast is { } rollbacksLeast)
         {
+            var (yes, no) = ($"at least {rollbacksLeast}", $"fewer than {rollbacksLeast}");
             yield return new Condition(Prefix + "rollbacks-at-least", f => Rollbacks(f, w) >= rollbacksLeast,
-                (f, met) => Count(f, w, Rollbacks(f, w), "rollback", met ? $"at least {rollbacksLeast}" : $"fewer than {rollbacksLeast}"));
+                (b, f, met) => Count(b, f, window, Rollbacks(f, w), "rollback", met ? yes : no));
         }
     }
 
@@ -70,18 +80,25 @@ internal static class TrackRecordConditions
     private static int Rollbacks(PolicyFacts f, TimeSpan w) => f.AgentId is null ? 0 : f.TrackRecord?.In(w)?.Rollbacks ?? 0;
 
     /// <summary>"agent X has 7 of 20 verified successes for restart in staging in 30d" (or "has 23 …, not below 20").</summary>
-    private static string Successes(PolicyFacts f, TimeSpan w, int threshold, string? beyond)
+    private static StringBuilder Successes(StringBuilder b, PolicyFacts f, TimeSpan w, string window, int threshold, string? beyond)
     {
         var have = Successes(f, w);
-        return have < threshold
-            ? $"{Who(f)} has {have} of {threshold} verified successes {Scope(f, w)}"
-            : $"{Who(f)} has {have} verified successes {Scope(f, w)}{(beyond is null ? string.Empty : ", " + beyond)}";
+        Who(b, f);
+        if (have < threshold)
+        {
+            return Scope(b.Append($" has {have} of {threshold} verified successes "), f, window);
+        }
+
+        Scope(b.Append($" has {have} verified successes "), f, window);
+        return beyond is null ? b : b.Append(", ").Append(beyond);
     }
 
-    private static string Count(PolicyFacts f, TimeSpan w, int have, string noun, string bound) =>
-        $"{Who(f)} has {have} {noun}{(have == 1 ? string.Empty : "s")} {Scope(f, w)}, {bound}";
+    private static StringBuilder Count(StringBuilder b, PolicyFacts f, string window, int have, string noun, string bound) =>
+        Scope(Who(b, f).Append($" has {have} {noun}{(have == 1 ? string.Empty : "s")} "), f, window).Append(", ").Append(bound);
 
-    private static string Who(PolicyFacts f) => f.AgentId is { } agent ? $"agent {agent}" : "an unknown agent (no track record)";
+    private static StringBuilder Who(StringBuilder b, PolicyFacts f) =>
+        f.AgentId is { } agent ? b.Append("agent ").Append(agent) : b.Append("an unknown agent (no track record)");
 
-    private static string Scope(PolicyFacts f, TimeSpan w) => $"for {f.ActionKind} in {f.Environment} in {TrackRecordFacts.Format(w)}";
+    private static StringBuilder Scope(StringBuilder b, PolicyFacts f, string window) =>
+        b.Append($"for {f.ActionKind} in {f.Environment} in {window}");
 }

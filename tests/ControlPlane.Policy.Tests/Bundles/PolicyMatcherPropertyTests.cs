@@ -42,6 +42,34 @@ public sealed class PolicyMatcherPropertyTests
         }
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void The_verdict_fires_the_rules_decide_fires_with_its_outcome_and_deciding_rules(int seed)
+    {
+        var random = new Random(seed);
+        for (var b = 0; b < 60; b++)
+        {
+            var bundle = new PolicyBundle("random", null, [.. Enumerable.Range(0, random.Next(1, 40)).Select(i => RandomRule(random, i))]);
+            var policy = new CompiledPolicy(bundle, "1");
+            var fired = new int[policy.RuleCount];
+            for (var f = 0; f < 40; f++)
+            {
+                var facts = RandomFacts(random);
+
+                var decision = PolicyEvaluator.Decide(policy, facts, Facts.Now);
+                var verdict = PolicyEvaluator.Verdict(policy, facts, fired);
+
+                Assert.Equal(decision.Outcome, verdict.Outcome);
+                Assert.Equal(decision.RulesFired, fired[..verdict.Fired].Select(policy.RuleId));
+                // A decision gives one reason per deciding rule, starting with its id (none fired: the one "no rule matched").
+                var deciding = fired[..verdict.Fired].Where(r => verdict.IsDeciding(policy, r)).Select(policy.RuleId).ToList();
+                Assert.Equal(verdict.Deciding, deciding.Count);
+                Assert.Equal(verdict.NoRuleMatched ? [PolicyEvaluator.NoRuleReason] : deciding, decision.Reasons.Select(r => verdict.NoRuleMatched ? r : r[..r.IndexOf(':', StringComparison.Ordinal)]));
+            }
+        }
+    }
+
     private static PolicyRule RandomRule(Random random, int index)
     {
         var outcome = (DecisionOutcome)random.Next(3);
