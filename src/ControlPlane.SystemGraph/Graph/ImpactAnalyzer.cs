@@ -123,7 +123,11 @@ public static class ImpactAnalyzer
     }
 
     /// <summary>"checkout → billing": read as "checkout depends on billing", from the dependent down to the target.</summary>
-    private static string DependencyChain(IReadOnlyList<string> pathFromTarget) => string.Join(" → ", pathFromTarget.Reverse());
+    private static string DependencyChain(string[] pathFromTarget)
+    {
+        Array.Reverse(pathFromTarget);
+        return string.Join(" → ", pathFromTarget);
+    }
 
     private static string Names(GraphSnapshot graph, ImpactWalk walk, Tally tally)
     {
