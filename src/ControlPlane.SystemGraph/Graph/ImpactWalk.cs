@@ -106,8 +106,7 @@ internal sealed class ImpactWalk
 
     /// <summary>
     /// Per-node working arrays. Visited is one bit per node, small enough to stay in cache on a 100k-node graph; the walk
-    /// clears the words it set before the state is reused. The queue keeps, per position, the node it was reached from;
-    /// depth and parent per node are written (and read) only for the nodes a large find ordering reads by index.
+    /// clears the words it set before the state is reused. Depth and parent per node are only read for nodes whose bit is set.
     /// </summary>
     private sealed class WalkState
     {
@@ -118,7 +117,6 @@ internal sealed class ImpactWalk
         private int[] _depth = [];
         private int[] _parent = [];
         private int[] _queue = [];
-        private int[] _reachedFrom = [];
         private int[] _levelStart = new int[64];
 
         public static WalkState Rent(int nodes)
@@ -130,14 +128,12 @@ internal sealed class ImpactWalk
             }
 
             state ??= new WalkState();
-            if (state._depth.Length < nodes)
+            if (state._queue.Length < nodes)
             {
                 state._visited = new ulong[(nodes + 63) / 64];
                 state._depth = new int[nodes];
                 state._parent = new int[nodes];
-                // One spare slot: the walk writes every edge's dependent at the tail, new or not.
-                state._queue = new int[nodes + 1];
-                state._reachedFrom = new int[nodes + 1];
+                state._queue = new int[nodes];
             }
 
             return state;
@@ -157,8 +153,9 @@ internal sealed class ImpactWalk
         public ImpactWalk Walk(GraphSnapshot graph, List<int> targets)
         {
             var visited = _visited.AsSpan();
+            var depthOf = _depth.AsSpan();
+            var parentOf = _parent.AsSpan();
             var queue = _queue.AsSpan();
-            var reachedFrom = _reachedFrom.AsSpan();
             var starts = graph.DependentStarts;
             var dependents = graph.DependentIndices;
 
@@ -166,12 +163,11 @@ internal sealed class ImpactWalk
             foreach (var index in targets)
             {
                 visited[index >> 6] |= 1UL << index;
+                depthOf[index] = 0;
                 queue[tail++] = index;
             }
 
-            // Level by level, so a level's end is where the queue stood when it began. Every edge writes its dependent
-            // at the tail and moves the tail only if the dependent is new: no branch on "visited", which a walk over
-            // thousands of edges could not predict.
+            // Level by level, so a level's depth is a constant and its end is where the queue stood when it began.
             var levels = 0;
             var head = 0;
             while (head < tail)
@@ -184,20 +180,22 @@ internal sealed class ImpactWalk
                     foreach (var dependent in dependents[starts[current]..starts[current + 1]])
                     {
                         ref var word = ref visited[dependent >> 6];
-                        var fresh = (int)(~word >> dependent) & 1;
-                        word |= 1UL << dependent;
-                        queue[tail] = dependent;
-                        reachedFrom[tail] = current;
-                        tail += fresh;
+                        var bit = 1UL << dependent;
+                        if ((word & bit) == 0)
+                        {
+                            word |= bit;
+                            depthOf[dependent] = levels;
+                            parentOf[dependent] = current;
+                            queue[tail++] = dependent;
+                        }
                     }
                 }
             }
 
             SetLevelStart(levels, tail);
             var levelStart = _levelStart.AsSpan(0, levels + 1).ToArray();
-            // Filled completely below, so not zeroed first (large finds are hundreds of kilobytes).
-            var node = GC.AllocateUninitializedArray<int>(tail);
-            var parent = GC.AllocateUninitializedArray<int>(tail);
+            var node = new int[tail];
+            var parent = new int[tail];
             var first = levels > 0 ? levelStart[1] : 0;
             queue[..first].CopyTo(node);
             parent.AsSpan(0, first).Fill(-1);
@@ -218,9 +216,8 @@ internal sealed class ImpactWalk
 
         /// <summary>
         /// The walk found dependents level by level; the report lists each level by id (index order is id order). A small
-        /// find sorts each level (with the nodes it was reached from); a large one notes each found node's level and
-        /// parent, then reads the visited bits in index order into per-level slots, which is linear in the graph and
-        /// beats sorting once a find is a sizeable share of it.
+        /// find sorts each level; a large one reads the visited bits in index order into per-level slots, which is
+        /// linear in the graph and beats sorting once a find is a sizeable share of it.
         /// </summary>
         private void OrderDependents(int nodeCount, int[] levelStart, int[] node, int[] parent)
         {
@@ -235,48 +232,36 @@ internal sealed class ImpactWalk
             if ((long)found * 32 < nodeCount)
             {
                 _queue.AsSpan(first, found).CopyTo(node.AsSpan(first));
-                _reachedFrom.AsSpan(first, found).CopyTo(parent.AsSpan(first));
                 for (var d = 1; d < levels; d++)
                 {
-                    var start = levelStart[d];
-                    var length = levelStart[d + 1] - start;
-                    node.AsSpan(start, length).Sort(parent.AsSpan(start, length));
+                    node.AsSpan(levelStart[d], levelStart[d + 1] - levelStart[d]).Sort();
                 }
 
-                return;
-            }
-
-            var depthOf = _depth;
-            var parentOf = _parent;
-            for (var d = 1; d < levels; d++)
-            {
-                for (var p = levelStart[d]; p < levelStart[d + 1]; p++)
+                for (var p = first; p < node.Length; p++)
                 {
-                    depthOf[_queue[p]] = d;
-                    parentOf[_queue[p]] = _reachedFrom[p];
+                    parent[p] = _parent[node[p]];
                 }
             }
-
-            for (var p = 0; p < first; p++)
+            else
             {
-                depthOf[_queue[p]] = 0;
-            }
-
-            var cursor = _levelStart.AsSpan(0, levels);
-            levelStart.AsSpan(0, levels).CopyTo(cursor);
-            for (var w = 0; w < _visited.Length; w++)
-            {
-                var bits = _visited[w];
-                while (bits != 0)
+                var cursor = _levelStart.AsSpan(0, levels);
+                levelStart.AsSpan(0, levels).CopyTo(cursor);
+                var depthOf = _depth;
+                var parentOf = _parent;
+                for (var w = 0; w < _visited.Length; w++)
                 {
-                    var index = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    var depth = depthOf[index];
-                    if (depth > 0)
+                    var bits = _visited[w];
+                    while (bits != 0)
                     {
-                        var p = cursor[depth]++;
-                        node[p] = index;
-                        parent[p] = parentOf[index];
+                        var index = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                        bits &= bits - 1;
+                        var depth = depthOf[index];
+                        if (depth > 0)
+                        {
+                            var p = cursor[depth]++;
+                            node[p] = index;
+                            parent[p] = parentOf[index];
+                        }
                     }
                 }
             }
