@@ -17,10 +17,9 @@ public sealed class GraphSnapshot
     // Node attributes the impact walk aggregates, as small ints built once per version: team and data-class ids
     // are ranks in ordinal order, so a set of ids read in id order is already the sorted list of names.
     private readonly string[] _teams;
-    private readonly int[] _teamOf;
     private readonly string[] _dataClasses;
-    private readonly int[] _classStart;
-    private readonly int[] _classIds;
+    private readonly NodeFacts[] _facts;
+    private readonly NodeTraits[] _traits;
 
     public GraphSnapshot(long version, IEnumerable<GraphNode> nodes, IEnumerable<GraphEdge> edges)
     {
@@ -72,13 +71,10 @@ public sealed class GraphSnapshot
             _dependents[fill[(int)(pair & 0xFFFF_FFFF)]++] = (int)(pair >> 32);
         }
 
-        (_teams, _teamOf) = Ranks(_nodes, n => [n.Team]);
-        (_dataClasses, _classIds) = Ranks(_nodes, n => n.DataClasses);
-        _classStart = new int[_nodes.Length + 1];
-        for (var i = 0; i < _nodes.Length; i++)
-        {
-            _classStart[i + 1] = _classStart[i] + _nodes[i].DataClasses.Distinct(StringComparer.Ordinal).Count();
-        }
+        int[] teamOf, classIds;
+        (_teams, teamOf) = Ranks(_nodes, n => [n.Team]);
+        (_dataClasses, classIds) = Ranks(_nodes, n => n.DataClasses);
+        (_facts, _traits) = DistinctTraits(_nodes, teamOf, classIds);
     }
 
     public static GraphSnapshot Empty { get; } = new(0, [], []);
@@ -100,16 +96,52 @@ public sealed class GraphSnapshot
     /// <summary>The nodes that depend directly on the node at <paramref name="index"/>, ordered by id.</summary>
     public ReadOnlySpan<int> DependentsOf(int index) => _dependents.AsSpan(_dependentStart[index], _dependentStart[index + 1] - _dependentStart[index]);
 
-    /// <summary>Distinct teams of this version in ordinal order; <see cref="TeamOf"/> indexes it.</summary>
+    /// <summary>Where each node's dependents start in <see cref="DependentIndices"/> (one more entry than nodes).</summary>
+    internal ReadOnlySpan<int> DependentStarts => _dependentStart;
+
+    /// <summary>Every node's dependents, node after node (the rows of <see cref="DependentsOf"/>).</summary>
+    internal ReadOnlySpan<int> DependentIndices => _dependents;
+
+    /// <summary>Distinct teams of this version in ordinal order; <see cref="NodeFacts.Team"/> indexes it.</summary>
     internal IReadOnlyList<string> Teams => _teams;
 
-    internal int TeamOf(int index) => _teamOf[index];
-
-    /// <summary>Distinct data classes of this version in ordinal order; <see cref="DataClassesOf"/> indexes it.</summary>
+    /// <summary>Distinct data classes of this version in ordinal order; <see cref="NodeTraits.DataClasses"/> indexes it.</summary>
     internal IReadOnlyList<string> DataClasses => _dataClasses;
 
-    /// <summary>The node's distinct data classes as ids into <see cref="DataClasses"/>, ascending.</summary>
-    internal ReadOnlySpan<int> DataClassesOf(int index) => _classIds.AsSpan(_classStart[index], _classStart[index + 1] - _classStart[index]);
+    /// <summary>Per node index: its team and its traits' id (into <see cref="Traits"/>), side by side in one flat array.</summary>
+    internal ReadOnlySpan<NodeFacts> Facts => _facts;
+
+    /// <summary>The distinct combinations of the traits the impact report aggregates; few, however many nodes share them.</summary>
+    internal IReadOnlyList<NodeTraits> Traits => _traits;
+
+    /// <summary>
+    /// Nodes with the same tier, flags and data classes share one <see cref="NodeTraits"/>: a walk over thousands of
+    /// dependents counts traits ids and reads the few combinations once, rather than branching on every node's attributes.
+    /// </summary>
+    private static (NodeFacts[] Facts, NodeTraits[] Traits) DistinctTraits(GraphNode[] nodes, int[] teamOf, int[] classIds)
+    {
+        var facts = new NodeFacts[nodes.Length];
+        var traits = new List<NodeTraits>();
+        var idOf = new Dictionary<(int, bool, bool, string), int>();
+        var classStart = 0;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var node = nodes[i];
+            var classes = classIds.AsSpan(classStart, node.DataClasses.Distinct(StringComparer.Ordinal).Count()).ToArray();
+            classStart += classes.Length;
+            var key = (node.CriticalityTier, node.RevenuePath, node.InternetExposed, string.Join(',', classes));
+            if (!idOf.TryGetValue(key, out var id))
+            {
+                id = traits.Count;
+                idOf.Add(key, id);
+                traits.Add(new NodeTraits(node.CriticalityTier, node.RevenuePath, node.InternetExposed, classes));
+            }
+
+            facts[i] = new NodeFacts(teamOf[i], id);
+        }
+
+        return (facts, [.. traits]);
+    }
 
     /// <summary>
     /// Every distinct value the nodes name, in ordinal order, and for each node its values' ranks in that order, node
@@ -140,3 +172,9 @@ public sealed class GraphSnapshot
         return (all, [.. ranks]);
     }
 }
+
+/// <summary>A node's team (into <see cref="GraphSnapshot.Teams"/>) and traits (into <see cref="GraphSnapshot.Traits"/>).</summary>
+internal readonly record struct NodeFacts(int Team, int Traits);
+
+/// <summary>Attributes the impact report aggregates; DataClasses are ids into <see cref="GraphSnapshot.DataClasses"/>, ascending.</summary>
+internal sealed record NodeTraits(int Tier, bool RevenuePath, bool InternetExposed, int[] DataClasses);

@@ -23,7 +23,7 @@ public static class ImpactAnalyzer
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(targets);
 
-        var targetIds = targets.Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var targetIds = DistinctIds(targets);
         var unknown = new List<string>();
         var known = new List<int>(targetIds.Count);
         foreach (var id in targetIds)
@@ -53,6 +53,24 @@ public static class ImpactAnalyzer
             unknown,
             Reasons(graph, walk, unknown, touched, dataClasses),
             assessedAt);
+    }
+
+    /// <summary>Trimmed, non-empty, first occurrence kept; proposals name few targets, so a set only past a handful.</summary>
+    private static List<string> DistinctIds(IEnumerable<string> targets)
+    {
+        var ids = new List<string>();
+        HashSet<string>? seen = null;
+        foreach (var target in targets)
+        {
+            var id = target.Trim();
+            var repeated = id.Length == 0 || (ids.Count < 8 ? ids.Contains(id) : !(seen ??= new HashSet<string>(ids, StringComparer.Ordinal)).Add(id));
+            if (!repeated)
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
     }
 
     private static List<string> Reasons(GraphSnapshot graph, ImpactWalk walk, List<string> unknown, Touched touched, List<string> dataClasses)
@@ -105,112 +123,168 @@ public static class ImpactAnalyzer
     }
 
     /// <summary>"checkout → billing": read as "checkout depends on billing", from the dependent down to the target.</summary>
-    private static string DependencyChain(IReadOnlyList<string> pathFromTarget) => string.Join(" → ", pathFromTarget.Reverse());
+    private static string DependencyChain(string[] pathFromTarget)
+    {
+        Array.Reverse(pathFromTarget);
+        return string.Join(" → ", pathFromTarget);
+    }
 
     private static string Names(GraphSnapshot graph, ImpactWalk walk, Tally tally)
     {
-        var listed = string.Join(", ", tally.Listed.Select(p => graph[walk.NodeAt(p)].Id));
+        var names = new string[tally.Listed.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = graph[walk.NodeAt(tally.Listed[i])].Id;
+        }
+
+        var listed = string.Join(", ", names);
         return tally.Count > ListedPerReason ? $"{listed} and {tally.Count - ListedPerReason} more" : listed;
     }
 
     /// <summary>How many touched nodes share a trait, and the first <see cref="ListedPerReason"/> of them in touched order.</summary>
-    private sealed class Tally
+    private readonly struct Tally(int[] listed, int offset, int count)
     {
-        private readonly List<int> _listed = new(ListedPerReason);
+        public int Count => count;
 
-        public int Count { get; private set; }
-
-        public IReadOnlyList<int> Listed => _listed;
-
-        public void Add(int position)
-        {
-            if (Count++ < ListedPerReason)
-            {
-                _listed.Add(position);
-            }
-        }
+        public ReadOnlySpan<int> Listed => count == 0 ? [] : listed.AsSpan(offset, Math.Min(count, ListedPerReason));
     }
 
     /// <summary>
-    /// The traits of every touched node (the known targets in the order given, then the dependents in report order),
-    /// gathered in one pass over the walk from the snapshot's per-node ids: no strings are compared per node.
+    /// The traits of every touched node (the known targets in the order given, then the dependents in report order). One
+    /// pass counts each node's traits id and team (no branch on a node's attributes, no node record read); the few
+    /// distinct traits then give every count, and a second pass lists the first nodes of each trait, stopping as soon
+    /// as every trait has its <see cref="ListedPerReason"/>.
     /// </summary>
     private sealed class Touched
     {
+        private const int RevenueTrait = 0, ExposedTrait = 1, Tier0Trait = 2, Tier1Trait = 3, FirstClass = 4;
+
         private readonly bool[] _teams;
-        private readonly Tally?[] _classes;
+        private readonly int[] _count;
+        private readonly int[] _listed;
+        private readonly int[] _listedCount;
 
         private Touched(GraphSnapshot graph)
         {
             _teams = new bool[graph.Teams.Count];
-            _classes = new Tally?[graph.DataClasses.Count];
+            _count = new int[FirstClass + graph.DataClasses.Count];
+            _listedCount = new int[_count.Length];
+            _listed = new int[_count.Length * ListedPerReason];
         }
 
         public int? HighestTier { get; private set; }
 
-        public Tally Revenue { get; } = new();
+        public Tally Revenue => Of(RevenueTrait);
 
-        public Tally Exposed { get; } = new();
+        public Tally Exposed => Of(ExposedTrait);
 
-        public Tally Tier0 { get; } = new();
+        public Tally Tier0 => Of(Tier0Trait);
 
-        public Tally Tier1 { get; } = new();
+        public Tally Tier1 => Of(Tier1Trait);
 
         public static Touched Of(GraphSnapshot graph, ImpactWalk walk)
         {
             var touched = new Touched(graph);
-            var highest = int.MaxValue;
-            for (var position = 0; position < walk.TouchedCount; position++)
+            var teams = touched._teams;
+            var facts = graph.Facts;
+            var nodes = walk.Nodes;
+            var perTraits = new int[graph.Traits.Count];
+            foreach (var index in nodes)
             {
-                var index = walk.NodeAt(position);
-                var node = graph[index];
-                highest = Math.Min(highest, node.CriticalityTier);
-                touched._teams[graph.TeamOf(index)] = true;
-                foreach (var dataClass in graph.DataClassesOf(index))
-                {
-                    (touched._classes[dataClass] ??= new Tally()).Add(position);
-                }
+                var node = facts[index];
+                perTraits[node.Traits]++;
+                teams[node.Team] = true;
+            }
 
-                if (node.RevenuePath)
+            var highest = int.MaxValue;
+            for (var id = 0; id < perTraits.Length; id++)
+            {
+                if (perTraits[id] > 0)
                 {
-                    touched.Revenue.Add(position);
-                }
-
-                if (node.InternetExposed)
-                {
-                    touched.Exposed.Add(position);
-                }
-
-                if (node.CriticalityTier == 0)
-                {
-                    touched.Tier0.Add(position);
-                }
-                else if (node.CriticalityTier == 1)
-                {
-                    touched.Tier1.Add(position);
+                    highest = Math.Min(highest, graph.Traits[id].Tier);
+                    touched.Visit(graph.Traits[id], perTraits[id], -1);
                 }
             }
 
-            touched.HighestTier = walk.TouchedCount == 0 ? null : highest;
+            var unlisted = 0;
+            foreach (var count in touched._count)
+            {
+                unlisted += Math.Min(count, ListedPerReason);
+            }
+
+            for (var position = 0; unlisted > 0; position++)
+            {
+                unlisted -= touched.Visit(graph.Traits[facts[nodes[position]].Traits], 0, position);
+            }
+
+            touched.HighestTier = nodes.Length == 0 ? null : highest;
             return touched;
         }
 
-        public List<string> DataClassNames(GraphSnapshot graph) => Present(graph.DataClasses, i => _classes[i] is not null);
+        /// <summary>Counts <paramref name="count"/> nodes with these traits, or lists the one at <paramref name="position"/> where a trait still lists fewer than it may; returns how many it listed.</summary>
+        private int Visit(NodeTraits traits, int count, int position)
+        {
+            var listed = 0;
+            foreach (var dataClass in traits.DataClasses)
+            {
+                listed += Visit(FirstClass + dataClass, count, position);
+            }
+
+            if (traits.RevenuePath)
+            {
+                listed += Visit(RevenueTrait, count, position);
+            }
+
+            if (traits.InternetExposed)
+            {
+                listed += Visit(ExposedTrait, count, position);
+            }
+
+            if (traits.Tier is 0 or 1)
+            {
+                listed += Visit(traits.Tier == 0 ? Tier0Trait : Tier1Trait, count, position);
+            }
+
+            return listed;
+        }
+
+        private int Visit(int trait, int count, int position)
+        {
+            if (position < 0)
+            {
+                _count[trait] += count;
+                return 0;
+            }
+
+            var listed = _listedCount[trait];
+            if (listed >= Math.Min(_count[trait], ListedPerReason))
+            {
+                return 0;
+            }
+
+            _listed[(trait * ListedPerReason) + listed] = position;
+            _listedCount[trait] = listed + 1;
+            return 1;
+        }
+
+        public List<string> DataClassNames(GraphSnapshot graph) => Present(graph.DataClasses, i => _count[FirstClass + i] > 0);
 
         public List<string> TeamNames(GraphSnapshot graph) => Present(graph.Teams, i => _teams[i]);
 
         public Tally WithClass(GraphSnapshot graph, string dataClass)
         {
-            for (var i = 0; i < _classes.Length; i++)
+            for (var i = 0; i < graph.DataClasses.Count; i++)
             {
-                if (_classes[i] is { } tally && graph.DataClasses[i] == dataClass)
+                if (graph.DataClasses[i] == dataClass)
                 {
-                    return tally;
+                    return Of(FirstClass + i);
                 }
             }
 
-            return new Tally();
+            return default;
         }
+
+        private Tally Of(int category) => new(_listed, category * ListedPerReason, _count[category]);
 
         // Ids are ranks in ordinal order, so reading them in id order yields the names sorted.
         private static List<string> Present(IReadOnlyList<string> names, Func<int, bool> present)
@@ -244,7 +318,7 @@ public static class ImpactAnalyzer
             {
                 ArgumentOutOfRangeException.ThrowIfNegative(index);
                 ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-                var made = _made ?? Interlocked.CompareExchange(ref _made, new ImpactedNode?[Count], null) ?? _made;
+                var made = _made ?? Made();
                 if (made[index] is { } existing)
                 {
                     return existing;
@@ -256,6 +330,13 @@ public static class ImpactAnalyzer
                     node.CriticalityTier, node.Team, node.RevenuePath, node.DataClasses, node.InternetExposed);
                 return Interlocked.CompareExchange(ref made[index], created, null) ?? created;
             }
+        }
+
+        // The first read: a reader of one dependent often reads them all, so resolve every path's parents in one pass.
+        private ImpactedNode?[] Made()
+        {
+            walk.ResolveParents(graph.NodeCount);
+            return Interlocked.CompareExchange(ref _made, new ImpactedNode?[Count], null) ?? _made;
         }
 
         public IEnumerator<ImpactedNode> GetEnumerator()

@@ -3,74 +3,121 @@ using System.Buffers;
 namespace ControlPlane.SystemGraph.Graph;
 
 /// <summary>
-/// One breadth-first walk, kept as three int arrays in touched order (the known targets in the order given, then the
-/// dependents by depth, then id): node index, depth, and the position of the node it was reached from. The
-/// walk's working state (visited stamps, queue) is as large as the graph and reused across walks, so a walk
+/// One breadth-first walk in report order (the known targets in the order given, then the dependents by depth, then
+/// id): per position the node index and the index of the node it was reached from, plus where each depth starts.
+/// Depths and the parents' positions are not stored per node: a depth is a search in the few level starts, and a
+/// parent's position a search in its (id-ordered) level, or one linear pass once a caller reads every path.
+/// The walk's working state (visited bits, queue) is as large as the graph and reused across walks, so a walk
 /// allocates only in proportion to what it finds.
 /// </summary>
 internal sealed class ImpactWalk
 {
     private readonly int[] _node;
-    private readonly int[] _depth;
     private readonly int[] _parent;
+    private readonly int[] _levelStart;
+    private int[]? _parentPosition;
 
-    private ImpactWalk(int[] node, int[] depth, int[] parent, int targets)
+    private ImpactWalk(int[] node, int[] parent, int[] levelStart)
     {
         _node = node;
-        _depth = depth;
         _parent = parent;
-        TargetCount = targets;
+        _levelStart = levelStart;
     }
 
-    public int TargetCount { get; }
+    public int TargetCount => _levelStart.Length > 1 ? _levelStart[1] : _node.Length;
 
     public int TouchedCount => _node.Length;
 
     public int DependentCount => _node.Length - TargetCount;
 
-    public int NodeAt(int position) => _node[position];
+    /// <summary>Node indices in report order.</summary>
+    public ReadOnlySpan<int> Nodes => _node;
 
-    public int DepthAt(int position) => _depth[position];
+    public int NodeAt(int position) => _node[position];
 
     public bool IsTarget(int position) => position < TargetCount;
 
+    public int DepthAt(int position)
+    {
+        // Level starts strictly increase (every level holds a node), so an exact hit is the level's first position.
+        var found = Array.BinarySearch(_levelStart, 0, _levelStart.Length - 1, position);
+        return found >= 0 ? found : ~found - 1;
+    }
+
     public string[] PathFromTarget(GraphSnapshot graph, int position)
     {
-        var path = new string[_depth[position] + 1];
-        for (var i = path.Length - 1; i >= 0; i--)
+        var depth = DepthAt(position);
+        var path = new string[depth + 1];
+        var resolved = Volatile.Read(ref _parentPosition);
+        for (var d = depth; d > 0; d--)
         {
-            path[i] = graph[_node[position]].Id;
-            position = _parent[position];
+            path[d] = graph[_node[position]].Id;
+            position = resolved is not null ? resolved[position] : ParentPosition(position, d);
         }
 
+        path[0] = graph[_node[position]].Id;
         return path;
+    }
+
+    /// <summary>
+    /// Before reading many paths: every parent's position in one pass over the walk (through a graph-sized map), rather
+    /// than a search per step of every path.
+    /// </summary>
+    public void ResolveParents(int nodeCount)
+    {
+        if (Volatile.Read(ref _parentPosition) is not null)
+        {
+            return;
+        }
+
+        var positions = new int[_node.Length];
+        var map = ArrayPool<int>.Shared.Rent(nodeCount);
+        for (var p = 0; p < _node.Length; p++)
+        {
+            map[_node[p]] = p;
+        }
+
+        for (var p = 0; p < _node.Length; p++)
+        {
+            positions[p] = _parent[p] < 0 ? -1 : map[_parent[p]];
+        }
+
+        ArrayPool<int>.Shared.Return(map);
+        Interlocked.CompareExchange(ref _parentPosition, positions, null);
+    }
+
+    // The parent sits one level up; levels past the targets are ordered by index, targets are few and in given order.
+    private int ParentPosition(int position, int depth)
+    {
+        var parent = _parent[position];
+        var start = _levelStart[depth - 1];
+        var length = _levelStart[depth] - start;
+        return start + (depth == 1 ? _node.AsSpan(start, length).IndexOf(parent) : _node.AsSpan(start, length).BinarySearch(parent));
     }
 
     public static ImpactWalk Run(GraphSnapshot graph, List<int> targets)
     {
         var state = WalkState.Rent(graph.NodeCount);
-        try
-        {
-            return state.Walk(graph, targets);
-        }
-        finally
-        {
-            WalkState.Return(state);
-        }
+        var walk = state.Walk(graph, targets);
+        // Not returned if the walk threw: its visited bits may not be clear.
+        WalkState.Return(state);
+        return walk;
     }
 
-    /// <summary>Per-node working arrays; "visited" is a stamp equal to the walk's generation, so nothing is cleared between walks.</summary>
+    /// <summary>
+    /// Per-node working arrays. Visited is one bit per node, small enough to stay in cache on a 100k-node graph; the walk
+    /// clears the words it set before the state is reused. Depth and parent per node are only read for nodes whose bit is set.
+    /// </summary>
     private sealed class WalkState
     {
         // A few spares, so assessments running side by side each reuse theirs rather than allocate graph-sized arrays.
         private static readonly WalkState?[] s_spares = new WalkState?[Math.Clamp(Environment.ProcessorCount, 2, 16)];
 
-        private int[] _stamp = [];
+        private ulong[] _visited = [];
         private int[] _depth = [];
         private int[] _parent = [];
         private int[] _queue = [];
-        private int[] _position = [];
-        private int _generation;
+        private int[] _levelStart = new int[64];
 
         public static WalkState Rent(int nodes)
         {
@@ -81,20 +128,12 @@ internal sealed class ImpactWalk
             }
 
             state ??= new WalkState();
-            if (state._stamp.Length < nodes)
+            if (state._queue.Length < nodes)
             {
-                state._stamp = new int[nodes];
+                state._visited = new ulong[(nodes + 63) / 64];
                 state._depth = new int[nodes];
                 state._parent = new int[nodes];
                 state._queue = new int[nodes];
-                state._position = new int[nodes];
-                state._generation = 0;
-            }
-
-            if (++state._generation == int.MaxValue)
-            {
-                Array.Clear(state._stamp);
-                state._generation = 1;
             }
 
             return state;
@@ -113,105 +152,133 @@ internal sealed class ImpactWalk
 
         public ImpactWalk Walk(GraphSnapshot graph, List<int> targets)
         {
-            var generation = _generation;
-            int head = 0, tail = 0;
+            var visited = _visited.AsSpan();
+            var depthOf = _depth.AsSpan();
+            var parentOf = _parent.AsSpan();
+            var queue = _queue.AsSpan();
+            var starts = graph.DependentStarts;
+            var dependents = graph.DependentIndices;
+
+            var tail = 0;
             foreach (var index in targets)
             {
-                _stamp[index] = generation;
-                _depth[index] = 0;
-                _parent[index] = -1;
-                _queue[tail++] = index;
+                visited[index >> 6] |= 1UL << index;
+                depthOf[index] = 0;
+                queue[tail++] = index;
             }
 
-            var knownTargets = tail;
+            // Level by level, so a level's depth is a constant and its end is where the queue stood when it began.
+            var levels = 0;
+            var head = 0;
             while (head < tail)
             {
-                var current = _queue[head++];
-                var next = _depth[current] + 1;
-                foreach (var dependent in graph.DependentsOf(current))
+                SetLevelStart(levels++, head);
+                var end = tail;
+                for (; head < end; head++)
                 {
-                    if (_stamp[dependent] != generation)
+                    var current = queue[head];
+                    foreach (var dependent in dependents[starts[current]..starts[current + 1]])
                     {
-                        _stamp[dependent] = generation;
-                        _depth[dependent] = next;
-                        _parent[dependent] = current;
-                        _queue[tail++] = dependent;
+                        ref var word = ref visited[dependent >> 6];
+                        var bit = 1UL << dependent;
+                        if ((word & bit) == 0)
+                        {
+                            word |= bit;
+                            depthOf[dependent] = levels;
+                            parentOf[dependent] = current;
+                            queue[tail++] = dependent;
+                        }
                     }
                 }
             }
 
+            SetLevelStart(levels, tail);
+            var levelStart = _levelStart.AsSpan(0, levels + 1).ToArray();
             var node = new int[tail];
-            _queue.AsSpan(0, tail).CopyTo(node);
-            OrderDependents(graph.NodeCount, node, knownTargets, generation);
-
-            var depth = new int[tail];
             var parent = new int[tail];
-            for (var p = 0; p < tail; p++)
+            var first = levels > 0 ? levelStart[1] : 0;
+            queue[..first].CopyTo(node);
+            parent.AsSpan(0, first).Fill(-1);
+            OrderDependents(graph.NodeCount, levelStart, node, parent);
+            Clear(node);
+            return new ImpactWalk(node, parent, levelStart);
+        }
+
+        private void SetLevelStart(int level, int position)
+        {
+            if (level == _levelStart.Length)
             {
-                _position[node[p]] = p;
+                Array.Resize(ref _levelStart, level * 2);
             }
 
-            for (var p = 0; p < tail; p++)
-            {
-                var index = node[p];
-                depth[p] = _depth[index];
-                parent[p] = p < knownTargets ? -1 : _position[_parent[index]];
-            }
-
-            return new ImpactWalk(node, depth, parent, knownTargets);
+            _levelStart[level] = position;
         }
 
         /// <summary>
         /// The walk found dependents level by level; the report lists each level by id (index order is id order). A small
-        /// find sorts each level; a large one reads the visited stamps in index order into per-level slots, which is
+        /// find sorts each level; a large one reads the visited bits in index order into per-level slots, which is
         /// linear in the graph and beats sorting once a find is a sizeable share of it.
         /// </summary>
-        private void OrderDependents(int nodeCount, int[] node, int first, int generation)
+        private void OrderDependents(int nodeCount, int[] levelStart, int[] node, int[] parent)
         {
-            var found = node.Length - first;
-            if (found < 2)
+            var levels = levelStart.Length - 1;
+            if (levels < 2)
             {
                 return;
             }
 
-            var levels = _depth[node[^1]];
-            var levelStart = ArrayPool<int>.Shared.Rent(levels + 2);
-            try
+            var first = levelStart[1];
+            var found = node.Length - first;
+            if ((long)found * 32 < nodeCount)
             {
-                // BFS order is by depth: level d starts where the depth first reaches d.
-                levelStart.AsSpan(0, levels + 2).Clear();
+                _queue.AsSpan(first, found).CopyTo(node.AsSpan(first));
+                for (var d = 1; d < levels; d++)
+                {
+                    node.AsSpan(levelStart[d], levelStart[d + 1] - levelStart[d]).Sort();
+                }
+
                 for (var p = first; p < node.Length; p++)
                 {
-                    levelStart[_depth[node[p]] + 1]++;
+                    parent[p] = _parent[node[p]];
                 }
-
-                levelStart[1] = first;
-                for (var d = 1; d <= levels; d++)
+            }
+            else
+            {
+                var cursor = _levelStart.AsSpan(0, levels);
+                levelStart.AsSpan(0, levels).CopyTo(cursor);
+                var depthOf = _depth;
+                var parentOf = _parent;
+                for (var w = 0; w < _visited.Length; w++)
                 {
-                    levelStart[d + 1] += levelStart[d];
-                }
-
-                if ((long)found * 32 < nodeCount)
-                {
-                    for (var d = 1; d <= levels; d++)
+                    var bits = _visited[w];
+                    while (bits != 0)
                     {
-                        node.AsSpan(levelStart[d], levelStart[d + 1] - levelStart[d]).Sort();
-                    }
-
-                    return;
-                }
-
-                for (var index = 0; index < nodeCount; index++)
-                {
-                    if (_stamp[index] == generation && _depth[index] > 0)
-                    {
-                        node[levelStart[_depth[index]]++] = index;
+                        var index = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                        bits &= bits - 1;
+                        var depth = depthOf[index];
+                        if (depth > 0)
+                        {
+                            var p = cursor[depth]++;
+                            node[p] = index;
+                            parent[p] = parentOf[index];
+                        }
                     }
                 }
             }
-            finally
+        }
+
+        // Only touched nodes have bits, so zeroing their words clears exactly what this walk set.
+        private void Clear(int[] touched)
+        {
+            if (touched.Length >= _visited.Length)
             {
-                ArrayPool<int>.Shared.Return(levelStart);
+                Array.Clear(_visited);
+                return;
+            }
+
+            foreach (var index in touched)
+            {
+                _visited[index >> 6] = 0;
             }
         }
     }

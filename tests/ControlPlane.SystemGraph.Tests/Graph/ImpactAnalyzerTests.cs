@@ -195,6 +195,22 @@ public sealed class ImpactAnalyzerTests
     }
 
     [Fact]
+    public void Many_targets_are_trimmed_and_each_kept_once_in_the_order_first_given()
+    {
+        // Past a handful of targets the analyzer keeps a set of the ids seen: the repeats here come before and after that point.
+        var nodes = Enumerable.Range(0, 12).Select(i => Node($"t{i}")).Append(Node("x")).ToList();
+        var graph = Make(1, nodes, "x->t0", "x->t11");
+        string[] targets = ["t0", " t1 ", "", "t0", .. Enumerable.Range(2, 10).Select(i => $"t{i}"), "t3", " ", "ghost", "t11 ", "ghost"];
+
+        var report = ImpactAnalyzer.Assess(graph, targets, Now);
+
+        Assert.Equal([.. Enumerable.Range(0, 12).Select(i => $"t{i}"), "ghost"], report.Targets);
+        Assert.Equal(["ghost"], report.UnknownTargets);
+        var x = Assert.Single(report.Dependents);
+        Assert.Equal(["t0", "x"], x.Path);
+    }
+
+    [Fact]
     public void A_large_chain_is_walked_without_recursion()
     {
         const int length = 20_000;
