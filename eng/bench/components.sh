@@ -31,7 +31,7 @@ for round in $(seq 1 "$ROUNDS"); do
   mkdir -p "$OUT/$round"
   bench "$round" impact '*.ImpactBenchmarks.*'
   bench "$round" impact-cte '*.ImpactCteBenchmarks.*'
-  bench "$round" policy '*.PolicyEvaluationBenchmarks.Decide*'
+  bench "$round" policy '*.PolicyEvaluationBenchmarks.Decide*' '*.PolicyEvaluationBenchmarks.Verdict*'
   say "round $round: cedar"
   node eng/bench/cedar/bench.mjs > "$OUT/$round/cedar.txt"
   bench "$round" merkle '*.MerkleProofBenchmarks.Verify*'
