@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using ControlPlane.Contracts;
 
 namespace ControlPlane.SystemGraph.Graph;
@@ -73,6 +74,7 @@ public static class ImpactAnalyzer
         return ids;
     }
 
+    // Each reason is written once into a stack buffer and made a string at the end: no path or name arrays, no joins.
     private static List<string> Reasons(GraphSnapshot graph, ImpactWalk walk, List<string> unknown, Touched touched, List<string> dataClasses)
     {
         var reasons = new List<string>();
@@ -81,11 +83,23 @@ public static class ImpactAnalyzer
             reasons.Add($"unknown target '{u}' is not in graph version {graph.Version}");
         }
 
+        Span<char> buffer = stackalloc char[512];
         foreach (var position in touched.Revenue.Listed)
         {
-            reasons.Add(walk.IsTarget(position)
-                ? $"touches revenue path: {graph[walk.NodeAt(position)].Id} is a target"
-                : $"touches revenue path via {DependencyChain(walk.PathFromTarget(graph, position))}");
+            var text = new DefaultInterpolatedStringHandler(0, 0, null, buffer);
+            if (walk.IsTarget(position))
+            {
+                text.AppendLiteral("touches revenue path: ");
+                text.AppendFormatted(graph[walk.NodeAt(position)].Id);
+                text.AppendLiteral(" is a target");
+            }
+            else
+            {
+                text.AppendLiteral("touches revenue path via ");
+                AppendDependencyChain(ref text, graph, walk, position);
+            }
+
+            reasons.Add(text.ToStringAndClear());
         }
 
         if (touched.Revenue.Count > ListedPerReason)
@@ -93,26 +107,25 @@ public static class ImpactAnalyzer
             reasons.Add($"touches revenue path via {touched.Revenue.Count - ListedPerReason} more nodes");
         }
 
-        var sensitive = SensitiveOrder.Where(dataClasses.Contains)
-            .Concat(dataClasses.Where(c => c != PublicClass && !SensitiveOrder.Contains(c)));
-        foreach (var dataClass in sensitive)
+        foreach (var dataClass in SensitiveOrder)
         {
-            reasons.Add($"{dataClass} data: {Names(graph, walk, touched.WithClass(graph, dataClass))}");
-        }
-
-        foreach (var (tier, critical) in (ReadOnlySpan<(int, Tally)>)[(0, touched.Tier0), (1, touched.Tier1)])
-        {
-            if (critical.Count > 0)
+            if (dataClasses.Contains(dataClass))
             {
-                reasons.Add($"tier-{tier} {(critical.Count == 1 ? "node" : "nodes")} affected: {Names(graph, walk, critical)}");
+                reasons.Add(DataClassReason(graph, walk, touched, dataClass, buffer));
             }
         }
 
-        if (touched.Exposed.Count > 0)
+        foreach (var dataClass in dataClasses)
         {
-            reasons.Add($"internet-exposed {(touched.Exposed.Count == 1 ? "node" : "nodes")} affected: {Names(graph, walk, touched.Exposed)}");
+            if (dataClass != PublicClass && Array.IndexOf(SensitiveOrder, dataClass) < 0)
+            {
+                reasons.Add(DataClassReason(graph, walk, touched, dataClass, buffer));
+            }
         }
 
+        AddCountedReason(reasons, "tier-0 ", " affected: ", graph, walk, touched.Tier0, buffer);
+        AddCountedReason(reasons, "tier-1 ", " affected: ", graph, walk, touched.Tier1, buffer);
+        AddCountedReason(reasons, "internet-exposed ", " affected: ", graph, walk, touched.Exposed, buffer);
         reasons.Add(walk.DependentCount switch
         {
             0 => "no transitive dependents",
@@ -122,23 +135,62 @@ public static class ImpactAnalyzer
         return reasons;
     }
 
-    /// <summary>"checkout → billing": read as "checkout depends on billing", from the dependent down to the target.</summary>
-    private static string DependencyChain(string[] pathFromTarget)
+    private static string DataClassReason(GraphSnapshot graph, ImpactWalk walk, Touched touched, string dataClass, Span<char> buffer)
     {
-        Array.Reverse(pathFromTarget);
-        return string.Join(" → ", pathFromTarget);
+        var text = new DefaultInterpolatedStringHandler(0, 0, null, buffer);
+        text.AppendFormatted(dataClass);
+        text.AppendLiteral(" data: ");
+        AppendNames(ref text, graph, walk, touched.WithClass(graph, dataClass));
+        return text.ToStringAndClear();
     }
 
-    private static string Names(GraphSnapshot graph, ImpactWalk walk, Tally tally)
+    /// <summary>"{prefix}node{infix}a" or "{prefix}nodes{infix}a, b", if any node has the trait.</summary>
+    private static void AddCountedReason(List<string> reasons, string prefix, string infix, GraphSnapshot graph, ImpactWalk walk, Tally tally, Span<char> buffer)
     {
-        var names = new string[tally.Listed.Length];
-        for (var i = 0; i < names.Length; i++)
+        if (tally.Count == 0)
         {
-            names[i] = graph[walk.NodeAt(tally.Listed[i])].Id;
+            return;
         }
 
-        var listed = string.Join(", ", names);
-        return tally.Count > ListedPerReason ? $"{listed} and {tally.Count - ListedPerReason} more" : listed;
+        var text = new DefaultInterpolatedStringHandler(0, 0, null, buffer);
+        text.AppendLiteral(prefix);
+        text.AppendLiteral(tally.Count == 1 ? "node" : "nodes");
+        text.AppendLiteral(infix);
+        AppendNames(ref text, graph, walk, tally);
+        reasons.Add(text.ToStringAndClear());
+    }
+
+    /// <summary>"checkout → billing": read as "checkout depends on billing", from the dependent down to the target (parent by parent).</summary>
+    private static void AppendDependencyChain(ref DefaultInterpolatedStringHandler text, GraphSnapshot graph, ImpactWalk walk, int position)
+    {
+        text.AppendFormatted(graph[walk.NodeAt(position)].Id);
+        for (var depth = walk.DepthAt(position); depth > 0; depth--)
+        {
+            position = walk.ParentAt(position, depth);
+            text.AppendLiteral(" → ");
+            text.AppendFormatted(graph[walk.NodeAt(position)].Id);
+        }
+    }
+
+    private static void AppendNames(ref DefaultInterpolatedStringHandler text, GraphSnapshot graph, ImpactWalk walk, Tally tally)
+    {
+        var listed = tally.Listed;
+        for (var i = 0; i < listed.Length; i++)
+        {
+            if (i > 0)
+            {
+                text.AppendLiteral(", ");
+            }
+
+            text.AppendFormatted(graph[walk.NodeAt(listed[i])].Id);
+        }
+
+        if (tally.Count > ListedPerReason)
+        {
+            text.AppendLiteral(" and ");
+            text.AppendFormatted(tally.Count - ListedPerReason);
+            text.AppendLiteral(" more");
+        }
     }
 
     /// <summary>How many touched nodes share a trait, and the first <see cref="ListedPerReason"/> of them in touched order.</summary>
@@ -155,6 +207,7 @@ public static class ImpactAnalyzer
     /// distinct traits then give every count, and a second pass lists the first nodes of each trait, stopping as soon
     /// as every trait has its <see cref="ListedPerReason"/>.
     /// </summary>
+    // Team and data-class ids are ranks in ordinal order, so reading them in id order yields the names sorted.
     private sealed class Touched
     {
         private const int RevenueTrait = 0, ExposedTrait = 1, Tier0Trait = 2, Tier1Trait = 3, FirstClass = 4;
@@ -163,6 +216,7 @@ public static class ImpactAnalyzer
         private readonly int[] _count;
         private readonly int[] _listed;
         private readonly int[] _listedCount;
+        private ulong _wanting;
 
         private Touched(GraphSnapshot graph)
         {
@@ -197,12 +251,16 @@ public static class ImpactAnalyzer
             }
 
             var highest = int.MaxValue;
+            // Per traits id, its traits as bits; a node is visited for listing only if one of them still lists fewer
+            // than it may, so the nodes before the rare traits' first few cost one load and a test each.
+            var bits = perTraits.Length <= 128 ? stackalloc ulong[perTraits.Length] : new ulong[perTraits.Length];
             for (var id = 0; id < perTraits.Length; id++)
             {
                 if (perTraits[id] > 0)
                 {
                     highest = Math.Min(highest, graph.Traits[id].Tier);
-                    touched.Visit(graph.Traits[id], perTraits[id], -1);
+                    bits[id] = touched.Count(graph.Traits[id], perTraits[id]);
+                    touched._wanting |= bits[id];
                 }
             }
 
@@ -214,62 +272,126 @@ public static class ImpactAnalyzer
 
             for (var position = 0; unlisted > 0; position++)
             {
-                unlisted -= touched.Visit(graph.Traits[facts[nodes[position]].Traits], 0, position);
+                var id = facts[nodes[position]].Traits;
+                if ((bits[id] & touched._wanting) != 0)
+                {
+                    unlisted -= touched.List(graph.Traits[id], position);
+                }
             }
 
             touched.HighestTier = nodes.Length == 0 ? null : highest;
             return touched;
         }
 
-        /// <summary>Counts <paramref name="count"/> nodes with these traits, or lists the one at <paramref name="position"/> where a trait still lists fewer than it may; returns how many it listed.</summary>
-        private int Visit(NodeTraits traits, int count, int position)
+        // Traits past the 63rd share the last bit, which is never cleared: such nodes are always visited.
+        private static ulong Bit(int trait) => 1UL << Math.Min(trait, 63);
+
+        /// <summary>Counts <paramref name="count"/> nodes with these traits; returns the traits as bits.</summary>
+        private ulong Count(NodeTraits traits, int count)
         {
-            var listed = 0;
+            var bits = 0UL;
             foreach (var dataClass in traits.DataClasses)
             {
-                listed += Visit(FirstClass + dataClass, count, position);
+                bits |= Count(FirstClass + dataClass, count);
             }
 
             if (traits.RevenuePath)
             {
-                listed += Visit(RevenueTrait, count, position);
+                bits |= Count(RevenueTrait, count);
             }
 
             if (traits.InternetExposed)
             {
-                listed += Visit(ExposedTrait, count, position);
+                bits |= Count(ExposedTrait, count);
             }
 
             if (traits.Tier is 0 or 1)
             {
-                listed += Visit(traits.Tier == 0 ? Tier0Trait : Tier1Trait, count, position);
+                bits |= Count(traits.Tier == 0 ? Tier0Trait : Tier1Trait, count);
+            }
+
+            return bits;
+        }
+
+        private ulong Count(int trait, int count)
+        {
+            _count[trait] += count;
+            return Bit(trait);
+        }
+
+        /// <summary>Lists the node at <paramref name="position"/> where one of its traits still lists fewer than it may; returns how many it listed.</summary>
+        private int List(NodeTraits traits, int position)
+        {
+            var listed = 0;
+            foreach (var dataClass in traits.DataClasses)
+            {
+                listed += List(FirstClass + dataClass, position);
+            }
+
+            if (traits.RevenuePath)
+            {
+                listed += List(RevenueTrait, position);
+            }
+
+            if (traits.InternetExposed)
+            {
+                listed += List(ExposedTrait, position);
+            }
+
+            if (traits.Tier is 0 or 1)
+            {
+                listed += List(traits.Tier == 0 ? Tier0Trait : Tier1Trait, position);
             }
 
             return listed;
         }
 
-        private int Visit(int trait, int count, int position)
+        private int List(int trait, int position)
         {
-            if (position < 0)
-            {
-                _count[trait] += count;
-                return 0;
-            }
-
             var listed = _listedCount[trait];
-            if (listed >= Math.Min(_count[trait], ListedPerReason))
+            var wanted = Math.Min(_count[trait], ListedPerReason);
+            if (listed >= wanted)
             {
                 return 0;
             }
 
             _listed[(trait * ListedPerReason) + listed] = position;
             _listedCount[trait] = listed + 1;
+            if (listed + 1 == wanted && trait < 63)
+            {
+                _wanting &= ~Bit(trait);
+            }
+
             return 1;
         }
 
-        public List<string> DataClassNames(GraphSnapshot graph) => Present(graph.DataClasses, i => _count[FirstClass + i] > 0);
+        public List<string> DataClassNames(GraphSnapshot graph)
+        {
+            var names = new List<string>();
+            for (var i = 0; i < graph.DataClasses.Count; i++)
+            {
+                if (_count[FirstClass + i] > 0)
+                {
+                    names.Add(graph.DataClasses[i]);
+                }
+            }
 
-        public List<string> TeamNames(GraphSnapshot graph) => Present(graph.Teams, i => _teams[i]);
+            return names;
+        }
+
+        public List<string> TeamNames(GraphSnapshot graph)
+        {
+            var names = new List<string>();
+            for (var i = 0; i < _teams.Length; i++)
+            {
+                if (_teams[i])
+                {
+                    names.Add(graph.Teams[i]);
+                }
+            }
+
+            return names;
+        }
 
         public Tally WithClass(GraphSnapshot graph, string dataClass)
         {
@@ -285,21 +407,6 @@ public static class ImpactAnalyzer
         }
 
         private Tally Of(int category) => new(_listed, category * ListedPerReason, _count[category]);
-
-        // Ids are ranks in ordinal order, so reading them in id order yields the names sorted.
-        private static List<string> Present(IReadOnlyList<string> names, Func<int, bool> present)
-        {
-            var list = new List<string>();
-            for (var i = 0; i < names.Count; i++)
-            {
-                if (present(i))
-                {
-                    list.Add(names[i]);
-                }
-            }
-
-            return list;
-        }
     }
 
     /// <summary>

@@ -59,6 +59,10 @@ internal sealed class ImpactWalk
         return path;
     }
 
+    /// <summary>The position of the node the one at <paramref name="position"/> (at <paramref name="depth"/> &gt; 0) was reached from.</summary>
+    public int ParentAt(int position, int depth) =>
+        Volatile.Read(ref _parentPosition) is { } resolved ? resolved[position] : ParentPosition(position, depth);
+
     /// <summary>
     /// Before reading many paths: every parent's position in one pass over the walk (through a graph-sized map), rather
     /// than a search per step of every path.
@@ -106,7 +110,8 @@ internal sealed class ImpactWalk
 
     /// <summary>
     /// Per-node working arrays. Visited is one bit per node, small enough to stay in cache on a 100k-node graph; the walk
-    /// clears the words it set before the state is reused. Depth and parent per node are only read for nodes whose bit is set.
+    /// clears the words it set before the state is reused. Depth and parent per node share one word (depth high, parent
+    /// low), so a find costs one scattered write rather than two; it is only read for nodes whose bit is set.
     /// </summary>
     private sealed class WalkState
     {
@@ -114,8 +119,7 @@ internal sealed class ImpactWalk
         private static readonly WalkState?[] s_spares = new WalkState?[Math.Clamp(Environment.ProcessorCount, 2, 16)];
 
         private ulong[] _visited = [];
-        private int[] _depth = [];
-        private int[] _parent = [];
+        private long[] _found = [];
         private int[] _queue = [];
         private int[] _levelStart = new int[64];
 
@@ -131,8 +135,7 @@ internal sealed class ImpactWalk
             if (state._queue.Length < nodes)
             {
                 state._visited = new ulong[(nodes + 63) / 64];
-                state._depth = new int[nodes];
-                state._parent = new int[nodes];
+                state._found = new long[nodes];
                 state._queue = new int[nodes];
             }
 
@@ -153,8 +156,7 @@ internal sealed class ImpactWalk
         public ImpactWalk Walk(GraphSnapshot graph, List<int> targets)
         {
             var visited = _visited.AsSpan();
-            var depthOf = _depth.AsSpan();
-            var parentOf = _parent.AsSpan();
+            var found = _found.AsSpan();
             var queue = _queue.AsSpan();
             var starts = graph.DependentStarts;
             var dependents = graph.DependentIndices;
@@ -163,7 +165,7 @@ internal sealed class ImpactWalk
             foreach (var index in targets)
             {
                 visited[index >> 6] |= 1UL << index;
-                depthOf[index] = 0;
+                found[index] = 0;
                 queue[tail++] = index;
             }
 
@@ -184,8 +186,7 @@ internal sealed class ImpactWalk
                         if ((word & bit) == 0)
                         {
                             word |= bit;
-                            depthOf[dependent] = levels;
-                            parentOf[dependent] = current;
+                            found[dependent] = ((long)levels << 32) | (uint)current;
                             queue[tail++] = dependent;
                         }
                     }
@@ -239,15 +240,14 @@ internal sealed class ImpactWalk
 
                 for (var p = first; p < node.Length; p++)
                 {
-                    parent[p] = _parent[node[p]];
+                    parent[p] = (int)_found[node[p]];
                 }
             }
             else
             {
                 var cursor = _levelStart.AsSpan(0, levels);
                 levelStart.AsSpan(0, levels).CopyTo(cursor);
-                var depthOf = _depth;
-                var parentOf = _parent;
+                var foundOf = _found;
                 for (var w = 0; w < _visited.Length; w++)
                 {
                     var bits = _visited[w];
@@ -255,12 +255,13 @@ internal sealed class ImpactWalk
                     {
                         var index = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
                         bits &= bits - 1;
-                        var depth = depthOf[index];
+                        var entry = foundOf[index];
+                        var depth = (int)(entry >> 32);
                         if (depth > 0)
                         {
                             var p = cursor[depth]++;
                             node[p] = index;
-                            parent[p] = parentOf[index];
+                            parent[p] = (int)entry;
                         }
                     }
                 }
