@@ -242,7 +242,7 @@ public static class ImpactAnalyzer
             var teams = touched._teams;
             var facts = graph.Facts;
             var nodes = walk.Nodes;
-            var perTraits = new int[graph.Traits.Count];
+            var perTraits = graph.Traits.Count <= 256 ? stackalloc int[graph.Traits.Count] : new int[graph.Traits.Count];
             foreach (var index in nodes)
             {
                 var node = facts[index];
