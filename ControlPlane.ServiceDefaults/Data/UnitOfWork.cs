@@ -11,8 +11,6 @@ namespace ControlPlane.ServiceDefaults.Data;
 /// </summary>
 public sealed class UnitOfWork : IAsyncDisposable
 {
-    private bool _enqueued;
-
     private UnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         Connection = connection;
@@ -54,9 +52,14 @@ public sealed class UnitOfWork : IAsyncDisposable
         IReadOnlyDictionary<string, string>? headers = null) where T : class
     {
         var messageId = Guid.CreateVersion7();
-        await using var command = Command("""
-            insert into outbox_messages (message_id, message_type, destination, body, headers, trace_parent)
-            values ($1, $2, $3, $4, $5, $6)
+        // The notification rides on the insert (one round trip): PostgreSQL delivers it only when the transaction
+        // commits, and once however many messages the transaction queued, so the relay wakes without polling delay.
+        await using var command = Command($"""
+            with queued as (
+                insert into outbox_messages (message_id, message_type, destination, body, headers, trace_parent)
+                values ($1, $2, $3, $4, $5, $6)
+                returning 1)
+            select pg_notify('{OutboxRelay.Channel}', '') from queued
             """);
         command.Parameters.Add(new() { Value = messageId });
         command.Parameters.Add(new() { Value = OutboxTypes.NameOf(typeof(T)) });
@@ -65,21 +68,10 @@ public sealed class UnitOfWork : IAsyncDisposable
         command.Parameters.Add(new() { Value = headers is null ? DBNull.Value : JsonSerializer.Serialize(headers), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new() { Value = (object?)Activity.Current?.Id ?? DBNull.Value });
         await command.ExecuteNonQueryAsync(cancellationToken);
-        _enqueued = true;
         return messageId;
     }
 
-    public async Task CommitAsync(CancellationToken cancellationToken)
-    {
-        if (_enqueued)
-        {
-            // Delivered by PostgreSQL only when the transaction commits: wakes the relay without polling delay.
-            await using var notify = Command($"select pg_notify('{OutboxRelay.Channel}', '')");
-            await notify.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await Transaction.CommitAsync(cancellationToken);
-    }
+    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -15,7 +15,7 @@ public static class EvidenceConsumerSettings
     /// lock, one transaction and one commit. The log appends them in the order they reach it, which is the broker's
     /// delivery order except where handling overlaps; 1 keeps delivery order exactly, at one commit per message.
     /// </summary>
-    public const int DefaultConcurrency = 256;
+    public const int DefaultConcurrency = 64;
 }
 
 /// <summary>

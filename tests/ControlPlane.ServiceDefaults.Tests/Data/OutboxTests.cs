@@ -130,6 +130,49 @@ public sealed class OutboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_commit_wakes_the_relay_once_however_many_messages_it_queued_and_a_rollback_not_at_all()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var listener = await DataSource.OpenConnectionAsync(cancel);
+        var notifications = 0;
+        listener.Notification += (_, e) =>
+        {
+            if (e.Channel == OutboxRelay.Channel)
+            {
+                Interlocked.Increment(ref notifications);
+            }
+        };
+        await using (var listen = new NpgsqlCommand($"listen {OutboxRelay.Channel}", listener))
+        {
+            await listen.ExecuteNonQueryAsync(cancel);
+        }
+
+        await using (var work = await UnitOfWork.BeginAsync(DataSource, cancel))
+        {
+            await work.EnqueueAsync(new GraphChanged(1, "node-upserted", $"node-{Guid.NewGuid():N}", "tester", DateTimeOffset.UtcNow), cancel);
+            // disposed without commit: rolled back
+        }
+
+        Assert.False(await listener.WaitAsync(TimeSpan.FromMilliseconds(500), cancel));
+
+        await using (var work = await UnitOfWork.BeginAsync(DataSource, cancel))
+        {
+            await work.EnqueueAsync(new GraphChanged(2, "node-upserted", $"node-{Guid.NewGuid():N}", "tester", DateTimeOffset.UtcNow), cancel);
+            await work.EnqueueAsync(new GraphChanged(3, "node-upserted", $"node-{Guid.NewGuid():N}", "tester", DateTimeOffset.UtcNow), cancel);
+            Assert.False(await listener.WaitAsync(TimeSpan.FromMilliseconds(200), cancel)); // nothing before the commit
+            await work.CommitAsync(cancel);
+        }
+
+        Assert.True(await listener.WaitAsync(TimeSpan.FromSeconds(10), cancel), "the commit did not notify the relay's channel");
+        while (await listener.WaitAsync(TimeSpan.FromMilliseconds(500), cancel))
+        {
+            // drain anything else that came
+        }
+
+        Assert.Equal(1, notifications);
+    }
+
+    [Fact]
     public async Task The_inbox_accepts_a_message_id_once_per_consumer()
     {
         var id = Guid.NewGuid();
