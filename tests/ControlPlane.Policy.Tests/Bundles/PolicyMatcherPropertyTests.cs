@@ -22,23 +22,15 @@ public sealed class PolicyMatcherPropertyTests
     [InlineData(3)]
     public void Decide_fires_the_rules_a_plain_reading_fires_and_agrees_with_explain(int seed)
     {
-        var random = new Random(seed);
-        for (var b = 0; b < 60; b++)
+        foreach (var (bundle, policy, facts) in RandomCases(seed))
         {
-            var bundle = new PolicyBundle("random", null, [.. Enumerable.Range(0, random.Next(1, 40)).Select(i => RandomRule(random, i))]);
-            var policy = new CompiledPolicy(bundle, "1");
-            for (var f = 0; f < 40; f++)
-            {
-                var facts = RandomFacts(random);
+            var decision = PolicyEvaluator.Decide(policy, facts, Facts.Now);
+            var explained = PolicyEvaluator.Explain(policy, facts, Facts.Now);
 
-                var decision = PolicyEvaluator.Decide(policy, facts, Facts.Now);
-                var explained = PolicyEvaluator.Explain(policy, facts, Facts.Now);
-
-                var expected = bundle.Rules.Where(r => Fires(r.Match, facts)).Select(r => r.Id).ToList();
-                Assert.Equal(expected, decision.RulesFired);
-                Assert.Equal(expected, explained.Rules.Where(r => r.Matched).Select(r => r.RuleId));
-                Assert.Equal(JsonSerializer.Serialize(explained.Decision, ContractJson.Options), JsonSerializer.Serialize(decision, ContractJson.Options));
-            }
+            var expected = bundle.Rules.Where(r => Fires(r.Match, facts)).Select(r => r.Id).ToList();
+            Assert.Equal(expected, decision.RulesFired);
+            Assert.Equal(expected, explained.Rules.Where(r => r.Matched).Select(r => r.RuleId));
+            Assert.Equal(JsonSerializer.Serialize(explained.Decision, ContractJson.Options), JsonSerializer.Serialize(decision, ContractJson.Options));
         }
     }
 
@@ -47,25 +39,32 @@ public sealed class PolicyMatcherPropertyTests
     [InlineData(5)]
     public void The_verdict_fires_the_rules_decide_fires_with_its_outcome_and_deciding_rules(int seed)
     {
+        foreach (var (_, policy, facts) in RandomCases(seed))
+        {
+            var fired = new int[policy.RuleCount];
+            var decision = PolicyEvaluator.Decide(policy, facts, Facts.Now);
+            var verdict = PolicyEvaluator.Verdict(policy, facts, fired);
+
+            Assert.Equal(decision.Outcome, verdict.Outcome);
+            Assert.Equal(decision.RulesFired, fired[..verdict.Fired].Select(policy.RuleId));
+            // A decision gives one reason per deciding rule, starting with its id (none fired: the one "no rule matched").
+            var deciding = fired[..verdict.Fired].Where(r => verdict.IsDeciding(policy, r)).Select(policy.RuleId).ToList();
+            Assert.Equal(verdict.Deciding, deciding.Count);
+            Assert.Equal(verdict.NoRuleMatched ? [PolicyEvaluator.NoRuleReason] : deciding, decision.Reasons.Select(r => verdict.NoRuleMatched ? r : r[..r.IndexOf(':', StringComparison.Ordinal)]));
+        }
+    }
+
+    /// <summary>60 random bundles of 1–39 rules, each with 40 random facts, the same for a seed.</summary>
+    private static IEnumerable<(PolicyBundle Bundle, CompiledPolicy Policy, PolicyFacts Facts)> RandomCases(int seed)
+    {
         var random = new Random(seed);
         for (var b = 0; b < 60; b++)
         {
             var bundle = new PolicyBundle("random", null, [.. Enumerable.Range(0, random.Next(1, 40)).Select(i => RandomRule(random, i))]);
             var policy = new CompiledPolicy(bundle, "1");
-            var fired = new int[policy.RuleCount];
             for (var f = 0; f < 40; f++)
             {
-                var facts = RandomFacts(random);
-
-                var decision = PolicyEvaluator.Decide(policy, facts, Facts.Now);
-                var verdict = PolicyEvaluator.Verdict(policy, facts, fired);
-
-                Assert.Equal(decision.Outcome, verdict.Outcome);
-                Assert.Equal(decision.RulesFired, fired[..verdict.Fired].Select(policy.RuleId));
-                // A decision gives one reason per deciding rule, starting with its id (none fired: the one "no rule matched").
-                var deciding = fired[..verdict.Fired].Where(r => verdict.IsDeciding(policy, r)).Select(policy.RuleId).ToList();
-                Assert.Equal(verdict.Deciding, deciding.Count);
-                Assert.Equal(verdict.NoRuleMatched ? [PolicyEvaluator.NoRuleReason] : deciding, decision.Reasons.Select(r => verdict.NoRuleMatched ? r : r[..r.IndexOf(':', StringComparison.Ordinal)]));
+                yield return (bundle, policy, RandomFacts(random));
             }
         }
     }
