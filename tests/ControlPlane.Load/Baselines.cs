@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Npgsql;
+using NpgsqlTypes;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -109,17 +110,25 @@ public static class Baselines
                     insert into {table} (sequence, record_id, kind, proposal_id, actor, occurred_at, recorded_at, payload, payload_hash, prev_hash, record_hash)
                     values ($1, $2, 'ProposalStateChanged', $3, 'remediation-agent', now(), now(), $4, $5, $6, $7)
                     """, connection);
+                // Prepared, as the services' repeated statements are (automatic preparation): the raw rate at its best.
+                var values = new NpgsqlParameter[]
+                {
+                    new() { NpgsqlDbType = NpgsqlDbType.Bigint }, new() { NpgsqlDbType = NpgsqlDbType.Uuid }, new() { NpgsqlDbType = NpgsqlDbType.Uuid },
+                    new() { NpgsqlDbType = NpgsqlDbType.Text }, new() { NpgsqlDbType = NpgsqlDbType.Text }, new() { NpgsqlDbType = NpgsqlDbType.Text },
+                    new() { NpgsqlDbType = NpgsqlDbType.Text },
+                };
+                insert.Parameters.AddRange(values);
+                await insert.PrepareAsync(cancellationToken);
                 while (clock.Elapsed < duration)
                 {
                     var started = Stopwatch.GetTimestamp();
-                    insert.Parameters.Clear();
-                    insert.Parameters.Add(new() { Value = Interlocked.Increment(ref sequence) });
-                    insert.Parameters.Add(new() { Value = Guid.NewGuid() });
-                    insert.Parameters.Add(new() { Value = Guid.NewGuid() });
-                    insert.Parameters.Add(new() { Value = payload });
-                    insert.Parameters.Add(new() { Value = Hash() });
-                    insert.Parameters.Add(new() { Value = Hash() });
-                    insert.Parameters.Add(new() { Value = Hash() });
+                    values[0].Value = Interlocked.Increment(ref sequence);
+                    values[1].Value = Guid.NewGuid();
+                    values[2].Value = Guid.NewGuid();
+                    values[3].Value = payload;
+                    values[4].Value = Hash();
+                    values[5].Value = Hash();
+                    values[6].Value = Hash();
                     await insert.ExecuteNonQueryAsync(cancellationToken); // autocommit: one committed transaction per row
                     latencies.Add(Stopwatch.GetElapsedTime(started));
                 }
