@@ -216,7 +216,9 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
         var records = new EvidenceRecord?[appends.Count];
         var duplicates = 0;
         var recordedAt = EvidenceFormat.Truncate(clock.GetUtcNow());
-        await using var write = new NpgsqlBatch(work.Connection, work.Transaction);
+        var rows = new RecordRows(appends.Count);
+        var fieldRows = new FieldRows();
+        var alongsideCommands = new List<NpgsqlBatchCommand>();
         for (var i = 0; i < appends.Count; i++)
         {
             var (draft, messageId, alongside) = appends[i];
@@ -244,64 +246,36 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
             }
 
             records[i] = record;
-            write.BatchCommands.Add(Insert(record, draft, messageId, recordedAt));
+            rows.Add(record, draft, messageId);
             foreach (var field in fields)
             {
-                write.BatchCommands.Add(InsertField(record.Sequence, field));
+                fieldRows.Add(record.Sequence, field);
             }
 
-            foreach (var command in alongside?.Invoke() ?? [])
+            alongsideCommands.AddRange(alongside?.Invoke() ?? []);
+        }
+
+        if (rows.Count > 0)
+        {
+            // One statement per table for the whole batch (the same text whatever its size, so it stays prepared).
+            await using var write = new NpgsqlBatch(work.Connection, work.Transaction) { BatchCommands = { rows.Insert(recordedAt) } };
+            if (fieldRows.Count > 0)
+            {
+                write.BatchCommands.Add(fieldRows.Insert());
+            }
+
+            foreach (var command in alongsideCommands)
             {
                 write.BatchCommands.Add(command);
             }
-        }
 
-        if (write.BatchCommands.Count > 0)
-        {
             await write.ExecuteNonQueryAsync(cancellationToken);
         }
 
         return (records, duplicates);
     }
 
-    private static NpgsqlBatchCommand Insert(EvidenceRecord record, EvidenceDraft draft, Guid? messageId, DateTimeOffset recordedAt) => new("""
-        insert into evidence_records (sequence, record_id, message_id, kind, proposal_id, actor, occurred_at, recorded_at,
-                                      payload, payload_hash, prev_hash, proposal_prev_hash, record_hash)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-        """)
-    {
-        Parameters =
-        {
-            new() { Value = record.Sequence },
-            new() { Value = Guid.Parse(record.RecordId) },
-            new() { Value = (object?)messageId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
-            new() { Value = record.Kind },
-            new() { Value = (object?)draft.ProposalId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
-            new() { Value = (object?)record.Actor ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-            new() { Value = EvidenceFormat.Truncate(draft.OccurredAt) },
-            new() { Value = recordedAt },
-            new() { Value = Encoding.UTF8.GetString(draft.CanonicalPayload) },
-            new() { Value = record.PayloadHash },
-            new() { Value = record.PrevHash },
-            new() { Value = (object?)record.ProposalPrevHash ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-            new() { Value = record.RecordHash },
-        },
-    };
-
     private static byte[] NewSalt() => RandomNumberGenerator.GetBytes(FieldCommitment.SaltBytes);
-
-    private static NpgsqlBatchCommand InsertField(long sequence, CommittedField field) => new(
-        "insert into evidence_field_values (sequence, path, value, salt, commitment) values ($1, $2, $3, $4, $5)")
-    {
-        Parameters =
-        {
-            new() { Value = sequence },
-            new() { Value = field.Path },
-            new() { Value = Encoding.UTF8.GetString(field.CanonicalValue) },
-            new() { Value = field.Salt },
-            new() { Value = field.Commitment },
-        },
-    };
 
     private sealed record ChainAppend(EvidenceDraft Draft, Guid? MessageId, Func<IEnumerable<NpgsqlBatchCommand>>? Alongside);
 
