@@ -22,7 +22,8 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
     ILogger<OutboxRelay> logger) : BackgroundService
 {
     public const string Channel = "controlplane_outbox";
-    private const long RelayLockKey = 0x4F7574626F78; // "Outbox"
+    /// <summary>The transaction-scoped advisory lock a replica holds while it relays.</summary>
+    public const long RelayLockKey = 0x4F7574626F78; // "Outbox"
     private const int BatchSize = 100;
 
     private static readonly ActivitySource Source = new("ControlPlane.Outbox");
@@ -88,20 +89,25 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand($"select pg_try_advisory_xact_lock({RelayLockKey})", connection, tx))
+        // The lock and the read in one round trip: the rows read are dropped when another replica holds the lock.
+        await using var read = new NpgsqlBatch(connection, tx)
         {
-            if (await lockCommand.ExecuteScalarAsync(cancellationToken) is not true)
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand($"select pg_try_advisory_xact_lock({RelayLockKey})"),
+                new NpgsqlBatchCommand(
+                    $"select id, message_id, message_type, destination, body::text, headers::text, trace_parent, created_at from outbox_messages where sent_at is null order by id limit {BatchSize}"),
+            },
+        };
+        var rows = new List<OutboxRow>();
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken) || !reader.GetBoolean(0))
             {
                 return 0; // another replica is relaying
             }
-        }
 
-        var rows = new List<OutboxRow>();
-        await using (var select = new NpgsqlCommand(
-            $"select id, message_id, message_type, destination, body::text, headers::text, trace_parent, created_at from outbox_messages where sent_at is null order by id limit {BatchSize}",
-            connection, tx))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-        {
+            await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2),

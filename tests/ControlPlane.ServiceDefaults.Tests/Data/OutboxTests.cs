@@ -228,6 +228,37 @@ public sealed class OutboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task While_another_replica_holds_the_relay_lock_nothing_is_relayed_and_after_it_everything_is()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var relay = _host.Services.GetServices<IHostedService>().OfType<OutboxRelay>().Single();
+        var key = $"locked-{Guid.NewGuid():N}";
+        Guid messageId;
+        await using (var replica = await DataSource.OpenConnectionAsync(cancel))
+        {
+            await using var holding = await replica.BeginTransactionAsync(cancel);
+            await using (var take = new NpgsqlCommand($"select pg_advisory_xact_lock({OutboxRelay.RelayLockKey})", replica, holding))
+            {
+                await take.ExecuteNonQueryAsync(cancel);
+            }
+
+            await using (var work = await UnitOfWork.BeginAsync(DataSource, cancel))
+            {
+                messageId = await work.EnqueueAsync(new GraphChanged(1, "node-upserted", key, "tester", DateTimeOffset.UtcNow), cancel);
+                await work.CommitAsync(cancel);
+            }
+
+            Assert.Equal(0, await relay.RelayBatchAsync(cancel));
+            Assert.False((await RowAsync(messageId)).Sent, "relayed while another replica held the lock");
+            Assert.False(GraphChangedProbe.Received.ContainsKey(key));
+        }
+
+        // The other replica's transaction ended (its connection closed), so the lock is free again.
+        await Eventually.UntilAsync(async () => (await RowAsync(messageId)).Sent, TimeSpan.FromSeconds(20), "the row relayed once the lock is free");
+        await Eventually.UntilAsync(() => Task.FromResult(GraphChangedProbe.Received.ContainsKey(key)), TimeSpan.FromSeconds(20), "the message delivered");
+    }
+
+    [Fact]
     public async Task A_row_whose_confirm_failed_stays_queued_with_the_reason_and_goes_out_once_the_broker_confirms()
     {
         // A queue that rejects every publish makes the broker nack messages routed to it (x-overflow reject-publish).
