@@ -243,11 +243,14 @@ public static class ImpactAnalyzer
             var facts = graph.Facts;
             var nodes = walk.Nodes;
             var perTraits = graph.Traits.Count <= 256 ? stackalloc int[graph.Traits.Count] : new int[graph.Traits.Count];
-            foreach (var index in nodes)
+            for (var chunk = 0; chunk < nodes.ChunkCount; chunk++)
             {
-                var node = facts[index];
-                perTraits[node.Traits]++;
-                teams[node.Team] = true;
+                foreach (var index in nodes.Chunk(chunk))
+                {
+                    var node = facts[index];
+                    perTraits[node.Traits]++;
+                    teams[node.Team] = true;
+                }
             }
 
             var highest = int.MaxValue;

@@ -12,12 +12,12 @@ namespace ControlPlane.SystemGraph.Graph;
 /// </summary>
 internal sealed class ImpactWalk
 {
-    private readonly int[] _node;
-    private readonly int[] _parent;
+    private readonly IntChunks _node;
+    private readonly IntChunks _parent;
     private readonly int[] _levelStart;
-    private int[]? _parentPosition;
+    private IntChunks? _parentPosition;
 
-    private ImpactWalk(int[] node, int[] parent, int[] levelStart)
+    private ImpactWalk(IntChunks node, IntChunks parent, int[] levelStart)
     {
         _node = node;
         _parent = parent;
@@ -30,8 +30,8 @@ internal sealed class ImpactWalk
 
     public int DependentCount => _node.Length - TargetCount;
 
-    /// <summary>Node indices in report order.</summary>
-    public ReadOnlySpan<int> Nodes => _node;
+    /// <summary>Node indices in report order, a chunk at a time.</summary>
+    public IntChunks Nodes => _node;
 
     public int NodeAt(int position) => _node[position];
 
@@ -74,7 +74,7 @@ internal sealed class ImpactWalk
             return;
         }
 
-        var positions = new int[_node.Length];
+        var positions = ArrayPool<int>.Shared.Rent(_node.Length);
         var map = ArrayPool<int>.Shared.Rent(nodeCount);
         for (var p = 0; p < _node.Length; p++)
         {
@@ -87,7 +87,8 @@ internal sealed class ImpactWalk
         }
 
         ArrayPool<int>.Shared.Return(map);
-        Interlocked.CompareExchange(ref _parentPosition, positions, null);
+        Interlocked.CompareExchange(ref _parentPosition, new IntChunks(positions.AsSpan(0, _node.Length)), null);
+        ArrayPool<int>.Shared.Return(positions);
     }
 
     // The parent sits one level up; levels past the targets are ordered by index, targets are few and in given order.
@@ -96,7 +97,7 @@ internal sealed class ImpactWalk
         var parent = _parent[position];
         var start = _levelStart[depth - 1];
         var length = _levelStart[depth] - start;
-        return start + (depth == 1 ? _node.AsSpan(start, length).IndexOf(parent) : _node.AsSpan(start, length).BinarySearch(parent));
+        return depth == 1 ? _node.IndexOf(start, length, parent) : _node.BinarySearch(start, length, parent);
     }
 
     public static ImpactWalk Run(GraphSnapshot graph, List<int> targets)
@@ -121,6 +122,7 @@ internal sealed class ImpactWalk
         private ulong[] _visited = [];
         private long[] _found = [];
         private int[] _queue = [];
+        private int[] _parents = [];
         private int[] _levelStart = new int[64];
 
         public static WalkState Rent(int nodes)
@@ -137,6 +139,7 @@ internal sealed class ImpactWalk
                 state._visited = new ulong[(nodes + 63) / 64];
                 state._found = new long[nodes];
                 state._queue = new int[nodes];
+                state._parents = new int[nodes];
             }
 
             return state;
@@ -195,14 +198,13 @@ internal sealed class ImpactWalk
 
             SetLevelStart(levels, tail);
             var levelStart = _levelStart.AsSpan(0, levels + 1).ToArray();
-            var node = new int[tail];
-            var parent = new int[tail];
+            // Report order is made in the working arrays (the queue and its parents), then copied into the report's own.
             var first = levels > 0 ? levelStart[1] : 0;
-            queue[..first].CopyTo(node);
-            parent.AsSpan(0, first).Fill(-1);
-            OrderDependents(graph.NodeCount, levelStart, node, parent);
-            Clear(node);
-            return new ImpactWalk(node, parent, levelStart);
+            _parents.AsSpan(0, first).Fill(-1);
+            OrderDependents(graph.NodeCount, levelStart);
+            var walk = new ImpactWalk(new IntChunks(queue[..tail]), new IntChunks(_parents.AsSpan(0, tail)), levelStart);
+            Clear(queue[..tail]);
+            return walk;
         }
 
         private void SetLevelStart(int level, int position)
@@ -220,7 +222,7 @@ internal sealed class ImpactWalk
         /// find sorts each level; a large one reads the visited bits in index order into per-level slots, which is
         /// linear in the graph and beats sorting once a find is a sizeable share of it.
         /// </summary>
-        private void OrderDependents(int nodeCount, int[] levelStart, int[] node, int[] parent)
+        private void OrderDependents(int nodeCount, int[] levelStart)
         {
             var levels = levelStart.Length - 1;
             if (levels < 2)
@@ -229,25 +231,28 @@ internal sealed class ImpactWalk
             }
 
             var first = levelStart[1];
-            var found = node.Length - first;
+            var end = levelStart[levels];
+            var found = end - first;
             if ((long)found * 32 < nodeCount)
             {
-                _queue.AsSpan(first, found).CopyTo(node.AsSpan(first));
                 for (var d = 1; d < levels; d++)
                 {
-                    node.AsSpan(levelStart[d], levelStart[d + 1] - levelStart[d]).Sort();
+                    _queue.AsSpan(levelStart[d], levelStart[d + 1] - levelStart[d]).Sort();
                 }
 
-                for (var p = first; p < node.Length; p++)
+                for (var p = first; p < end; p++)
                 {
-                    parent[p] = (int)_found[node[p]];
+                    _parents[p] = (int)_found[_queue[p]];
                 }
             }
             else
             {
                 var cursor = _levelStart.AsSpan(0, levels);
                 levelStart.AsSpan(0, levels).CopyTo(cursor);
+                // The queue is read no more: it takes the report order in place.
                 var foundOf = _found;
+                var node = _queue;
+                var parent = _parents;
                 for (var w = 0; w < _visited.Length; w++)
                 {
                     var bits = _visited[w];
@@ -269,7 +274,7 @@ internal sealed class ImpactWalk
         }
 
         // Only touched nodes have bits, so zeroing their words clears exactly what this walk set.
-        private void Clear(int[] touched)
+        private void Clear(ReadOnlySpan<int> touched)
         {
             if (touched.Length >= _visited.Length)
             {

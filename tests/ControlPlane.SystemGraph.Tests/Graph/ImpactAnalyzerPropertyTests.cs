@@ -46,6 +46,24 @@ public sealed class ImpactAnalyzerPropertyTests
     }
 
     [Fact]
+    public void Reports_on_a_blast_radius_of_tens_of_thousands_equal_the_reference()
+    {
+        // Every node depends on an earlier one, so the first reaches all: the walk's report arrays span several chunks.
+        var random = new Random(5);
+        var (nodes, randomEdges) = RandomGraph(random, 40_000);
+        var edges = Enumerable.Range(1, nodes.Count - 1).Select(i => new GraphEdge(nodes[i].Id, nodes[random.Next(i)].Id, "calls")).Concat(randomEdges).ToList();
+        var snapshot = new GraphSnapshot(1, nodes, edges);
+        foreach (var targets in new List<string>[] { [nodes[0].Id], [nodes[1].Id, nodes[0].Id], [nodes[300].Id] })
+        {
+            var actual = ImpactAnalyzer.Assess(snapshot, targets, Now);
+
+            Assert.Equal(Json(Reference(1, nodes, edges, targets)), Json(actual));
+        }
+
+        Assert.True(ImpactAnalyzer.Assess(snapshot, [nodes[0].Id], Now).Dependents.Count > 35_000);
+    }
+
+    [Fact]
     public void Assessments_running_side_by_side_give_the_reports_of_one_at_a_time()
     {
         var random = new Random(4);
