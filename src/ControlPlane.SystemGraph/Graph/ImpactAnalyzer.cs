@@ -19,6 +19,9 @@ public static class ImpactAnalyzer
     private static readonly string[] SensitiveOrder = ["regulated", "pci", "pii"];
     private const string PublicClass = "public";
 
+    [ThreadStatic]
+    private static char[]? t_reasonBuffer;
+
     public static ImpactReport Assess(GraphSnapshot graph, IEnumerable<string> targets, DateTimeOffset assessedAt)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -39,8 +42,10 @@ public static class ImpactAnalyzer
             }
         }
 
-        var walk = ImpactWalk.Run(graph, known);
-        var touched = Touched.Of(graph, walk);
+        var touched = new Touched(graph);
+        var perTraits = graph.Traits.Count <= 256 ? stackalloc int[graph.Traits.Count] : new int[graph.Traits.Count];
+        var walk = ImpactWalk.Run(graph, known, perTraits, touched.Teams);
+        touched.Tally(graph, walk, perTraits);
         var dataClasses = touched.DataClassNames(graph);
         return new ImpactReport(
             graph.Version,
@@ -75,15 +80,18 @@ public static class ImpactAnalyzer
     }
 
     // Each reason is written once into a stack buffer and made a string at the end: no path or name arrays, no joins.
-    private static List<string> Reasons(GraphSnapshot graph, ImpactWalk walk, List<string> unknown, Touched touched, List<string> dataClasses)
+    private static List<string> Reasons(GraphSnapshot graph, ImpactWalk walk, List<string> unknown, Touched touched, string[] dataClasses)
     {
-        var reasons = new List<string>();
+        // At most: the unknown targets, the listed revenue paths and their "more", one per data class, tiers 0 and 1,
+        // exposure and the count.
+        var reasons = new List<string>(unknown.Count + ListedPerReason + dataClasses.Length + 5);
         foreach (var u in unknown)
         {
             reasons.Add($"unknown target '{u}' is not in graph version {graph.Version}");
         }
 
-        Span<char> buffer = stackalloc char[512];
+        // Reused per thread rather than a stackalloc, which the runtime zeroes on every call.
+        Span<char> buffer = t_reasonBuffer ??= new char[512];
         foreach (var position in touched.Revenue.Listed)
         {
             var text = new DefaultInterpolatedStringHandler(0, 0, null, buffer);
@@ -109,7 +117,7 @@ public static class ImpactAnalyzer
 
         foreach (var dataClass in SensitiveOrder)
         {
-            if (dataClasses.Contains(dataClass))
+            if (Array.IndexOf(dataClasses, dataClass) >= 0)
             {
                 reasons.Add(DataClassReason(graph, walk, touched, dataClass, buffer));
             }
@@ -202,9 +210,9 @@ public static class ImpactAnalyzer
     }
 
     /// <summary>
-    /// The traits of every touched node (the known targets in the order given, then the dependents in report order). One
-    /// pass counts each node's traits id and team (no branch on a node's attributes, no node record read); the few
-    /// distinct traits then give every count, and a second pass lists the first nodes of each trait, stopping as soon
+    /// The traits of every touched node (the known targets in the order given, then the dependents in report order). The walk
+    /// counts each node's traits id and team as it orders them (no branch on a node's attributes, no node record read);
+    /// the few distinct traits then give every count, and one pass lists the first nodes of each trait, stopping as soon
     /// as every trait has its <see cref="ListedPerReason"/>.
     /// </summary>
     // Team and data-class ids are ranks in ordinal order, so reading them in id order yields the names sorted.
@@ -218,7 +226,7 @@ public static class ImpactAnalyzer
         private readonly int[] _listedCount;
         private ulong _wanting;
 
-        private Touched(GraphSnapshot graph)
+        public Touched(GraphSnapshot graph)
         {
             _teams = new bool[graph.Teams.Count];
             _count = new int[FirstClass + graph.DataClasses.Count];
@@ -236,22 +244,14 @@ public static class ImpactAnalyzer
 
         public Tally Tier1 => Of(Tier1Trait);
 
-        public static Touched Of(GraphSnapshot graph, ImpactWalk walk)
+        /// <summary>Per team id, whether a touched node belongs to it; the walk marks them.</summary>
+        public Span<bool> Teams => _teams;
+
+        /// <summary>From the walk's count of touched nodes per traits id: every trait's count and first nodes.</summary>
+        public void Tally(GraphSnapshot graph, ImpactWalk walk, ReadOnlySpan<int> perTraits)
         {
-            var touched = new Touched(graph);
-            var teams = touched._teams;
             var facts = graph.Facts;
             var nodes = walk.Nodes;
-            var perTraits = graph.Traits.Count <= 256 ? stackalloc int[graph.Traits.Count] : new int[graph.Traits.Count];
-            for (var chunk = 0; chunk < nodes.ChunkCount; chunk++)
-            {
-                foreach (var index in nodes.Chunk(chunk))
-                {
-                    var node = facts[index];
-                    perTraits[node.Traits]++;
-                    teams[node.Team] = true;
-                }
-            }
 
             var highest = int.MaxValue;
             // Per traits id, its traits as bits; a node is visited for listing only if one of them still lists fewer
@@ -262,13 +262,13 @@ public static class ImpactAnalyzer
                 if (perTraits[id] > 0)
                 {
                     highest = Math.Min(highest, graph.Traits[id].Tier);
-                    bits[id] = touched.Count(graph.Traits[id], perTraits[id]);
-                    touched._wanting |= bits[id];
+                    bits[id] = Count(graph.Traits[id], perTraits[id]);
+                    _wanting |= bits[id];
                 }
             }
 
             var unlisted = 0;
-            foreach (var count in touched._count)
+            foreach (var count in _count)
             {
                 unlisted += Math.Min(count, ListedPerReason);
             }
@@ -276,14 +276,13 @@ public static class ImpactAnalyzer
             for (var position = 0; unlisted > 0; position++)
             {
                 var id = facts[nodes[position]].Traits;
-                if ((bits[id] & touched._wanting) != 0)
+                if ((bits[id] & _wanting) != 0)
                 {
-                    unlisted -= touched.List(graph.Traits[id], position);
+                    unlisted -= List(graph.Traits[id], position);
                 }
             }
 
-            touched.HighestTier = nodes.Length == 0 ? null : highest;
-            return touched;
+            HighestTier = nodes.Length == 0 ? null : highest;
         }
 
         // Traits past the 63rd share the last bit, which is never cleared: such nodes are always visited.
@@ -368,28 +367,32 @@ public static class ImpactAnalyzer
             return 1;
         }
 
-        public List<string> DataClassNames(GraphSnapshot graph)
+        // Names as arrays of their exact length: counted first, so no list grows and is copied on the way.
+        public string[] DataClassNames(GraphSnapshot graph)
         {
-            var names = new List<string>();
-            for (var i = 0; i < graph.DataClasses.Count; i++)
+            var classes = _count.AsSpan(FirstClass);
+            var names = new string[classes.Length - classes.Count(0)];
+            var n = 0;
+            for (var i = 0; i < classes.Length; i++)
             {
-                if (_count[FirstClass + i] > 0)
+                if (classes[i] > 0)
                 {
-                    names.Add(graph.DataClasses[i]);
+                    names[n++] = graph.DataClasses[i];
                 }
             }
 
             return names;
         }
 
-        public List<string> TeamNames(GraphSnapshot graph)
+        public string[] TeamNames(GraphSnapshot graph)
         {
-            var names = new List<string>();
+            var names = new string[_teams.Length - _teams.AsSpan().Count(false)];
+            var n = 0;
             for (var i = 0; i < _teams.Length; i++)
             {
                 if (_teams[i])
                 {
-                    names.Add(graph.Teams[i]);
+                    names[n++] = graph.Teams[i];
                 }
             }
 

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ControlPlane.SystemGraph.Graph;
 
@@ -100,10 +102,14 @@ internal sealed class ImpactWalk
         return depth == 1 ? _node.IndexOf(start, length, parent) : _node.BinarySearch(start, length, parent);
     }
 
-    public static ImpactWalk Run(GraphSnapshot graph, List<int> targets)
+    /// <summary>
+    /// Walks from <paramref name="targets"/> and, while putting the touched nodes in report order, counts them per
+    /// traits id and marks their teams (see <see cref="GraphSnapshot.Facts"/>): one pass over them fewer.
+    /// </summary>
+    public static ImpactWalk Run(GraphSnapshot graph, List<int> targets, Span<int> perTraits, Span<bool> teams)
     {
         var state = WalkState.Rent(graph.NodeCount);
-        var walk = state.Walk(graph, targets);
+        var walk = state.Walk(graph, targets, perTraits, teams);
         // Not returned if the walk threw: its visited bits may not be clear.
         WalkState.Return(state);
         return walk;
@@ -156,7 +162,7 @@ internal sealed class ImpactWalk
             }
         }
 
-        public ImpactWalk Walk(GraphSnapshot graph, List<int> targets)
+        public ImpactWalk Walk(GraphSnapshot graph, List<int> targets, Span<int> perTraits, Span<bool> teams)
         {
             var visited = _visited.AsSpan();
             var found = _found.AsSpan();
@@ -173,24 +179,34 @@ internal sealed class ImpactWalk
             }
 
             // Level by level, so a level's depth is a constant and its end is where the queue stood when it began.
+            // The loop reads through references without bounds checks: the snapshot's rows hold node indices below
+            // its node count, which the state's arrays cover, and each node enters the queue once.
+            ref var visitedAt = ref MemoryMarshal.GetArrayDataReference(_visited);
+            ref var foundAt = ref MemoryMarshal.GetArrayDataReference(_found);
+            ref var queueAt = ref MemoryMarshal.GetArrayDataReference(_queue);
+            ref var rowAt = ref MemoryMarshal.GetReference(starts);
+            ref var dependentAt = ref MemoryMarshal.GetReference(dependents);
             var levels = 0;
             var head = 0;
             while (head < tail)
             {
                 SetLevelStart(levels++, head);
                 var end = tail;
+                var entry = (long)levels << 32;
                 for (; head < end; head++)
                 {
-                    var current = queue[head];
-                    foreach (var dependent in dependents[starts[current]..starts[current + 1]])
+                    var current = Unsafe.Add(ref queueAt, head);
+                    var stop = Unsafe.Add(ref rowAt, current + 1);
+                    for (var e = Unsafe.Add(ref rowAt, current); e < stop; e++)
                     {
-                        ref var word = ref visited[dependent >> 6];
+                        var dependent = Unsafe.Add(ref dependentAt, e);
+                        ref var word = ref Unsafe.Add(ref visitedAt, dependent >> 6);
                         var bit = 1UL << dependent;
                         if ((word & bit) == 0)
                         {
                             word |= bit;
-                            found[dependent] = ((long)levels << 32) | (uint)current;
-                            queue[tail++] = dependent;
+                            Unsafe.Add(ref foundAt, dependent) = entry | (uint)current;
+                            Unsafe.Add(ref queueAt, tail++) = dependent;
                         }
                     }
                 }
@@ -201,7 +217,14 @@ internal sealed class ImpactWalk
             // Report order is made in the working arrays (the queue and its parents), then copied into the report's own.
             var first = levels > 0 ? levelStart[1] : 0;
             _parents.AsSpan(0, first).Fill(-1);
-            OrderDependents(graph.NodeCount, levelStart);
+            var facts = graph.Facts;
+            foreach (var target in queue[..first])
+            {
+                perTraits[facts[target].Traits]++;
+                teams[facts[target].Team] = true;
+            }
+
+            OrderDependents(facts, levelStart, perTraits, teams);
             var walk = new ImpactWalk(new IntChunks(queue[..tail]), new IntChunks(_parents.AsSpan(0, tail)), levelStart);
             Clear(queue[..tail]);
             return walk;
@@ -222,7 +245,7 @@ internal sealed class ImpactWalk
         /// find sorts each level; a large one reads the visited bits in index order into per-level slots, which is
         /// linear in the graph and beats sorting once a find is a sizeable share of it.
         /// </summary>
-        private void OrderDependents(int nodeCount, int[] levelStart)
+        private void OrderDependents(ReadOnlySpan<NodeFacts> facts, int[] levelStart, Span<int> perTraits, Span<bool> teams)
         {
             var levels = levelStart.Length - 1;
             if (levels < 2)
@@ -233,7 +256,7 @@ internal sealed class ImpactWalk
             var first = levelStart[1];
             var end = levelStart[levels];
             var found = end - first;
-            if ((long)found * 32 < nodeCount)
+            if ((long)found * 32 < facts.Length)
             {
                 for (var d = 1; d < levels; d++)
                 {
@@ -242,7 +265,11 @@ internal sealed class ImpactWalk
 
                 for (var p = first; p < end; p++)
                 {
-                    _parents[p] = (int)_found[_queue[p]];
+                    var index = _queue[p];
+                    _parents[p] = (int)_found[index];
+                    var fact = facts[index];
+                    perTraits[fact.Traits]++;
+                    teams[fact.Team] = true;
                 }
             }
             else
@@ -267,6 +294,9 @@ internal sealed class ImpactWalk
                             var p = cursor[depth]++;
                             node[p] = index;
                             parent[p] = (int)entry;
+                            var fact = facts[index];
+                            perTraits[fact.Traits]++;
+                            teams[fact.Team] = true;
                         }
                     }
                 }
