@@ -15,14 +15,16 @@ namespace ControlPlane.SystemGraph.Graph;
 internal sealed class ImpactWalk
 {
     private readonly IntChunks _node;
-    private readonly IntChunks _parent;
+    // The node each was reached from, kept only until its position is known (a small walk knows it from the start).
+    private readonly IntChunks? _parent;
     private readonly int[] _levelStart;
     private IntChunks? _parentPosition;
 
-    private ImpactWalk(IntChunks node, IntChunks parent, int[] levelStart)
+    private ImpactWalk(IntChunks node, IntChunks? parent, IntChunks? parentPosition, int[] levelStart)
     {
         _node = node;
         _parent = parent;
+        _parentPosition = parentPosition;
         _levelStart = levelStart;
     }
 
@@ -76,6 +78,7 @@ internal sealed class ImpactWalk
             return;
         }
 
+        var parent = _parent!;
         var positions = ArrayPool<int>.Shared.Rent(_node.Length);
         var map = ArrayPool<int>.Shared.Rent(nodeCount);
         for (var p = 0; p < _node.Length; p++)
@@ -85,7 +88,7 @@ internal sealed class ImpactWalk
 
         for (var p = 0; p < _node.Length; p++)
         {
-            positions[p] = _parent[p] < 0 ? -1 : map[_parent[p]];
+            positions[p] = parent[p] < 0 ? -1 : map[parent[p]];
         }
 
         ArrayPool<int>.Shared.Return(map);
@@ -96,7 +99,7 @@ internal sealed class ImpactWalk
     // The parent sits one level up; levels past the targets are ordered by index, targets are few and in given order.
     private int ParentPosition(int position, int depth)
     {
-        var parent = _parent[position];
+        var parent = _parent![position];
         var start = _levelStart[depth - 1];
         var length = _levelStart[depth] - start;
         return depth == 1 ? _node.IndexOf(start, length, parent) : _node.BinarySearch(start, length, parent);
@@ -224,8 +227,9 @@ internal sealed class ImpactWalk
                 teams[facts[target].Team] = true;
             }
 
-            OrderDependents(facts, levelStart, perTraits, teams);
-            var walk = new ImpactWalk(new IntChunks(queue[..tail]), new IntChunks(_parents.AsSpan(0, tail)), levelStart);
+            var walk = OrderDependents(facts, levelStart, perTraits, teams)
+                ? new ImpactWalk(new IntChunks(queue[..tail]), null, new IntChunks(_parents.AsSpan(0, tail)), levelStart)
+                : new ImpactWalk(new IntChunks(queue[..tail]), new IntChunks(_parents.AsSpan(0, tail)), null, levelStart);
             Clear(queue[..tail]);
             return walk;
         }
@@ -245,12 +249,16 @@ internal sealed class ImpactWalk
         /// find sorts each level; a large one reads the visited bits in index order into per-level slots, which is
         /// linear in the graph and beats sorting once a find is a sizeable share of it.
         /// </summary>
-        private void OrderDependents(ReadOnlySpan<NodeFacts> facts, int[] levelStart, Span<int> perTraits, Span<bool> teams)
+        /// <returns>
+        /// Whether the parents are positions in report order: a small find maps them as it goes, as every parent sits
+        /// one level up, already placed; a large one leaves node indices, mapped only if a caller reads many paths.
+        /// </returns>
+        private bool OrderDependents(ReadOnlySpan<NodeFacts> facts, int[] levelStart, Span<int> perTraits, Span<bool> teams)
         {
             var levels = levelStart.Length - 1;
             if (levels < 2)
             {
-                return;
+                return true;
             }
 
             var first = levelStart[1];
@@ -263,14 +271,23 @@ internal sealed class ImpactWalk
                     _queue.AsSpan(levelStart[d], levelStart[d + 1] - levelStart[d]).Sort();
                 }
 
+                // Each node's entry, once read, becomes its position, which is what its dependents one level down read.
+                for (var p = 0; p < first; p++)
+                {
+                    _found[_queue[p]] = p;
+                }
+
                 for (var p = first; p < end; p++)
                 {
                     var index = _queue[p];
-                    _parents[p] = (int)_found[index];
+                    _parents[p] = (int)_found[(int)_found[index]];
+                    _found[index] = p;
                     var fact = facts[index];
                     perTraits[fact.Traits]++;
                     teams[fact.Team] = true;
                 }
+
+                return true;
             }
             else
             {
@@ -280,6 +297,9 @@ internal sealed class ImpactWalk
                 var foundOf = _found;
                 var node = _queue;
                 var parent = _parents;
+                // Neighbouring ids mostly share a depth: the current level's cursor stays in a register until it changes.
+                var depthNow = 1;
+                var at = cursor[1];
                 for (var w = 0; w < _visited.Length; w++)
                 {
                     var bits = _visited[w];
@@ -289,17 +309,27 @@ internal sealed class ImpactWalk
                         bits &= bits - 1;
                         var entry = foundOf[index];
                         var depth = (int)(entry >> 32);
-                        if (depth > 0)
+                        if (depth == 0)
                         {
-                            var p = cursor[depth]++;
-                            node[p] = index;
-                            parent[p] = (int)entry;
-                            var fact = facts[index];
-                            perTraits[fact.Traits]++;
-                            teams[fact.Team] = true;
+                            continue;
                         }
+
+                        if (depth != depthNow)
+                        {
+                            cursor[depthNow] = at;
+                            depthNow = depth;
+                            at = cursor[depth];
+                        }
+
+                        node[at] = index;
+                        parent[at++] = (int)entry;
+                        var fact = facts[index];
+                        perTraits[fact.Traits]++;
+                        teams[fact.Team] = true;
                     }
                 }
+
+                return false;
             }
         }
 
