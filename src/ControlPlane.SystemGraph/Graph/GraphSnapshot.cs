@@ -20,6 +20,7 @@ public sealed class GraphSnapshot
     private readonly string[] _dataClasses;
     private readonly NodeFacts[] _facts;
     private readonly NodeTraits[] _traits;
+    private readonly int[] _classReasonOrder;
 
     public GraphSnapshot(long version, IEnumerable<GraphNode> nodes, IEnumerable<GraphEdge> edges)
     {
@@ -75,6 +76,7 @@ public sealed class GraphSnapshot
         (_teams, teamOf) = Ranks(_nodes, n => [n.Team]);
         (_dataClasses, classIds) = Ranks(_nodes, n => n.DataClasses);
         (_facts, _traits) = DistinctTraits(_nodes, teamOf, classIds);
+        _classReasonOrder = ImpactAnalyzer.ClassReasonOrder(_dataClasses);
     }
 
     public static GraphSnapshot Empty { get; } = new(0, [], []);
@@ -110,6 +112,9 @@ public sealed class GraphSnapshot
 
     /// <summary>Per node index: its team and its traits' id (into <see cref="Traits"/>), side by side in one flat array.</summary>
     internal ReadOnlySpan<NodeFacts> Facts => _facts;
+
+    /// <summary>Data-class ids in the order the impact report gives their reasons.</summary>
+    internal ReadOnlySpan<int> ClassReasonOrder => _classReasonOrder;
 
     /// <summary>The distinct combinations of the traits the impact report aggregates; few, however many nodes share them.</summary>
     internal IReadOnlyList<NodeTraits> Traits => _traits;
@@ -176,5 +181,24 @@ public sealed class GraphSnapshot
 /// <summary>A node's team (into <see cref="GraphSnapshot.Teams"/>) and traits (into <see cref="GraphSnapshot.Traits"/>).</summary>
 internal readonly record struct NodeFacts(int Team, int Traits);
 
-/// <summary>Attributes the impact report aggregates; DataClasses are ids into <see cref="GraphSnapshot.DataClasses"/>, ascending.</summary>
-internal sealed record NodeTraits(int Tier, bool RevenuePath, bool InternetExposed, int[] DataClasses);
+/// <summary>
+/// Attributes the impact report aggregates; DataClasses are ids into <see cref="GraphSnapshot.DataClasses"/>, ascending.
+/// Categories: the report's counts a node with these traits adds to, worked out once per version rather than by
+/// branching on the attributes for every assessment.
+/// </summary>
+internal sealed record NodeTraits(int Tier, bool RevenuePath, bool InternetExposed, int[] DataClasses)
+{
+    public const int Revenue = 0, Exposed = 1, Tier0 = 2, Tier1 = 3, FirstClass = 4;
+
+    public int[] Categories { get; } = CategoriesOf(Tier, RevenuePath, InternetExposed, DataClasses);
+
+    /// <summary>The categories as bits (see <see cref="Bit"/>).</summary>
+    public ulong Bits { get; } = CategoriesOf(Tier, RevenuePath, InternetExposed, DataClasses).Aggregate(0UL, (bits, category) => bits | Bit(category));
+
+    /// <summary>A category's bit; categories past the 63rd share the last one (never cleared while listing, so such nodes are always visited).</summary>
+    public static ulong Bit(int category) => 1UL << Math.Min(category, 63);
+
+    private static int[] CategoriesOf(int tier, bool revenuePath, bool internetExposed, int[] dataClasses) =>
+        [.. dataClasses.Select(c => FirstClass + c), .. revenuePath ? [Revenue] : Array.Empty<int>(), .. internetExposed ? [Exposed] : Array.Empty<int>(),
+            .. tier is 0 or 1 ? [tier == 0 ? Tier0 : Tier1] : Array.Empty<int>()];
+}

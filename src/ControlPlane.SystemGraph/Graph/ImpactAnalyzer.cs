@@ -115,19 +115,11 @@ public static class ImpactAnalyzer
             reasons.Add($"touches revenue path via {touched.Revenue.Count - ListedPerReason} more nodes");
         }
 
-        foreach (var dataClass in SensitiveOrder)
+        foreach (var dataClass in graph.ClassReasonOrder)
         {
-            if (Array.IndexOf(dataClasses, dataClass) >= 0)
+            if (touched.WithClass(dataClass).Count > 0)
             {
-                reasons.Add(DataClassReason(graph, walk, touched, dataClass, buffer));
-            }
-        }
-
-        foreach (var dataClass in dataClasses)
-        {
-            if (dataClass != PublicClass && Array.IndexOf(SensitiveOrder, dataClass) < 0)
-            {
-                reasons.Add(DataClassReason(graph, walk, touched, dataClass, buffer));
+                reasons.Add(DataClassReason(graph, walk, touched.WithClass(dataClass), graph.DataClasses[dataClass], buffer));
             }
         }
 
@@ -143,12 +135,23 @@ public static class ImpactAnalyzer
         return reasons;
     }
 
-    private static string DataClassReason(GraphSnapshot graph, ImpactWalk walk, Touched touched, string dataClass, Span<char> buffer)
+    /// <summary>
+    /// Data-class ids in the order their reasons come: the sensitive classes in <see cref="SensitiveOrder"/>, then the
+    /// others in ordinal order; "public" has none. Once per graph version.
+    /// </summary>
+    internal static int[] ClassReasonOrder(IReadOnlyList<string> dataClasses)
+    {
+        var ids = Enumerable.Range(0, dataClasses.Count);
+        return [.. SensitiveOrder.Select(c => ids.FirstOrDefault(i => dataClasses[i] == c, -1)).Where(i => i >= 0),
+            .. ids.Where(i => dataClasses[i] != PublicClass && !SensitiveOrder.Contains(dataClasses[i]))];
+    }
+
+    private static string DataClassReason(GraphSnapshot graph, ImpactWalk walk, Tally tally, string dataClass, Span<char> buffer)
     {
         var text = new DefaultInterpolatedStringHandler(0, 0, null, buffer);
         text.AppendFormatted(dataClass);
         text.AppendLiteral(" data: ");
-        AppendNames(ref text, graph, walk, touched.WithClass(graph, dataClass));
+        AppendNames(ref text, graph, walk, tally);
         return text.ToStringAndClear();
     }
 
@@ -218,7 +221,8 @@ public static class ImpactAnalyzer
     // Team and data-class ids are ranks in ordinal order, so reading them in id order yields the names sorted.
     private sealed class Touched
     {
-        private const int RevenueTrait = 0, ExposedTrait = 1, Tier0Trait = 2, Tier1Trait = 3, FirstClass = 4;
+        private const int RevenueTrait = NodeTraits.Revenue, ExposedTrait = NodeTraits.Exposed, Tier0Trait = NodeTraits.Tier0, Tier1Trait = NodeTraits.Tier1;
+        private const int FirstClass = NodeTraits.FirstClass;
 
         private readonly bool[] _teams;
         private readonly int[] _count;
@@ -285,64 +289,24 @@ public static class ImpactAnalyzer
             HighestTier = nodes.Length == 0 ? null : highest;
         }
 
-        // Traits past the 63rd share the last bit, which is never cleared: such nodes are always visited.
-        private static ulong Bit(int trait) => 1UL << Math.Min(trait, 63);
-
         /// <summary>Counts <paramref name="count"/> nodes with these traits; returns the traits as bits.</summary>
         private ulong Count(NodeTraits traits, int count)
         {
-            var bits = 0UL;
-            foreach (var dataClass in traits.DataClasses)
+            foreach (var category in traits.Categories)
             {
-                bits |= Count(FirstClass + dataClass, count);
+                _count[category] += count;
             }
 
-            if (traits.RevenuePath)
-            {
-                bits |= Count(RevenueTrait, count);
-            }
-
-            if (traits.InternetExposed)
-            {
-                bits |= Count(ExposedTrait, count);
-            }
-
-            if (traits.Tier is 0 or 1)
-            {
-                bits |= Count(traits.Tier == 0 ? Tier0Trait : Tier1Trait, count);
-            }
-
-            return bits;
-        }
-
-        private ulong Count(int trait, int count)
-        {
-            _count[trait] += count;
-            return Bit(trait);
+            return traits.Bits;
         }
 
         /// <summary>Lists the node at <paramref name="position"/> where one of its traits still lists fewer than it may; returns how many it listed.</summary>
         private int List(NodeTraits traits, int position)
         {
             var listed = 0;
-            foreach (var dataClass in traits.DataClasses)
+            foreach (var category in traits.Categories)
             {
-                listed += List(FirstClass + dataClass, position);
-            }
-
-            if (traits.RevenuePath)
-            {
-                listed += List(RevenueTrait, position);
-            }
-
-            if (traits.InternetExposed)
-            {
-                listed += List(ExposedTrait, position);
-            }
-
-            if (traits.Tier is 0 or 1)
-            {
-                listed += List(traits.Tier == 0 ? Tier0Trait : Tier1Trait, position);
+                listed += List(category, position);
             }
 
             return listed;
@@ -361,7 +325,7 @@ public static class ImpactAnalyzer
             _listedCount[trait] = listed + 1;
             if (listed + 1 == wanted && trait < 63)
             {
-                _wanting &= ~Bit(trait);
+                _wanting &= ~NodeTraits.Bit(trait);
             }
 
             return 1;
@@ -399,18 +363,7 @@ public static class ImpactAnalyzer
             return names;
         }
 
-        public Tally WithClass(GraphSnapshot graph, string dataClass)
-        {
-            for (var i = 0; i < graph.DataClasses.Count; i++)
-            {
-                if (graph.DataClasses[i] == dataClass)
-                {
-                    return Of(FirstClass + i);
-                }
-            }
-
-            return default;
-        }
+        public Tally WithClass(int dataClass) => Of(NodeTraits.FirstClass + dataClass);
 
         private Tally Of(int category) => new(_listed, category * ListedPerReason, _count[category]);
     }
