@@ -112,7 +112,7 @@ public static class ImpactAnalyzer
 
         if (touched.Revenue.Count > ListedPerReason)
         {
-            reasons.Add($"touches revenue path via {touched.Revenue.Count - ListedPerReason} more nodes");
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, buffer, $"touches revenue path via {touched.Revenue.Count - ListedPerReason} more nodes"));
         }
 
         foreach (var dataClass in graph.ClassReasonOrder)
@@ -130,7 +130,7 @@ public static class ImpactAnalyzer
         {
             0 => "no transitive dependents",
             1 => "1 transitive dependent",
-            _ => string.Create(CultureInfo.InvariantCulture, $"{walk.DependentCount} transitive dependents"),
+            _ => string.Create(CultureInfo.InvariantCulture, buffer, $"{walk.DependentCount} transitive dependents"),
         });
         return reasons;
     }
@@ -277,12 +277,17 @@ public static class ImpactAnalyzer
                 unlisted += Math.Min(count, ListedPerReason);
             }
 
-            for (var position = 0; unlisted > 0; position++)
+            for (var chunk = 0; unlisted > 0; chunk++)
             {
-                var id = facts[nodes[position]].Traits;
-                if ((bits[id] & _wanting) != 0)
+                var part = nodes.Chunk(chunk);
+                var start = nodes.ChunkStart(chunk);
+                for (var i = 0; i < part.Length && unlisted > 0; i++)
                 {
-                    unlisted -= List(graph.Traits[id], position);
+                    var id = facts[part[i]].Traits;
+                    if ((bits[id] & _wanting) != 0)
+                    {
+                        unlisted -= List(graph.Traits[id], start + i);
+                    }
                 }
             }
 

@@ -34,6 +34,9 @@ internal sealed class IntChunks
 
     public ReadOnlySpan<int> Chunk(int chunk) => _chunks[chunk];
 
+    /// <summary>The index of the first element of <paramref name="chunk"/>.</summary>
+    public int ChunkStart(int chunk) => chunk << Shift;
+
     /// <summary>Where <paramref name="value"/> is in [start, start + length), which holds it and is in ascending order.</summary>
     public int BinarySearch(int start, int length, int value)
     {
