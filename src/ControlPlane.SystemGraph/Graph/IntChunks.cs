@@ -10,12 +10,20 @@ internal sealed class IntChunks
 {
     private const int Shift = 14;
     private const int ChunkLength = 1 << Shift;
-    private readonly int[][] _chunks;
+    // Most runs fit one chunk, kept without the array of chunks around it (one object fewer per run).
+    private readonly int[]? _single;
+    private readonly int[][]? _chunks;
 
     /// <summary>A copy of <paramref name="values"/>.</summary>
     public IntChunks(ReadOnlySpan<int> values)
     {
         Length = values.Length;
+        if (values.Length <= ChunkLength)
+        {
+            _single = values.ToArray();
+            return;
+        }
+
         _chunks = new int[(values.Length + ChunkLength - 1) >> Shift][];
         for (var c = 0; c < _chunks.Length; c++)
         {
@@ -28,11 +36,11 @@ internal sealed class IntChunks
 
     public int Length { get; }
 
-    public int ChunkCount => _chunks.Length;
+    public int ChunkCount => _single is null ? _chunks!.Length : 1;
 
-    public int this[int index] => _chunks[index >> Shift][index & (ChunkLength - 1)];
+    public int this[int index] => _single is { } single ? single[index] : _chunks![index >> Shift][index & (ChunkLength - 1)];
 
-    public ReadOnlySpan<int> Chunk(int chunk) => _chunks[chunk];
+    public ReadOnlySpan<int> Chunk(int chunk) => _single ?? _chunks![chunk];
 
     /// <summary>The index of the first element of <paramref name="chunk"/>.</summary>
     public int ChunkStart(int chunk) => chunk << Shift;
