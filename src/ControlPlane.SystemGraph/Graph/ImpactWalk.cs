@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace ControlPlane.SystemGraph.Graph;
 
@@ -182,34 +180,24 @@ internal sealed class ImpactWalk
             }
 
             // Level by level, so a level's depth is a constant and its end is where the queue stood when it began.
-            // The loop reads through references without bounds checks: the snapshot's rows hold node indices below
-            // its node count, which the state's arrays cover, and each node enters the queue once.
-            ref var visitedAt = ref MemoryMarshal.GetArrayDataReference(_visited);
-            ref var foundAt = ref MemoryMarshal.GetArrayDataReference(_found);
-            ref var queueAt = ref MemoryMarshal.GetArrayDataReference(_queue);
-            ref var rowAt = ref MemoryMarshal.GetReference(starts);
-            ref var dependentAt = ref MemoryMarshal.GetReference(dependents);
             var levels = 0;
             var head = 0;
             while (head < tail)
             {
                 SetLevelStart(levels++, head);
                 var end = tail;
-                var entry = (long)levels << 32;
                 for (; head < end; head++)
                 {
-                    var current = Unsafe.Add(ref queueAt, head);
-                    var stop = Unsafe.Add(ref rowAt, current + 1);
-                    for (var e = Unsafe.Add(ref rowAt, current); e < stop; e++)
+                    var current = queue[head];
+                    foreach (var dependent in dependents[starts[current]..starts[current + 1]])
                     {
-                        var dependent = Unsafe.Add(ref dependentAt, e);
-                        ref var word = ref Unsafe.Add(ref visitedAt, dependent >> 6);
+                        ref var word = ref visited[dependent >> 6];
                         var bit = 1UL << dependent;
                         if ((word & bit) == 0)
                         {
                             word |= bit;
-                            Unsafe.Add(ref foundAt, dependent) = entry | (uint)current;
-                            Unsafe.Add(ref queueAt, tail++) = dependent;
+                            found[dependent] = ((long)levels << 32) | (uint)current;
+                            queue[tail++] = dependent;
                         }
                     }
                 }
