@@ -7,7 +7,7 @@ namespace ControlPlane.Evidence.Verification.Transparency;
 /// </summary>
 public sealed class MerkleTree
 {
-    private readonly List<List<byte[]>> _levels = [[]];
+    private readonly List<HashLevel> _levels = [new()];
 
     public long Size => _levels[0].Count;
 
@@ -26,14 +26,15 @@ public sealed class MerkleTree
         var index = Size;
         _levels[0].Add(leafHash);
         // Each completed pair completes a subtree one level up.
-        var node = leafHash;
+        Span<byte> node = stackalloc byte[MerkleHash.Size];
+        leafHash.CopyTo(node);
         for (var level = 0; (_levels[level].Count & 1) == 0; level++)
         {
             var siblings = _levels[level];
-            node = MerkleHash.Node(siblings[^2], node);
+            MerkleHash.Node(siblings[siblings.Count - 2], node, node);
             if (_levels.Count == level + 1)
             {
-                _levels.Add([]);
+                _levels.Add(new HashLevel());
             }
 
             _levels[level + 1].Add(node);
@@ -42,7 +43,7 @@ public sealed class MerkleTree
         return index;
     }
 
-    public byte[] LeafHash(long index) => _levels[0][checked((int)index)];
+    public byte[] LeafHash(long index) => _levels[0][checked((int)index)].ToArray();
 
     /// <summary>The root of the tree as it was when it had <paramref name="size"/> leaves.</summary>
     public byte[] RootHash(long size)
@@ -142,7 +143,7 @@ public sealed class MerkleTree
         if ((n & (n - 1)) == 0 && start % n == 0)
         {
             var level = long.TrailingZeroCount(n);
-            return _levels[(int)level][checked((int)(start >> (int)level))];
+            return _levels[(int)level][checked((int)(start >> (int)level))].ToArray();
         }
 
         var k = MerkleHash.Split(n);

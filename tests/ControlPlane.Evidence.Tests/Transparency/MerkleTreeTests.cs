@@ -48,6 +48,27 @@ public sealed class MerkleTreeTests
     }
 
     [Fact]
+    public void A_tree_past_several_storage_pages_keeps_every_hash_and_proof()
+    {
+        // 2.5 storage pages of leaves, so level 0 and level 1 both cross page boundaries (and the first page grows on the way).
+        var leaves = Leaves(5120, seed: 5); // pages hold 2,048 hashes
+        var tree = Tree(leaves);
+        foreach (var size in new[] { 1, 2047, 2048, 2049, 4096, 4097, leaves.Count })
+        {
+            Assert.Equal(ReferenceRoot(leaves.Take(size).ToList()), tree.RootHash(size));
+        }
+
+        var root = tree.RootHash();
+        foreach (var index in new long[] { 0, 2047, 2048, 4095, 4096, leaves.Count - 1 })
+        {
+            Assert.Equal(MerkleHash.Leaf(leaves[(int)index]), tree.LeafHash(index));
+            Assert.True(MerkleProofs.VerifyInclusion(index, tree.Size, tree.LeafHash(index), tree.InclusionProof(index, tree.Size), root), $"leaf {index}");
+        }
+
+        Assert.True(MerkleProofs.VerifyConsistency(2049, tree.Size, tree.RootHash(2049), root, tree.ConsistencyProof(2049, tree.Size)));
+    }
+
+    [Fact]
     public void Every_inclusion_proof_verifies_for_all_trees_up_to_64_leaves()
     {
         var tree = Tree(Leaves(64, seed: 2));
