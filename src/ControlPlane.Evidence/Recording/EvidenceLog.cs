@@ -30,7 +30,6 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
     // Any constant distinct from the migrator's and the outbox relay's locks.
     private const long AppendLockKey = 0x45766964656E6365; // "Evidence"
 
-    internal static readonly ActivitySource Source = ControlPlaneTelemetry.CreateSource("Evidence");
     private static readonly Meter Meter = new(ControlPlaneTelemetry.SourcePrefix + "Evidence");
     private static readonly Counter<long> Appended = Meter.CreateCounter<long>("controlplane.evidence.records", "{record}", "Evidence records appended");
     private static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("controlplane.evidence.duplicates", "{message}", "Redelivered messages evidence had already recorded");
@@ -49,7 +48,9 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
         Func<IEnumerable<NpgsqlBatchCommand>>? alongside = null)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        using var activity = Source.StartActivity($"evidence append {draft.Kind}");
+        // The consume span already covers the append (queue and lock wait included): tag it rather than add a span per
+        // record, which the trace backend would ingest thousands of times a second.
+        var activity = Activity.Current;
         var pending = new PendingAppend(draft, messageId, alongside, Stopwatch.GetTimestamp());
         _queue.Enqueue(pending);
         while (!pending.Done.Task.IsCompleted)

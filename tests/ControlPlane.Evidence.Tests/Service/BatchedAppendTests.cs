@@ -20,6 +20,31 @@ public sealed class BatchedAppendTests(ConcurrentEvidenceFixture fixture) : ICla
     private static readonly EvidenceKind<ProposalStateChanged> Kind = EvidenceKinds.Of<ProposalStateChanged>();
 
     [Fact]
+    public async Task An_append_tags_the_span_it_runs_in_with_its_sequence_instead_of_adding_one()
+    {
+        using var source = new System.Diagnostics.ActivitySource("ControlPlane.Evidence.Tests.Consume");
+        var started = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = started.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var log = fixture.Evidence.Services.GetRequiredService<EvidenceLog>();
+
+        EvidenceRecord record;
+        using (var consume = source.StartActivity("consume ProposalStateChanged"))
+        {
+            Assert.NotNull(consume);
+            record = (await log.AppendOnceAsync(Draft(Guid.NewGuid(), "traced append"), Guid.NewGuid(), TestContext.Current.CancellationToken))!;
+            Assert.Equal(record.Sequence, consume.GetTagItem("controlplane.evidence.sequence"));
+        }
+
+        Assert.DoesNotContain(started, a => a.OperationName.StartsWith("evidence append", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Concurrent_producers_on_two_replicas_share_transactions_and_keep_the_chain_and_the_tree()
     {
         const int producers = 24, perProducer = 30;
