@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using MassTransit;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Testing;
@@ -17,6 +19,7 @@ public sealed class ServiceHost<TEntryPoint> : WebApplicationFactory<TEntryPoint
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly string _environment;
     private readonly Action<IServiceCollection>? _configureServices;
+    private IHost? _host;
 
     public ServiceHost(IReadOnlyDictionary<string, string?> settings, string environment = "Development", Action<IServiceCollection>? configureServices = null, int port = 0)
     {
@@ -47,6 +50,34 @@ public sealed class ServiceHost<TEntryPoint> : WebApplicationFactory<TEntryPoint
         }
 
         return client;
+    }
+
+    /// <summary>
+    /// Stops the service. MassTransit starts the bus in the background; stopped before that start has finished, the bus
+    /// can finish starting afterwards and leave a consumer on the queue that takes messages no one records. So a
+    /// host stopped soon after it started first waits (briefly) for its bus.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (_host?.Services.GetService<IBusControl>() is { } bus)
+        {
+            try
+            {
+                await bus.WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(15));
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                // A broker that is down (a fault test) never lets the bus start: nothing to wait for.
+            }
+        }
+
+        await base.DisposeAsync();
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        _host = base.CreateHost(builder);
+        return _host;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -60,6 +60,20 @@ public sealed class TestVirtualHost : IAsyncDisposable
         return body.RootElement.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Number ? messages.GetInt64() : 0;
     }
 
+    /// <summary>Consumers attached to a queue (0 when the queue does not exist).</summary>
+    public async Task<int> CountConsumersAsync(string queue)
+    {
+        using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}");
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return 0;
+        }
+
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.TryGetProperty("consumers", out var consumers) && consumers.ValueKind == JsonValueKind.Number ? consumers.GetInt32() : 0;
+    }
+
     /// <summary>Peeks at messages (they stay in the queue): headers and payload of each.</summary>
     public async Task<IReadOnlyList<JsonElement>> PeekAsync(string queue, int count = 10)
     {
