@@ -68,10 +68,14 @@ public static class ProposalStore
         return await ReadOneAsync(command, ct);
     }
 
-    /// <summary>Loads the proposal and locks its row until the transaction ends (serializes sibling work results).</summary>
+    /// <summary>
+    /// Loads the proposal and locks its row until the transaction ends, so writers of one proposal take turns. "No key
+    /// update" is the lock an update of the row takes: it waits for other writers but not for transactions that only
+    /// insert the proposal's history, timers or webhooks (they hold a key-share lock for the foreign key).
+    /// </summary>
     public static async Task<ProposalRecord?> LockAsync(UnitOfWork work, Guid id, CancellationToken ct)
     {
-        await using var command = work.Command($"select {Columns} from proposals where id = $1 for update");
+        await using var command = work.Command($"select {Columns} from proposals where id = $1 for no key update");
         command.Parameters.Add(new() { Value = id });
         return await ReadOneAsync(command, ct);
     }

@@ -94,7 +94,13 @@ public sealed partial class LifecycleScope(UnitOfWork work, LifecycleEffects eff
     /// <summary>Work that must not run inside the transaction (Redis); runs once the transaction committed.</summary>
     public void AfterCommit(Func<Task> action) => _afterCommit.Add(action);
 
-    public Task<ProposalRecord?> LoadAsync(Guid id) => ProposalStore.LoadAsync(Work, id, CancellationToken);
+    /// <summary>
+    /// Loads the proposal and holds its row until this unit of work ends. Triggers for one proposal often arrive
+    /// together (impact and decision within milliseconds): the second waits here for the first to commit and reads
+    /// its result, instead of doing its work, failing the version check and retrying after a pause (a quarter of
+    /// proposals did at 20/s). The version check in <see cref="ApplyAsync"/> stays as the guard.
+    /// </summary>
+    public Task<ProposalRecord?> LoadAsync(Guid id) => ProposalStore.LockAsync(Work, id, CancellationToken);
 
     /// <summary>
     /// Applies the trigger through the state machine: refused → recorded as ProposalTransitionRefused and nothing
