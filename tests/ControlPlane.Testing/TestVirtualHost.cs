@@ -47,7 +47,13 @@ public sealed class TestVirtualHost : IAsyncDisposable
     }
 
     /// <summary>Messages ready in a queue, or null when the queue does not exist.</summary>
-    public async Task<long?> CountMessagesAsync(string queue)
+    public Task<long?> CountMessagesAsync(string queue) => QueueFigureAsync(queue, "messages");
+
+    /// <summary>Consumers attached to a queue (0 when the queue does not exist).</summary>
+    public async Task<int> CountConsumersAsync(string queue) => (int)(await QueueFigureAsync(queue, "consumers") ?? 0);
+
+    /// <summary>One number from the management API's view of a queue: null when the queue does not exist, 0 when not yet counted.</summary>
+    private async Task<long?> QueueFigureAsync(string queue, string property)
     {
         using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}");
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -57,21 +63,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
 
         response.EnsureSuccessStatusCode();
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Number ? messages.GetInt64() : 0;
-    }
-
-    /// <summary>Consumers attached to a queue (0 when the queue does not exist).</summary>
-    public async Task<int> CountConsumersAsync(string queue)
-    {
-        using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}");
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return 0;
-        }
-
-        response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.TryGetProperty("consumers", out var consumers) && consumers.ValueKind == JsonValueKind.Number ? consumers.GetInt32() : 0;
+        return body.RootElement.TryGetProperty(property, out var figure) && figure.ValueKind == JsonValueKind.Number ? figure.GetInt64() : 0;
     }
 
     /// <summary>Peeks at messages (they stay in the queue): headers and payload of each.</summary>

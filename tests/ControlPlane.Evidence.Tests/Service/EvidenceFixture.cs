@@ -60,9 +60,7 @@ public class EvidenceFixture : IAsyncLifetime
         Database = await TestDatabase.CreateAsync("evidence");
         for (var i = 0; i < ReplicaCount; i++)
         {
-            var settings = new PlaneSettings(VirtualHost, PlaneSettings.NewRedisPrefix())
-                .Database("evidence-db", Database.ConnectionString)
-                .Service("identity", Identity.Address)
+            var settings = ReplicaSettings()
                 .Set("Evidence:ConsumerConcurrency", ConsumerConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Configure(settings);
             var replica = new ServiceHost<EvidenceService>(settings.Build());
@@ -84,6 +82,11 @@ public class EvidenceFixture : IAsyncLifetime
             return page!.Records.Any(r => r.Actor == "evidence");
         }, TimeSpan.FromSeconds(30), "evidence's own key to be recorded");
     }
+
+    /// <summary>What an evidence replica needs to join this one: the vhost, the database, identity; its own Redis prefix.</summary>
+    public PlaneSettings ReplicaSettings() => new PlaneSettings(VirtualHost, PlaneSettings.NewRedisPrefix())
+        .Database("evidence-db", Database.ConnectionString)
+        .Service("identity", Identity.Address);
 
     /// <summary>A client for evidence carrying a real token of <paramref name="principal"/> (audience "evidence").</summary>
     public async Task<HttpClient> ClientAsync(string? principal, ServiceHost<EvidenceService>? replica = null)

@@ -15,10 +15,7 @@ public sealed class ShortLivedReplicaTests(EvidenceFixture fixture) : IClassFixt
         var ct = TestContext.Current.CancellationToken;
         for (var i = 0; i < 12; i++)
         {
-            await using var replica = new ServiceHost<EvidenceService>(new PlaneSettings(fixture.VirtualHost, PlaneSettings.NewRedisPrefix())
-                .Database("evidence-db", fixture.Database.ConnectionString)
-                .Service("identity", fixture.Identity.Address)
-                .Build());
+            await using var replica = new ServiceHost<EvidenceService>(fixture.ReplicaSettings().Build());
             using var client = replica.CreateHttpClient();
             using var _ = await client.GetAsync("evidence/keys", ct);
         }
