@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -9,7 +10,10 @@ namespace ControlPlane.ServiceDefaults.Data;
 /// replicas starting together do not race, records each migration in schema_migrations with its checksum, and
 /// refuses to start when an applied migration was edited afterwards.
 /// </summary>
-public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, MigrationSet migrations, ILogger<DatabaseMigrator> logger)
+public sealed partial class DatabaseMigrator(
+    [FromKeyedServices(DatabaseExtensions.SessionDataSource)] NpgsqlDataSource dataSource, // holds a session lock
+    MigrationSet migrations,
+    ILogger<DatabaseMigrator> logger)
 {
     // Any constant works; it only has to be the same for every replica of every service.
     private const long AdvisoryLockKey = 0x436F6E74726F6C50; // "ControlP"

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -18,8 +19,9 @@ namespace ControlPlane.ServiceDefaults.Data;
 /// queued and goes out first in the next batch, so rows after it in the same batch may reach consumers before it
 /// (as any redelivery may); the relay never waits on one message at a time.
 /// </summary>
-public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, DatabaseMigrator migrator, IConfiguration configuration,
-    ILogger<OutboxRelay> logger) : BackgroundService
+public sealed partial class OutboxRelay(NpgsqlDataSource dataSource,
+    [FromKeyedServices(DatabaseExtensions.SessionDataSource)] NpgsqlDataSource sessions, // LISTEN is session state
+    IBus bus, DatabaseMigrator migrator, IConfiguration configuration, ILogger<OutboxRelay> logger) : BackgroundService
 {
     public const string Channel = "controlplane_outbox";
     /// <summary>The transaction-scoped advisory lock a replica holds while it relays.</summary>
@@ -53,7 +55,7 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource, IBus bus, D
         {
             try
             {
-                await using var listener = await dataSource.OpenConnectionAsync(stoppingToken);
+                await using var listener = await sessions.OpenConnectionAsync(stoppingToken);
                 await using (var listen = new NpgsqlCommand($"listen {Channel}", listener))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);

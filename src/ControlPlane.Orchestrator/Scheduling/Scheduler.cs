@@ -20,7 +20,7 @@ namespace ControlPlane.Orchestrator.Scheduling;
 /// shares a target or its environment's next slot overtakes it. Redis unreachable means nothing new starts.
 /// </summary>
 public sealed partial class Scheduler(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(DatabaseExtensions.SessionDataSource)] NpgsqlDataSource dataSource, // holds a session lock while it schedules
     ProposalLifecycle lifecycle,
     LifecycleEffects effects,
     TargetLeases leases,
