@@ -7,6 +7,7 @@
 #   CONFIGURATION=Debug ./run.sh     Debug build (to attach a debugger)
 #   INTAKE_PER_MINUTE=0 ./run.sh     no per-agent proposal intake limit (load runs, README "Load"; default 120/min)
 #   TRACE_SAMPLE_RATIO=0.1 ./run.sh  keep a tenth of the traces (load runs; default: every trace, as Aspire sets it)
+#   METRIC_EXPORT_SECONDS=10 ./run.sh  services export metrics every 10 s (load runs; default: every second, as Aspire sets it)
 #   ControlPlane__Servers=containers ./run.sh   RabbitMQ, PostgreSQL and Redis as containers (Docker or Podman)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -50,6 +51,7 @@ clone_env=("ControlPlane__LocalServers__DatabasePrefix=$PREFIX")
 # A load run offers more proposals per agent than the production intake limit lets through; only this flag raises it.
 if [ -n "${INTAKE_PER_MINUTE:-}" ]; then clone_env+=("ControlPlane__IntakePerMinute=$INTAKE_PER_MINUTE"); fi
 if [ -n "${TRACE_SAMPLE_RATIO:-}" ]; then clone_env+=("ControlPlane__TraceSampleRatio=$TRACE_SAMPLE_RATIO"); fi
+if [ -n "${METRIC_EXPORT_SECONDS:-}" ]; then clone_env+=("ControlPlane__MetricExportSeconds=$METRIC_EXPORT_SECONDS"); fi
 if [ "$MODE" != containers ] && [ -n "$VHOST" ]; then
   curl -fsS -u guest:guest -X PUT "http://127.0.0.1:15672/api/vhosts/$VHOST" >/dev/null \
     && curl -fsS -u guest:guest -X PUT -H 'content-type: application/json' -d '{"configure":".*","write":".*","read":".*"}' \

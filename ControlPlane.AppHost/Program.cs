@@ -187,24 +187,6 @@ if (builder.ExecutionContext.IsRunMode)
     orchestrator.WithEnvironment("Integrations__GitHub__ProposalUrl", consoleLoopback + "/proposals/{id}");
 }
 
-// Load runs (./run.sh TRACE_SAMPLE_RATIO=0.1): keep that share of proposals' traces. Aspire asks every project for all
-// of them (always_on), and on two cores the dashboard ingesting every span of every proposal costs more CPU than the
-// services deciding them (README "Load"). Parent-based, so a trace is kept or dropped whole across services.
-if (builder.Configuration["ControlPlane:TraceSampleRatio"] is { Length: > 0 } sampleRatio)
-{
-    // The SDK would quietly fall back to every trace on a value it cannot read; say so instead.
-    if (!double.TryParse(sampleRatio, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio)
-        || ratio is < 0 or > 1)
-    {
-        throw new InvalidOperationException($"ControlPlane:TraceSampleRatio (TRACE_SAMPLE_RATIO) must be a number from 0 to 1, such as 0.1; got '{sampleRatio}'.");
-    }
-
-    foreach (var project in builder.Resources.OfType<ProjectResource>())
-    {
-        builder.CreateResourceBuilder(project)
-            .WithEnvironment("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
-            .WithEnvironment("OTEL_TRACES_SAMPLER_ARG", ratio.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-}
+LoadRunTelemetry.Apply(builder); // after every project is added: it changes them all
 
 builder.Build().Run();

@@ -32,6 +32,9 @@ public static class BusExtensions
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // MassTransit reports each bus's configuration to usage-tracking.masstransit.io unless told not to (found in
+            // the services' logs as a failed lookup on this offline machine). Nothing leaves the plane unasked.
+            x.DisableUsageTelemetry();
             // Every replica keeps its own revocation list, so this consumer gets a temporary queue of its own:
             // the instance id makes the name unique per process (an exclusive queue cannot be shared).
             x.AddConsumer<PrincipalRevokedConsumer>().Endpoint(e =>

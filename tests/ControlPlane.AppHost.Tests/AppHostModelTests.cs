@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using ControlPlane.AppHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.AppHost.Tests;
 
@@ -45,6 +46,39 @@ public sealed class AppHostModelTests
         Assert.All(ports, p => Assert.Equal((LocalPorts.Defaults[p.Key], false), (p.Value.Port!.Value, p.Value.IsProxied)));
     }
 
+    [Fact]
+    public async Task Load_run_settings_reach_every_project_as_the_opentelemetry_sdks_variables_and_without_them_aspires_stand()
+    {
+        var tuned = await EnvironmentsAsync($"--{LoadRunTelemetry.TraceSampleRatioKey}=0.1", $"--{LoadRunTelemetry.MetricExportSecondsKey}=10");
+        var plain = await EnvironmentsAsync();
+
+        Assert.Equal(Plane.Order(), tuned.Keys.Order());
+        Assert.All(tuned.Values, environment =>
+        {
+            Assert.Equal("parentbased_traceidratio", environment["OTEL_TRACES_SAMPLER"]);
+            Assert.Equal("0.1", environment["OTEL_TRACES_SAMPLER_ARG"]);
+            Assert.Equal("10000", environment["OTEL_METRIC_EXPORT_INTERVAL"]);
+        });
+        // Aspire's own: every trace, metrics each second.
+        Assert.All(plain.Values, environment =>
+        {
+            Assert.Equal("always_on", environment["OTEL_TRACES_SAMPLER"]);
+            Assert.Equal("1000", environment["OTEL_METRIC_EXPORT_INTERVAL"]);
+        });
+    }
+
+    [Theory]
+    [InlineData("TraceSampleRatio", "1.5", "from 0 to 1")]
+    [InlineData("TraceSampleRatio", "a tenth", "from 0 to 1")]
+    [InlineData("MetricExportSeconds", "0", "from 1 to 3600")]
+    [InlineData("MetricExportSeconds", "2.5", "from 1 to 3600")]
+    public async Task A_load_run_setting_it_cannot_read_stops_the_apphost_with_the_range_it_takes(string key, string value, string expected)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelAsync("local", $"--ControlPlane:{key}={value}"));
+        var message = error is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0].Message : error.InnerException?.Message ?? error.Message;
+        Assert.Contains(expected, message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(null, true, ServerMode.Containers)]
     [InlineData(null, false, ServerMode.Local)]
@@ -69,14 +103,42 @@ public sealed class AppHostModelTests
     public void A_local_servers_address_is_read_from_its_connection_string(string connectionString, string host, int port) =>
         Assert.Equal((host, port), LocalEndpoint.Parse(connectionString));
 
-    private static async Task<IReadOnlyList<IResource>> ModelAsync(string mode)
+    private static async Task<IReadOnlyList<IResource>> ModelAsync(string mode, params string[] settings)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ControlPlane_AppHost>(
             [$"--{Servers.ModeKey}={mode}", "--Parameters:identity-key-encryption-key=x", "--Parameters:fleet-key-encryption-key=x",
-             "--Parameters:evidence-key-encryption-key=x", "--Parameters:orchestrator-key-encryption-key=x"], TestContext.Current.CancellationToken);
+             "--Parameters:evidence-key-encryption-key=x", "--Parameters:orchestrator-key-encryption-key=x", .. settings], TestContext.Current.CancellationToken);
         await using (builder)
         {
             return [.. builder.Resources];
+        }
+    }
+
+    // Each project's environment as its callbacks write it (Aspire's, then ours), in the order DCP applies them; only
+    // plain values, so nothing waits for endpoints that a model which never starts does not allocate.
+    private static async Task<Dictionary<string, Dictionary<string, string>>> EnvironmentsAsync(params string[] settings)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ControlPlane_AppHost>(
+            [$"--{Servers.ModeKey}=local", "--Parameters:identity-key-encryption-key=x", "--Parameters:fleet-key-encryption-key=x",
+             "--Parameters:evidence-key-encryption-key=x", "--Parameters:orchestrator-key-encryption-key=x", .. settings], TestContext.Current.CancellationToken);
+        await using (builder)
+        await using (var app = await builder.BuildAsync(TestContext.Current.CancellationToken))
+        {
+            var execution = app.Services.GetRequiredService<DistributedApplicationExecutionContext>();
+            var environments = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+            foreach (var project in builder.Resources.OfType<ProjectResource>())
+            {
+                var context = new EnvironmentCallbackContext(execution, project, cancellationToken: TestContext.Current.CancellationToken);
+                foreach (var callback in project.Annotations.OfType<EnvironmentCallbackAnnotation>())
+                {
+                    await callback.Callback(context);
+                }
+
+                environments[project.Name] = context.EnvironmentVariables.Where(e => e.Value is string)
+                    .ToDictionary(e => e.Key, e => (string)e.Value, StringComparer.Ordinal);
+            }
+
+            return environments;
         }
     }
 }

@@ -129,6 +129,26 @@ public static class LoadReport
         }
     }
 
+    /// <summary>The rest of the machine around the run; warnings say when figures from it are not comparable.</summary>
+    public static void WriteMachine(TextWriter output, MachineReport machine)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(machine);
+        output.WriteLine();
+        output.WriteLine("== machine (/proc, /sys: the rest of the box around this run)");
+        Line(output, "busy before the run", machine.BusyBefore is { } busy
+            ? $"{busy * 100:0}% of {Environment.ProcessorCount} cores (2 s: the idle plane and anything else)"
+            : "not read (Linux /proc only)");
+        Line(output, "evicted page cache read back", machine.RefaultedBytes is { } refaulted
+            ? $"{Mb(refaulted)} during the run ({machine.MajorFaults} major faults)"
+            : "not read");
+        Line(output, "proactive pageout (DAMON)", machine.ProactivePageout ?? "off");
+        foreach (var warning in machine.Warnings)
+        {
+            output.WriteLine($"  note: {warning}");
+        }
+    }
+
     private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MB";
 
     private static void Line(TextWriter output, string label, string value) => output.WriteLine($"  {label,-44} {value}");

@@ -23,6 +23,8 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
 // Idle memory first, before anything is offered (the plane has been up and quiet since ./run.sh said healthy).
 var idle = ServiceMemory.Read();
 LoadReport.WriteMemory(Console.Out, "idle resident memory per service (VmRSS, before the run)", idle);
+// How quiet the box is, and what the kernel pages back in during the run: a disturbed run says so.
+var busyBefore = await MachineConditions.BusyShareAsync(TimeSpan.FromSeconds(2), cancel.Token);
 
 var baselines = new List<BaselineFigure>();
 string? synchronousCommit = null;
@@ -40,6 +42,7 @@ if (options.Baselines)
     Measured(await Baselines.PostgresInsertsAsync(options.Postgres, 8, options.BaselineDuration, cancel.Token));
 }
 
+MachineCounters? machineBefore = null;
 var evidenceDatabase = options.EvidenceDatabase ?? EvidenceAppends.DefaultDatabase(Environment.CurrentDirectory);
 if (options.Mode == LoadMode.Evidence)
 {
@@ -50,6 +53,7 @@ if (options.Mode == LoadMode.Evidence)
     try
     {
         var cpuBefore = ProcessCpu.Read(idle);
+        machineBefore = MachineConditions.Read();
         appended = await new EvidenceLoad(options, Console.Out).RunAsync(bus, evidenceConnection, cancel.Token);
         cpu = ProcessCpu.PerUnit(cpuBefore, ProcessCpu.Read(idle), (int)appended.Recorded);
     }
@@ -61,12 +65,14 @@ if (options.Mode == LoadMode.Evidence)
 
     LoadReport.WriteEvidence(Console.Out, options, appended, baselines, synchronousCommit);
     LoadReport.WriteCpu(Console.Out, "evidence record", "first publish → last record read", cpu);
+    LoadReport.WriteMachine(Console.Out, MachineConditions.Report(busyBefore, machineBefore, MachineConditions.Read(), MachineConditions.ProactivePageout()));
     LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
     return appended.Recorded > 0 ? 0 : 1;
 }
 
 PlaneResult plane;
 var planeCpuBefore = ProcessCpu.Read(idle);
+machineBefore = MachineConditions.Read();
 try
 {
     plane = await new PlaneLoad(options, http, Console.Out).RunAsync(cancel.Token);
@@ -81,6 +87,7 @@ catch (Exception e) when (e is HttpRequestException or ControlPlane.Client.Token
 var evidence = await EvidenceAppends.ReadAsync(options.Postgres, evidenceDatabase, plane.StartedAt, plane.EndedAt, cancel.Token);
 LoadReport.Write(Console.Out, options, plane, evidence, baselines, synchronousCommit);
 LoadReport.WriteCpu(Console.Out, "proposal", "offer start → last outcome read; orchestrator's includes this tool's status reads", ProcessCpu.PerUnit(planeCpuBefore, ProcessCpu.Read(idle), plane.Accepted.Count));
+LoadReport.WriteMachine(Console.Out, MachineConditions.Report(busyBefore, machineBefore, MachineConditions.Read(), MachineConditions.ProactivePageout()));
 LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
 return plane.Accepted.Count > 0 ? 0 : 1;
 

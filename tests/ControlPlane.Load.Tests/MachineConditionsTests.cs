@@ -1,0 +1,69 @@
+namespace ControlPlane.Load.Tests;
+
+/// <summary>Reading how busy the box is, what the kernel paged back in, and whether a proactive pageout runs, from fake /proc and /sys trees.</summary>
+public sealed class MachineConditionsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("machine").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Counters_come_from_the_cpu_line_and_vmstat_and_two_readings_give_the_busy_share()
+    {
+        var proc = Proc("cpu  100 0 50 800 50 0 0 0 0 0", refaults: 1000, majorFaults: 7);
+        var before = MachineConditions.Read(proc);
+        Assert.Equal(new MachineCounters(BusyTicks: 150, AllTicks: 1000, FileRefaults: 1000, MajorFaults: 7), before);
+
+        Proc("cpu  400 0 150 1300 150 0 0 0 0 0", refaults: 1000 + 40_000, majorFaults: 9);
+        var after = MachineConditions.Read(proc);
+
+        Assert.Equal(0.4, MachineConditions.Busy(before, after)!.Value, 6); // 400 busy of 1,000 ticks
+        var report = MachineConditions.Report(0.4, before, after, null);
+        Assert.Equal(40_000 * MachineConditions.PageBytes, report.RefaultedBytes);
+        Assert.Equal(2, report.MajorFaults);
+        Assert.Equal(2, report.Warnings.Count); // busy above 25%, and 156 MB read back
+    }
+
+    [Fact]
+    public void A_quiet_box_that_paged_nothing_back_in_gets_no_warning_and_missing_files_give_no_figures()
+    {
+        var report = MachineConditions.Report(0.1, new MachineCounters(0, 100, 5, 0), new MachineCounters(10, 200, 5 + 100, 0), null);
+        Assert.Empty(report.Warnings);
+
+        Assert.Null(MachineConditions.Read(Path.Combine(_root, "no-proc")));
+        Assert.Null(MachineConditions.Busy(null, new MachineCounters(1, 2, 3, 4)));
+        Assert.Null(MachineConditions.Report(null, null, null, null).RefaultedBytes);
+    }
+
+    [Fact]
+    public void A_running_damon_pageout_scheme_is_reported_with_how_long_memory_must_be_untouched()
+    {
+        var sys = Path.Combine(_root, "sys");
+        Assert.Null(MachineConditions.ProactivePageout(sys));
+
+        var context = Path.Combine(sys, "kernel", "mm", "damon", "admin", "kdamonds", "0", "contexts", "0");
+        Write(Path.Combine(sys, "kernel", "mm", "damon", "admin", "kdamonds", "0", "state"), "off\n");
+        Write(Path.Combine(context, "monitoring_attrs", "intervals", "aggr_us"), "500000\n");
+        Write(Path.Combine(context, "schemes", "0", "action"), "pageout\n");
+        Write(Path.Combine(context, "schemes", "0", "access_pattern", "age", "min"), "12\n");
+        Write(Path.Combine(context, "schemes", "1", "action"), "stat\n");
+        Assert.Null(MachineConditions.ProactivePageout(sys)); // not running
+
+        Write(Path.Combine(sys, "kernel", "mm", "damon", "admin", "kdamonds", "0", "state"), "on\n");
+        Assert.Equal("on: memory untouched for 6 s is paged out", MachineConditions.ProactivePageout(sys));
+    }
+
+    private string Proc(string cpuLine, long refaults, long majorFaults)
+    {
+        var proc = Path.Combine(_root, "proc");
+        Write(Path.Combine(proc, "stat"), $"{cpuLine}\ncpu0 1 2 3 4 5 6 7 8 0 0\nctxt 99\n");
+        Write(Path.Combine(proc, "vmstat"), $"nr_free_pages 10\nworkingset_refault_anon 3\nworkingset_refault_file {refaults}\npgmajfault {majorFaults}\n");
+        return proc;
+    }
+
+    private static void Write(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+}
