@@ -105,9 +105,7 @@ public sealed class AppHostModelTests
 
     private static async Task<IReadOnlyList<IResource>> ModelAsync(string mode, params string[] settings)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ControlPlane_AppHost>(
-            [$"--{Servers.ModeKey}={mode}", "--Parameters:identity-key-encryption-key=x", "--Parameters:fleet-key-encryption-key=x",
-             "--Parameters:evidence-key-encryption-key=x", "--Parameters:orchestrator-key-encryption-key=x", .. settings], TestContext.Current.CancellationToken);
+        var builder = await BuilderAsync(mode, settings);
         await using (builder)
         {
             return [.. builder.Resources];
@@ -118,9 +116,7 @@ public sealed class AppHostModelTests
     // plain values, so nothing waits for endpoints that a model which never starts does not allocate.
     private static async Task<Dictionary<string, Dictionary<string, string>>> EnvironmentsAsync(params string[] settings)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ControlPlane_AppHost>(
-            [$"--{Servers.ModeKey}=local", "--Parameters:identity-key-encryption-key=x", "--Parameters:fleet-key-encryption-key=x",
-             "--Parameters:evidence-key-encryption-key=x", "--Parameters:orchestrator-key-encryption-key=x", .. settings], TestContext.Current.CancellationToken);
+        var builder = await BuilderAsync("local", settings);
         await using (builder)
         await using (var app = await builder.BuildAsync(TestContext.Current.CancellationToken))
         {
@@ -141,4 +137,9 @@ public sealed class AppHostModelTests
             return environments;
         }
     }
+
+    private static Task<IDistributedApplicationTestingBuilder> BuilderAsync(string mode, string[] settings) =>
+        DistributedApplicationTestingBuilder.CreateAsync<Projects.ControlPlane_AppHost>(
+            [$"--{Servers.ModeKey}={mode}", "--Parameters:identity-key-encryption-key=x", "--Parameters:fleet-key-encryption-key=x",
+             "--Parameters:evidence-key-encryption-key=x", "--Parameters:orchestrator-key-encryption-key=x", .. settings], TestContext.Current.CancellationToken);
 }
