@@ -53,6 +53,35 @@ public sealed class MachineConditionsTests : IDisposable
         Assert.Equal("on: memory untouched for 6 s is paged out", MachineConditions.ProactivePageout(sys));
     }
 
+    [Fact]
+    public async Task Settling_waits_while_the_box_is_busy_and_gives_up_at_its_limit()
+    {
+        var window = TimeSpan.FromSeconds(2);
+        var busyThenQuiet = new Queue<double?>([0.95, 0.6, 0.18, 0.9]);
+        var settled = await MachineConditions.SettleAsync(_ => Task.FromResult(busyThenQuiet.Dequeue()), window, TimeSpan.FromSeconds(60), CancellationToken.None);
+        Assert.Equal((0.18, TimeSpan.FromSeconds(4)), settled);
+
+        var samples = 0;
+        var neverQuiet = await MachineConditions.SettleAsync(_ =>
+        {
+            samples++;
+            return Task.FromResult<double?>(0.9);
+        }, window, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal((0.9, TimeSpan.FromSeconds(4)), neverQuiet); // a third window would pass the 5 s limit
+        Assert.Equal(3, samples);
+
+        var unreadable = await MachineConditions.SettleAsync(_ => Task.FromResult<double?>(null), window, TimeSpan.FromSeconds(60), CancellationToken.None);
+        Assert.Equal((null, TimeSpan.Zero), unreadable); // not Linux: nothing to wait for
+    }
+
+    [Fact]
+    public void The_settle_limit_is_an_option_and_can_be_turned_off()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(60), LoadOptions.Parse([]).Settle);
+        Assert.Equal(TimeSpan.FromSeconds(30), LoadOptions.Parse(["--settle", "30s"]).Settle);
+        Assert.Null(LoadOptions.Parse(["--no-settle"]).Settle);
+    }
+
     private string Proc(string cpuLine, long refaults, long majorFaults)
     {
         var proc = Path.Combine(_root, "proc");

@@ -40,6 +40,9 @@ public sealed record LoadOptions
 
     public bool Baselines { get; init; } = true;
 
+    /// <summary>How long to wait, at most, for the box to be quiet before measuring (null: not at all).</summary>
+    public TimeSpan? Settle { get; init; } = TimeSpan.FromSeconds(60);
+
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -47,6 +50,12 @@ public sealed record LoadOptions
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
+            if (name == "--no-settle")
+            {
+                options = options with { Settle = null };
+                continue;
+            }
+
             if (name == "--no-baselines")
             {
                 options = options with { Baselines = false };
@@ -64,6 +73,7 @@ public sealed record LoadOptions
                 "--rate" => options with { Rate = Positive(name, double.Parse(value, CultureInfo.InvariantCulture)) },
                 "--duration" => options with { Duration = ParseDuration(value) },
                 "--drain" => options with { Drain = ParseDuration(value) },
+                "--settle" => options with { Settle = ParseDuration(value) },
                 "--baseline-duration" => options with { BaselineDuration = ParseDuration(value) },
                 "--agents" => options with { Agents = ParseAgents(value) },
                 "--mix" => options with { Mix = ParseMix(value) },

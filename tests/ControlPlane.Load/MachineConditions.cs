@@ -65,6 +65,32 @@ public static class MachineConditions
         return Busy(before, Read(proc));
     }
 
+    /// <summary>
+    /// Waits, up to <paramref name="limit"/>, until the box is below <see cref="MachineReport.QuietLimit"/> busy over
+    /// one <paramref name="window"/>: a plane still finishing the previous run (evidence appending, the dashboard
+    /// ingesting) would take the cores this run measures. Returns the last share seen and how long it waited.
+    /// </summary>
+    public static Task<(double? Busy, TimeSpan Waited)> SettleAsync(TimeSpan window, TimeSpan limit, CancellationToken cancellationToken) =>
+        SettleAsync(ct => BusyShareAsync(window, ct), window, limit, cancellationToken);
+
+    /// <summary><see cref="SettleAsync(TimeSpan, TimeSpan, CancellationToken)"/> over any sampler, each sample taking one window.</summary>
+    public static async Task<(double? Busy, TimeSpan Waited)> SettleAsync(Func<CancellationToken, Task<double?>> sample, TimeSpan window,
+        TimeSpan limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var waited = TimeSpan.Zero;
+        while (true)
+        {
+            var busy = await sample(cancellationToken);
+            if (busy is null || busy <= MachineReport.QuietLimit || waited + window > limit)
+            {
+                return (busy, waited);
+            }
+
+            waited += window;
+        }
+    }
+
     public static double? Busy(MachineCounters? before, MachineCounters? after) =>
         before is null || after is null || after.AllTicks <= before.AllTicks
             ? null

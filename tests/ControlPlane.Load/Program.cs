@@ -23,8 +23,21 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
 // Idle memory first, before anything is offered (the plane has been up and quiet since ./run.sh said healthy).
 var idle = ServiceMemory.Read();
 LoadReport.WriteMemory(Console.Out, "idle resident memory per service (VmRSS, before the run)", idle);
-// How quiet the box is, and what the kernel pages back in during the run: a disturbed run says so.
-var busyBefore = await MachineConditions.BusyShareAsync(TimeSpan.FromSeconds(2), cancel.Token);
+// How quiet the box is, and what the kernel pages back in during the run: a disturbed run says so. A plane still busy
+// with the previous run gets up to --settle to finish first.
+double? busyBefore;
+if (options.Settle is { } settle)
+{
+    (busyBefore, var waited) = await MachineConditions.SettleAsync(TimeSpan.FromSeconds(2), settle, cancel.Token);
+    if (waited > TimeSpan.Zero)
+    {
+        Console.WriteLine($"waited {waited.TotalSeconds:0} s for the box to settle ({busyBefore * 100:0}% busy now; --settle, --no-settle)");
+    }
+}
+else
+{
+    busyBefore = await MachineConditions.BusyShareAsync(TimeSpan.FromSeconds(2), cancel.Token);
+}
 
 var baselines = new List<BaselineFigure>();
 string? synchronousCommit = null;
