@@ -27,9 +27,9 @@ public sealed record MachineReport(double? BusyBefore, long? RefaultedBytes, lon
 
 /// <summary>
 /// Reads how busy the box is, how much evicted page cache had to be read back (workingset_refault_file in
-/// /proc/vmstat) and whether DAMON's proactive pageout is on (/sys/kernel/mm/damon). On 2026-12-05 such a scheme paged
-/// out memory idle for 6 s; the services' code pages were read back again and again, and the same build needed five
-/// to seven times the CPU per proposal it had needed the day before (README "Load"). Linux only; elsewhere nothing.
+/// /proc/vmstat) and whether DAMON's proactive pageout is on (/sys/kernel/mm/damon). On 2026-12-05 the same build needed
+/// twice the CPU per proposal after a restart of the machine; a pageout scheme was running and had to be ruled out
+/// (README "Load", fifth round), which these figures now do in every run. Linux only; elsewhere nothing.
 /// </summary>
 public static class MachineConditions
 {
