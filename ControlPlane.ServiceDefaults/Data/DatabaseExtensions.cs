@@ -36,31 +36,45 @@ public static class DatabaseExtensions
     /// <summary>Statements a connection keeps prepared when the connection string does not say (Max Auto Prepare).</summary>
     public const int DefaultMaxAutoPrepare = 128;
 
+    /// <summary>Connections a service's pool opens at most when the connection string does not say (Maximum Pool Size).</summary>
+    public const int DefaultMaxPoolSize = 20;
+
     /// <summary>
     /// A service sends the same few dozen statements all day (inbox, outbox, state, relay), so each connection prepares
     /// the ones it has run five times: PostgreSQL then skips parsing and planning them (Npgsql's automatic preparation,
-    /// off unless asked for), and a connection is not reset when it returns to the pool. A connection string that sets
-    /// Max Auto Prepare or No Reset On Close wins.
+    /// off unless asked for), a connection is not reset when it returns to the pool, and the pool stays small. A
+    /// connection string that sets Max Auto Prepare, No Reset On Close or Maximum Pool Size wins.
     /// </summary>
     public static NpgsqlDataSourceBuilder DataSourceBuilder(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        // Npgsql's own ContainsKey answers whether the keyword exists at all, so read the keys as written.
-        var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!written.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        var written = Written(connectionString);
+        if (!written.Contains("MaxAutoPrepare"))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = DefaultMaxAutoPrepare;
         }
 
-        if (!written.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("NoResetOnClose", StringComparison.OrdinalIgnoreCase)))
+        if (!written.Contains("NoResetOnClose"))
         {
             // Resetting a returned connection costs PostgreSQL seven statements (DISCARD ALL would drop the prepared ones),
             // about half of what a service sends. Work here keeps no session state: its locks are transaction-scoped.
             builder.ConnectionStringBuilder.NoResetOnClose = true;
         }
 
+        if (!written.Contains("MaxPoolSize") && !written.Contains("MaximumPoolSize"))
+        {
+            // Npgsql's 100 let one burst open a backend per waiting request (orchestrator held 102 at 100/s offered):
+            // more backends than cores only queue inside PostgreSQL, at a cost. Requests now queue in the pool instead.
+            builder.ConnectionStringBuilder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
         return builder;
     }
+
+    /// <summary>The keywords a connection string sets, as written without spaces (Npgsql's own ContainsKey answers whether a keyword exists at all).</summary>
+    private static HashSet<string> Written(string connectionString) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(key => key.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The key of the second data source, for the few connections that hold session state - the migrator's and the

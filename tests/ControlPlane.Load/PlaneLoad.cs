@@ -40,6 +40,7 @@ public sealed record PlaneResult(long Offered, TimeSpan OfferedFor, IReadOnlyLis
 public sealed class PlaneLoad(LoadOptions options, HttpClient http, TextWriter log)
 {
     private static readonly TimeSpan PollPause = TimeSpan.FromMilliseconds(500);
+    private int faultsPrinted;
 
     public async Task<PlaneResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -93,7 +94,7 @@ public sealed class PlaneLoad(LoadOptions options, HttpClient http, TextWriter l
         return new PlaneResult(total, offeredFor, list, refused, [.. answers], startedAt, DateTimeOffset.UtcNow);
     }
 
-    private static async Task SubmitAsync(ControlPlaneClient client, string agent, string environment, long index, ConcurrentBag<Accepted> accepted,
+    private async Task SubmitAsync(ControlPlaneClient client, string agent, string environment, long index, ConcurrentBag<Accepted> accepted,
         ConcurrentDictionary<string, int> refused, ConcurrentBag<TimeSpan> answers, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -107,6 +108,13 @@ public sealed class PlaneLoad(LoadOptions options, HttpClient http, TextWriter l
         {
             var reason = e is ControlPlaneException problem ? $"{(int)problem.Status} {problem.Title}" : e.GetType().Name;
             refused.AddOrUpdate(reason, 1, (_, n) => n + 1);
+            if (ServerFault.Describe(e, index) is { } fault && Interlocked.Increment(ref faultsPrinted) <= ServerFault.Printed)
+            {
+                lock (log)
+                {
+                    log.WriteLine(fault);
+                }
+            }
         }
     }
 
@@ -121,33 +129,26 @@ public sealed class PlaneLoad(LoadOptions options, HttpClient http, TextWriter l
             new ChangeReference("sha256:9c1185a5", "git@example.com:acme/billing.git#4f2c9e1", "Redeploy the previous billing image")),
     };
 
-    /// <summary>Reads every accepted proposal until it reached its end (decided for production, finished for dev) or the drain ends.</summary>
+    /// <summary>Reads accepted proposals (<see cref="OutcomePolling"/> chooses which) until each reached its end (decided for production, finished for dev) or the drain ends.</summary>
     private async Task AwaitOutcomesAsync(IReadOnlyDictionary<string, TokenProvider> tokens, List<Accepted> accepted, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
-        var pending = accepted;
-        while (pending.Count > 0)
-        {
-            await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, ct) =>
+        var reads = 0L;
+        var pending = await OutcomePolling.AwaitAsync(accepted,
+            items => Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, ct) =>
             {
+                Interlocked.Increment(ref reads);
                 try
                 {
                     item.Last = await GetAsync(tokens[item.Agent], item.Id, ct);
                 }
                 catch (Exception e) when (e is HttpRequestException or ControlPlaneException)
                 {
-                    // a failed read is read again next pass
+                    // a failed read is read again on a later pass
                 }
-            });
-            pending = [.. pending.Where(p => !Done(p))];
-            if (pending.Count == 0 || deadline.Elapsed >= options.Drain)
-            {
-                break;
-            }
-
-            await Task.Delay(PollPause, cancellationToken);
-        }
-
+            }),
+            Done, () => deadline.Elapsed >= options.Drain, () => Task.Delay(PollPause, cancellationToken));
+        log.WriteLine($"read outcomes with {reads} requests for {accepted.Count} proposals in {deadline.Elapsed.TotalSeconds:0.0} s");
         if (pending.Count > 0)
         {
             log.WriteLine($"{pending.Count} proposals had not reached their end after the drain ({options.Drain.TotalSeconds:0} s)");
