@@ -206,6 +206,13 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
         var state = JsonSerializer.SerializeToElement(change.To, ContractJson.Options).GetString()!;
         var terminal = change.To is ProposalState.Completed or ProposalState.Denied or ProposalState.Rejected or ProposalState.Expired
             or ProposalState.Failed or ProposalState.Cancelled;
+        if (change.To != ProposalState.Executing && !terminal)
+        {
+            // Only the first executing time and the end are ever read (governed or drift; drift closed by a completion);
+            // writing the steps between would cost a statement and a commit for each step of every proposal.
+            return;
+        }
+
         await using var upsert = dataSource.CreateCommand("""
             insert into governed_changes (proposal_id, targets, environment, state, executing_at, finished_at, updated_at)
             values ($1, '{}', '', $2, case when $3 then $5 end, case when $4 then $5 end, $5)

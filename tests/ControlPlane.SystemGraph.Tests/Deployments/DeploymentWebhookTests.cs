@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ControlPlane.Contracts;
+using ControlPlane.SystemGraph.Deployments;
 using ControlPlane.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.SystemGraph.Tests.Deployments;
 
@@ -63,6 +65,30 @@ public sealed class DeploymentWebhookTests(DeploymentFixture fixture)
         // The same node elsewhere has no drift.
         var elsewhere = await reader.GetFromJsonAsync<ImpactReport>("graph/impact?targets=search&environment=staging", ContractJson.Options);
         Assert.False(elsewhere!.DriftDetected);
+    }
+
+    [Fact]
+    public async Task Only_the_start_of_execution_and_the_end_of_a_proposal_are_written()
+    {
+        var store = fixture.Plane.Host.Services.GetRequiredService<DeploymentStore>();
+        var ct = TestContext.Current.CancellationToken;
+        var id = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow;
+        ProposalStateChanged Step(ProposalState from, ProposalState to, int version) => new(id, from, to, "step", "orchestrator", version, at.AddSeconds(version));
+        var rows = $"select count(*) from governed_changes where proposal_id = '{id}'";
+
+        await store.RecordStateAsync(Step(ProposalState.Submitted, ProposalState.Assessing, 1), ct);
+        await store.RecordStateAsync(Step(ProposalState.Assessing, ProposalState.AwaitingApproval, 2), ct);
+        await store.RecordStateAsync(Step(ProposalState.AwaitingApproval, ProposalState.Authorized, 3), ct);
+        await store.RecordStateAsync(Step(ProposalState.Authorized, ProposalState.Scheduled, 4), ct);
+        var afterSteps = await fixture.Plane.CountAsync(rows);
+
+        await store.RecordStateAsync(Step(ProposalState.Scheduled, ProposalState.Executing, 5), ct);
+        await store.RecordStateAsync(Step(ProposalState.Executing, ProposalState.Verifying, 6), ct);
+        await store.RecordStateAsync(Step(ProposalState.Verifying, ProposalState.Completed, 7), ct);
+
+        Assert.Equal(0, afterSteps);
+        Assert.Equal(1, await fixture.Plane.CountAsync(rows + " and state = 'completed' and executing_at is not null and finished_at is not null"));
     }
 
     [Fact]
