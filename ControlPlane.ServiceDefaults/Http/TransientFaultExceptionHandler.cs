@@ -11,7 +11,7 @@ namespace ControlPlane.ServiceDefaults.Http;
 /// A request that failed because a dependency is down, restarting or overloaded (database, cache, broker, another
 /// service: <see cref="TransientFaults"/>) gets 503 with Retry-After, not 500: the caller did nothing wrong and should
 /// try again, and the plane's clients do (a submission carries its idempotency key, so a retry never duplicates it).
-/// Nothing was half-written: the unit of work that failed was not committed.
+/// A unit of work that failed before its commit left nothing behind; one that failed after it is found by the retry.
 /// </summary>
 public sealed partial class TransientFaultExceptionHandler(IProblemDetailsService problems, ILogger<TransientFaultExceptionHandler> logger) : IExceptionHandler
 {
@@ -37,7 +37,7 @@ public sealed partial class TransientFaultExceptionHandler(IProblemDetailsServic
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Temporarily unavailable",
-                Detail = $"A dependency of this service is briefly unavailable and nothing was changed; retry in {RetryAfterSeconds} s.",
+                Detail = $"A dependency of this service is briefly unavailable; retry in {RetryAfterSeconds} s.",
             },
             Exception = exception,
         });
