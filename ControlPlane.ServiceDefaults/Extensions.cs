@@ -25,6 +25,7 @@ public static class ServiceDefaultsExtensions
         builder.AddControlPlaneSecurity();
         builder.Services.AddProblemDetails(ProblemDetailsDefaults.Configure);
         builder.AddBadRequestHandling();
+        builder.Services.AddExceptionHandler<TransientFaultExceptionHandler>(); // a passing outage is a 503, not a 500
         builder.Services.ConfigureHttpJsonOptions(o => ContractJson.Configure(o.SerializerOptions));
         builder.Services.AddOpenApi();
         return builder;

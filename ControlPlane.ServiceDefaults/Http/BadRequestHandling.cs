@@ -15,14 +15,12 @@ public static class BadRequestHandling
     /// <summary>
     /// Bad input is a 4xx problem in every environment: binding failures throw (also outside Development) so
     /// <see cref="BadRequestExceptionHandler"/> answers them with a problem body that says what was wrong, and
-    /// Kestrel refuses bodies over the cap with 413 before anyone buffers them. A passing outage of a dependency is
-    /// a 503 with Retry-After (<see cref="TransientFaultExceptionHandler"/>), not a 500.
+    /// Kestrel refuses bodies over the cap with 413 before anyone buffers them.
     /// </summary>
     public static TBuilder AddBadRequestHandling<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         var cap = builder.Configuration.GetValue("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
-        builder.Services.AddExceptionHandler<TransientFaultExceptionHandler>();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = cap);
         return builder;
