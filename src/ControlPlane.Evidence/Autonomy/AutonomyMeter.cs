@@ -7,7 +7,8 @@ namespace ControlPlane.Evidence.Autonomy;
 /// <summary>
 /// The autonomy figures of the last 24 h as OpenTelemetry instruments (meter ControlPlane.Evidence), so the Aspire
 /// dashboard shows what GET /metrics/autonomy serves. Observable instruments read a snapshot this service refreshes
-/// every Evidence:AutonomyMetricsInterval (default 30 s): a scrape never queries the database.
+/// every Evidence:AutonomyMetricsInterval (default 30 s), or less often when a refresh grows costly
+/// (<see cref="RefreshPacing"/>): a scrape never queries the database.
 /// </summary>
 public sealed partial class AutonomyMeter : BackgroundService
 {
@@ -17,6 +18,8 @@ public sealed partial class AutonomyMeter : BackgroundService
     private readonly TimeSpan _interval;
     private readonly ILogger<AutonomyMeter> _logger;
     private volatile AutonomyMetrics? _snapshot;
+    private long _snapshotAtTicks;
+    private bool _stretched;
 
     public AutonomyMeter(AutonomyStore store, TimeProvider clock, IConfiguration configuration, IMeterFactory meters, ILogger<AutonomyMeter> logger)
     {
@@ -45,25 +48,54 @@ public sealed partial class AutonomyMeter : BackgroundService
             "From awaiting-approval to a human's decision (last 24 h), p50 and p95");
         _meter.CreateObservableGauge("controlplane.autonomy.denied_bursts", () => Count(s => s.DeniedBursts.Count), "{agent}",
             "Agents with 5 or more policy denials within 10 minutes (last 24 h)");
+        _meter.CreateObservableGauge("controlplane.autonomy.snapshot_age", ObserveSnapshotAge, "s",
+            "Age of the figures the other controlplane.autonomy and controlplane.approvals instruments show");
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_interval, _clock);
-        do
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var started = _clock.GetTimestamp();
             try
             {
                 var now = _clock.GetUtcNow();
                 _snapshot = await _store.ComputeAsync(new AutonomyFilter(now.AddHours(-24), now), stoppingToken);
+                Interlocked.Exchange(ref _snapshotAtTicks, now.UtcTicks);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // Keep the last snapshot; a database outage shows up in health, not as a crash of the meter.
                 LogRefreshFailed(_logger, ex.GetType().Name);
             }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var took = _clock.GetElapsedTime(started);
+            var wait = RefreshPacing.NextWait(_interval, took);
+            if (wait > _interval && !_stretched)
+            {
+                LogRefreshStretched(_logger, (long)took.TotalMilliseconds, (long)wait.TotalSeconds, RefreshPacing.CostShare);
+            }
+
+            _stretched = wait > _interval;
+            try
+            {
+                await Task.Delay(wait, _clock, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private IEnumerable<Measurement<double>> ObserveSnapshotAge()
+    {
+        var at = Interlocked.Read(ref _snapshotAtTicks);
+        return at == 0 ? [] : [new Measurement<double>(Math.Max(0, (_clock.GetUtcNow().UtcTicks - at) / (double)TimeSpan.TicksPerSecond))];
     }
 
     private IEnumerable<Measurement<long>> ObserveTotals()
@@ -114,6 +146,9 @@ public sealed partial class AutonomyMeter : BackgroundService
             .Where(q => q.Value is not null)
             .Select(q => new Measurement<double>(q.Value!.Value, new KeyValuePair<string, object?>("quantile", q.Quantile)));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Autonomy metrics refresh took {TookMs} ms; the next comes in {WaitSeconds} s, so refreshing takes at most 1/{CostShare} of the time")]
+    private static partial void LogRefreshStretched(ILogger logger, long tookMs, long waitSeconds, int costShare);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Autonomy metrics refresh failed: {Error}")]
     private static partial void LogRefreshFailed(ILogger logger, string error);

@@ -28,6 +28,12 @@ public static class ProposalStateMachine
     public static bool IsTerminal(ProposalState state) => state is ProposalState.Completed or ProposalState.Denied
         or ProposalState.Rejected or ProposalState.Expired or ProposalState.Failed or ProposalState.Cancelled;
 
+    /// <summary>
+    /// States an assessment can no longer move: the policy's decision (or a cancel) came first. The decision may
+    /// overtake the ImpactAssessed copy on the way to orchestrator, so an assessment arriving then is late, not wrong.
+    /// </summary>
+    public static bool IsPastAssessment(ProposalState state) => state is not (ProposalState.Submitted or ProposalState.Assessing);
+
     /// <summary>States a proposal may be cancelled in: anything not terminal that has not started executing.</summary>
     public static bool IsCancellable(ProposalState state) => state is ProposalState.Submitted or ProposalState.Assessing
         or ProposalState.AwaitingApproval or ProposalState.Authorized or ProposalState.Validating or ProposalState.Scheduled;

@@ -320,6 +320,9 @@ public sealed class AutonomyMetricsTests(AutonomyFixture fixture) : IClassFixtur
         Assert.Equal("s", seen["controlplane.approvals.oldest_wait"].Unit);
         Assert.True(seen["controlplane.autonomy.denied_bursts"].Value >= 1);
         Assert.Equal("ms", seen["controlplane.autonomy.time_to_complete|quantile=p95"].Unit);
+        // Refreshed every second here (a refresh of this test database is far below a twentieth of that).
+        Assert.Equal("s", seen["controlplane.autonomy.snapshot_age"].Unit);
+        Assert.InRange(seen["controlplane.autonomy.snapshot_age"].Value, 0, 30);
         Assert.All(seen.Values, v => Assert.False(string.IsNullOrEmpty(v.Description)));
     }
 }

@@ -100,6 +100,17 @@ public sealed class ProposalStateMachineTests
     }
 
     [Fact]
+    public void An_assessment_is_late_exactly_where_the_policy_can_no_longer_decide()
+    {
+        TriggerKind[] decisions = [TriggerKind.PolicyAllowed, TriggerKind.PolicyRequiresApproval, TriggerKind.PolicyDenied];
+        foreach (var state in Enum.GetValues<ProposalState>())
+        {
+            var decisionPending = decisions.Any(d => ProposalStateMachine.Apply(state, new Trigger(d, "r"), Bare).IsApplied);
+            Assert.Equal(!decisionPending, ProposalStateMachine.IsPastAssessment(state));
+        }
+    }
+
+    [Fact]
     public void Waiting_for_approval_arms_the_expiry_and_leaving_it_disarms_it()
     {
         var wait = ProposalStateMachine.Apply(ProposalState.Assessing, new Trigger(TriggerKind.PolicyRequiresApproval, "r"), Bare).Applied!;
