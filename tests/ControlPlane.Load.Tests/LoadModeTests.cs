@@ -57,6 +57,9 @@ public sealed class LoadModeTests
         Assert.Equal(2, message.GetProperty("version").GetInt64());
         Assert.Equal(at, message.GetProperty("at").GetDateTimeOffset());
         Assert.NotEqual(messageId, EvidenceLoad.Envelope(proposal, 2, at).MessageId);
+        // As the outbox makes message ids: version 7, so the inbox index grows in time order as it does for the plane.
+        Assert.Equal(7, messageId.Version);
+        Assert.True(EvidenceLoad.Envelope(proposal, 2, at.AddSeconds(1)).MessageId.CompareTo(messageId) > 0);
     }
 
     [Fact]

@@ -86,11 +86,12 @@ public static class Baselines
         var scratch = await EnsureScratchDatabaseAsync(connectionString, cancellationToken);
         var table = $"load_{Guid.NewGuid():N}";
         await using var source = NpgsqlDataSource.Create(scratch);
-        // The evidence record's columns (src/ControlPlane.Evidence/Data/Migrations/0001_evidence.sql) with its indexes.
+        // The evidence record's columns (src/ControlPlane.Evidence/Data/Migrations/0001_evidence.sql) with its unique
+        // and proposal indexes (record_hash is not indexed since 0007).
         await using (var create = source.CreateCommand($"""
             create table {table} (sequence bigint primary key, record_id uuid not null unique, kind text not null, proposal_id uuid null,
                 actor text null, occurred_at timestamptz not null, recorded_at timestamptz not null, payload text not null,
-                payload_hash text not null, prev_hash text not null, record_hash text not null unique);
+                payload_hash text not null, prev_hash text not null, record_hash text not null);
             create index {table}_proposal on {table} (proposal_id, sequence)
             """))
         {
@@ -123,8 +124,8 @@ public static class Baselines
                 {
                     var started = Stopwatch.GetTimestamp();
                     values[0].Value = Interlocked.Increment(ref sequence);
-                    values[1].Value = Guid.NewGuid();
-                    values[2].Value = Guid.NewGuid();
+                    values[1].Value = Guid.CreateVersion7(); // as evidence makes record ids and orchestrator proposal ids
+                    values[2].Value = Guid.CreateVersion7();
                     values[3].Value = payload;
                     values[4].Value = Hash();
                     values[5].Value = Hash();
