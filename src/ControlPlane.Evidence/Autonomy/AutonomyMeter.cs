@@ -57,11 +57,13 @@ public sealed partial class AutonomyMeter : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             var started = _clock.GetTimestamp();
+            TimeSpan? took = null;
             try
             {
                 var now = _clock.GetUtcNow();
                 _snapshot = await _store.ComputeAsync(new AutonomyFilter(now.AddHours(-24), now), stoppingToken);
                 Interlocked.Exchange(ref _snapshotAtTicks, now.UtcTicks);
+                took = _clock.GetElapsedTime(started);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -73,11 +75,10 @@ public sealed partial class AutonomyMeter : BackgroundService
                 return;
             }
 
-            var took = _clock.GetElapsedTime(started);
             var wait = RefreshPacing.NextWait(_interval, took);
-            if (wait > _interval && !_stretched)
+            if (took is { } cost && wait > _interval && !_stretched)
             {
-                LogRefreshStretched(_logger, (long)took.TotalMilliseconds, (long)wait.TotalSeconds, RefreshPacing.CostShare);
+                LogRefreshStretched(_logger, (long)cost.TotalMilliseconds, (long)wait.TotalSeconds, RefreshPacing.CostShare);
             }
 
             _stretched = wait > _interval;

@@ -11,14 +11,17 @@ public static class RefreshPacing
     /// <summary>A refresh may take at most one part in this many of the meter's time.</summary>
     public const int CostShare = 20;
 
-    public static TimeSpan NextWait(TimeSpan interval, TimeSpan lastRefreshTook)
+    /// <param name="interval">The configured interval, the shortest wait.</param>
+    /// <param name="lastRefreshTook">How long the last refresh took; null when it failed, which says nothing of its cost
+    /// (a refresh stuck on an unreachable database must not push the next one, after the outage, far out).</param>
+    public static TimeSpan NextWait(TimeSpan interval, TimeSpan? lastRefreshTook)
     {
         if (interval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(interval), interval, "The autonomy metrics interval must be positive.");
         }
 
-        var paced = lastRefreshTook * (CostShare - 1);
+        var paced = (lastRefreshTook ?? TimeSpan.Zero) * (CostShare - 1);
         return paced > interval ? paced : interval;
     }
 }

@@ -27,6 +27,10 @@ public sealed class RefreshPacingTests
     }
 
     [Fact]
+    public void A_failed_refresh_is_retried_at_the_interval_however_long_it_hung() =>
+        Assert.Equal(Interval, RefreshPacing.NextWait(Interval, null));
+
+    [Fact]
     public void The_interval_must_be_positive() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => RefreshPacing.NextWait(TimeSpan.Zero, TimeSpan.FromSeconds(1)));
 }
