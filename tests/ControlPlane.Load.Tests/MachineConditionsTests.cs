@@ -82,6 +82,25 @@ public sealed class MachineConditionsTests : IDisposable
         Assert.Null(LoadOptions.Parse(["--no-settle"]).Settle);
     }
 
+    [Fact]
+    public void The_youngest_service_age_comes_from_each_process_start_against_the_uptime()
+    {
+        var proc = Path.Combine(_root, "proc");
+        Write(Path.Combine(proc, "uptime"), "22911.16 12968.74\n");
+        // A command name with a space and a parenthesis must not shift the fields; starttime is field 22, in 1/100 s.
+        Write(Path.Combine(proc, "4242", "stat"), "4242 (ControlPlane.E (x)) S 1 4242 8163 0 -1 4194304 124 0 0 0 0 0 0 0 20 0 9 0 2283116 3133440 383\n");
+        Write(Path.Combine(proc, "4343", "stat"), "4343 (ControlPlane.Policy) S 1 4343 8163 0 -1 4194304 124 0 0 0 0 0 0 0 20 0 9 0 1000000 3133440 383\n");
+
+        var youngest = MachineConditions.YoungestProcessAge([4242, 4343, 999], proc); // 999 has no /proc entry
+        Assert.Equal(80.0, youngest!.Value.TotalSeconds, 2); // 22,911.16 s up, started at 22,831.16 s
+
+        var warming = MachineConditions.Report(0.1, null, null, null, youngest);
+        Assert.Contains(warming.Warnings, w => w.StartsWith("a service had started 80 s before the run", StringComparison.Ordinal));
+        Assert.Empty(MachineConditions.Report(0.1, null, null, null, TimeSpan.FromMinutes(10)).Warnings);
+        Assert.Null(MachineConditions.YoungestProcessAge([4242], Path.Combine(_root, "no-proc")));
+        Assert.Null(MachineConditions.StartTicks("4242 (truncated) S 1"));
+    }
+
     private string Proc(string cpuLine, long refaults, long majorFaults)
     {
         var proc = Path.Combine(_root, "proc");

@@ -143,11 +143,14 @@ public static class LoadReport
             ? $"{Mb(refaulted)} during the run ({machine.MajorFaults} major faults)"
             : "not read");
         Line(output, "proactive pageout (DAMON)", machine.ProactivePageout ?? "off");
+        Line(output, "youngest service started", machine.YoungestService is { } age ? $"{Age(age)} before the run" : "not read");
         foreach (var warning in machine.Warnings)
         {
             output.WriteLine($"  note: {warning}");
         }
     }
+
+    private static string Age(TimeSpan age) => age.TotalMinutes >= 1 ? $"{(int)age.TotalMinutes} min {age.Seconds} s" : $"{age.TotalSeconds:0} s";
 
     private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MB";
 

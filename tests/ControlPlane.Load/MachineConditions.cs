@@ -6,13 +6,20 @@ namespace ControlPlane.Load;
 public sealed record MachineCounters(long BusyTicks, long AllTicks, long FileRefaults, long MajorFaults);
 
 /// <summary>What the rest of the machine did around a run, so a disturbed run is told apart from a slow plane.</summary>
-public sealed record MachineReport(double? BusyBefore, long? RefaultedBytes, long? MajorFaults, string? ProactivePageout)
+public sealed record MachineReport(double? BusyBefore, long? RefaultedBytes, long? MajorFaults, string? ProactivePageout,
+    TimeSpan? YoungestService = null)
 {
     /// <summary>Above this share of all cores busy before the run, the box was not quiet.</summary>
     public const double QuietLimit = 0.25;
 
     /// <summary>More page cache than this read back during a run means the kernel evicted pages the plane was using.</summary>
     public const long RefaultLimitBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// A service younger than this is still warming up: the first 10/s run after a start cost about 190 ms of CPU per
+    /// proposal against 125-135 ms warm, and the second, about 2.5 minutes after the start, as much (README "Load", seventh round).
+    /// </summary>
+    public static readonly TimeSpan WarmAfter = TimeSpan.FromMinutes(3);
 
     public IReadOnlyList<string> Warnings =>
     [
@@ -21,6 +28,9 @@ public sealed record MachineReport(double? BusyBefore, long? RefaultedBytes, lon
             : Array.Empty<string>(),
         .. RefaultedBytes > RefaultLimitBytes
             ? ["the kernel read back page cache it had evicted while in use (services' code, database files): figures from this run are not comparable with a run without"]
+            : Array.Empty<string>(),
+        .. YoungestService < WarmAfter
+            ? [$"a service had started {YoungestService.Value.TotalSeconds:0} s before the run: the first minutes after a start cost more CPU per proposal (first use of every path, the JIT's tiers), so these figures are low; warm up with a 10/s run first"]
             : Array.Empty<string>(),
     ];
 }
@@ -137,11 +147,49 @@ public static class MachineConditions
         return found.Count == 0 ? null : string.Join("; ", found.Distinct(StringComparer.Ordinal));
     }
 
-    public static MachineReport Report(double? busyBefore, MachineCounters? before, MachineCounters? after, string? pageout) =>
+    public static MachineReport Report(double? busyBefore, MachineCounters? before, MachineCounters? after, string? pageout,
+        TimeSpan? youngestService = null) =>
         new(busyBefore,
             before is null || after is null ? null : Math.Max(0, after.FileRefaults - before.FileRefaults) * PageBytes,
             before is null || after is null ? null : Math.Max(0, after.MajorFaults - before.MajorFaults),
-            pageout);
+            pageout,
+            youngestService);
+
+    /// <summary>Linux's USER_HZ, the unit of a process's start time in /proc/&lt;pid&gt;/stat (100 on every mainstream architecture).</summary>
+    public const int TicksPerSecond = 100;
+
+    /// <summary>How long ago the youngest of these processes started (start time in /proc/&lt;pid&gt;/stat against /proc/uptime).</summary>
+    public static TimeSpan? YoungestProcessAge(IEnumerable<int> processIds, string proc = "/proc")
+    {
+        ArgumentNullException.ThrowIfNull(processIds);
+        var uptime = ReadText(Path.Combine(proc, "uptime"))?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (!double.TryParse(uptime, NumberStyles.Float, CultureInfo.InvariantCulture, out var upSeconds))
+        {
+            return null;
+        }
+
+        TimeSpan? youngest = null;
+        foreach (var pid in processIds)
+        {
+            if (ReadText(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "stat")) is { } stat && StartTicks(stat) is { } ticks)
+            {
+                var age = TimeSpan.FromSeconds(Math.Max(0, upSeconds - (double)ticks / TicksPerSecond));
+                youngest = youngest is { } y && y <= age ? y : age;
+            }
+        }
+
+        return youngest;
+    }
+
+    /// <summary>Field 22 (starttime) of a /proc/&lt;pid&gt;/stat line; the command name before it may hold spaces and parentheses.</summary>
+    public static long? StartTicks(string stat)
+    {
+        ArgumentNullException.ThrowIfNull(stat);
+        var close = stat.LastIndexOf(')');
+        // After "(comm) " come the fields from 3 (state) on, so field 22 is the 20th.
+        var fields = close < 0 ? [] : stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : null;
+    }
 
     private static long Counter(string vmstat, string name)
     {

@@ -23,6 +23,8 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
 // Idle memory first, before anything is offered (the plane has been up and quiet since ./run.sh said healthy).
 var idle = ServiceMemory.Read();
 LoadReport.WriteMemory(Console.Out, "idle resident memory per service (VmRSS, before the run)", idle);
+// A plane started a minute ago is still warming up; the machine block says so.
+var youngestService = MachineConditions.YoungestProcessAge(idle.Select(s => s.ProcessId).OfType<int>());
 // How quiet the box is, and what the kernel pages back in during the run: a disturbed run says so. A plane still busy
 // with the previous run gets up to --settle to finish first.
 double? busyBefore;
@@ -78,7 +80,7 @@ if (options.Mode == LoadMode.Evidence)
 
     LoadReport.WriteEvidence(Console.Out, options, appended, baselines, synchronousCommit);
     LoadReport.WriteCpu(Console.Out, "evidence record", "first publish → last record read", cpu);
-    LoadReport.WriteMachine(Console.Out, MachineConditions.Report(busyBefore, machineBefore, MachineConditions.Read(), MachineConditions.ProactivePageout()));
+    LoadReport.WriteMachine(Console.Out, MachineConditions.Report(busyBefore, machineBefore, MachineConditions.Read(), MachineConditions.ProactivePageout(), youngestService));
     LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
     return appended.Recorded > 0 ? 0 : 1;
 }
@@ -100,7 +102,7 @@ catch (Exception e) when (e is HttpRequestException or ControlPlane.Client.Token
 var evidence = await EvidenceAppends.ReadAsync(options.Postgres, evidenceDatabase, plane.StartedAt, plane.EndedAt, cancel.Token);
 LoadReport.Write(Console.Out, options, plane, evidence, baselines, synchronousCommit);
 LoadReport.WriteCpu(Console.Out, "proposal", "offer start → last outcome read; orchestrator's includes this tool's status reads", ProcessCpu.PerUnit(planeCpuBefore, ProcessCpu.Read(idle), plane.Accepted.Count));
-LoadReport.WriteMachine(Console.Out, MachineConditions.Report(busyBefore, machineBefore, MachineConditions.Read(), MachineConditions.ProactivePageout()));
+LoadReport.WriteMachine(Console.Out, MachineConditions.Report(busyBefore, machineBefore, MachineConditions.Read(), MachineConditions.ProactivePageout(), youngestService));
 LoadReport.WriteMemory(Console.Out, "resident memory per service after the run", ServiceMemory.Read());
 return plane.Accepted.Count > 0 ? 0 : 1;
 
