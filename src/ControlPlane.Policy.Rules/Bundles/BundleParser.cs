@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using ControlPlane.Contracts;
 
 namespace ControlPlane.Policy.Bundles;
@@ -40,19 +38,10 @@ public static partial class BundleParser
 {
     public const int MaxRules = 2000;
     public const int MaxApprovals = 10;
-    public const int MaxDependents = 1_000_000;
     public static readonly TimeSpan MaxExpiry = TimeSpan.FromDays(30);
 
     private static readonly string[] TopKeys = ["name", "description", "rules", "tests"];
     private static readonly string[] RuleKeys = ["id", "description", "match", "outcome", "approval", "validations", "verifications", "validation-plan"];
-    private static readonly string[] MatchKeys = ["actions", "environments", "agents", "impact", "change", "track-record"];
-    private static readonly string[] ImpactKeys =
-    [
-        "highest-criticality-at-most", "highest-criticality-at-least", "revenue-path", "data-classes-any-of",
-        "dependents-at-least", "dependents-at-most", "internet-exposed", "unknown-targets", "drift-detected",
-        "reachable", "reachable-data-classes-any-of", "reachable-dependents-at-least",
-    ];
-    private static readonly string[] ChangeKeys = ["rollback-plan"];
     private static readonly string[] ApprovalKeys = ["count", "roles", "expiry", "change-request"];
     private static readonly string[] StepKeys = ["name", "action", "parameters"];
 
@@ -68,25 +57,6 @@ public static partial class BundleParser
         var reader = new Reader();
         var bundle = reader.ReadBundle(root);
         return new BundleParseResult(reader.Errors.Count == 0 ? bundle : null, reader.Errors);
-    }
-
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
-    private static partial Regex Slug();
-
-    [GeneratedRegex("^(?:(?<d>[0-9]{1,4})d)?(?:(?<h>[0-9]{1,5})h)?(?:(?<m>[0-9]{1,6})m)?(?:(?<s>[0-9]{1,7})s)?$", RegexOptions.CultureInvariant)]
-    private static partial Regex Duration();
-
-    /// <summary>Parses "4h", "30m", "1d", "1h30m", "90s" into a time span; null when it is not one.</summary>
-    public static TimeSpan? ParseDuration(string text)
-    {
-        var match = Duration().Match(text ?? string.Empty);
-        if (!match.Success || string.IsNullOrEmpty(text))
-        {
-            return null;
-        }
-
-        static long Part(Match m, string name) => m.Groups[name].Success ? long.Parse(m.Groups[name].Value, CultureInfo.InvariantCulture) : 0;
-        return TimeSpan.FromSeconds((((Part(match, "d") * 24) + Part(match, "h")) * 60 + Part(match, "m")) * 60 + Part(match, "s"));
     }
 
     private sealed partial class Reader
@@ -209,64 +179,6 @@ public static partial class BundleParser
             return outcome;
         }
 
-        private RuleMatch? ReadMatch(YamlValue node, string path)
-        {
-            if (Map(node, path, "'match' must be a mapping of conditions") is not { } match)
-            {
-                return null;
-            }
-
-            RejectUnknown(match, path, MatchKeys);
-            var actions = Names(match, "actions", path);
-            var environments = Names(match, "environments", path);
-            var agents = Names(match, "agents", path);
-            var impact = Get(match, "impact") is { } impactNode ? ReadImpact(impactNode, path + ".impact") : null;
-            ChangeMatch? change = null;
-            if (Get(match, "change") is { } changeNode && Map(changeNode, path + ".change", "'change' must be a mapping") is { } changeMap)
-            {
-                RejectUnknown(changeMap, path + ".change", ChangeKeys);
-                var rollback = Text(changeMap, "rollback-plan", path + ".change", required: false);
-                bool? present = rollback switch { "present" => true, "absent" => false, _ => null };
-                if (rollback is not null && present is null)
-                {
-                    Error(Get(changeMap, "rollback-plan")!, path + ".change.rollback-plan", $"rollback-plan is 'present' or 'absent', not '{rollback}'");
-                }
-
-                change = new ChangeMatch(present);
-            }
-
-            var trackRecord = Get(match, "track-record") is { } recordNode ? ReadTrackRecord(recordNode, path + ".track-record") : null;
-            return new RuleMatch(actions, environments, agents, impact, change, trackRecord);
-        }
-
-        private ImpactMatch? ReadImpact(YamlValue node, string path)
-        {
-            if (Map(node, path, "'impact' must be a mapping of conditions") is not { } impact)
-            {
-                return null;
-            }
-
-            RejectUnknown(impact, path, ImpactKeys);
-            var atMost = Int(impact, "highest-criticality-at-most", path, 0, 3);
-            var atLeast = Int(impact, "highest-criticality-at-least", path, 0, 3);
-            var dependentsAtLeast = Int(impact, "dependents-at-least", path, 0, MaxDependents);
-            var dependentsAtMost = Int(impact, "dependents-at-most", path, 0, MaxDependents);
-            if (atMost < atLeast)
-            {
-                Error(impact, path, $"highest-criticality-at-least {atLeast} and highest-criticality-at-most {atMost} can never both hold");
-            }
-
-            if (dependentsAtMost < dependentsAtLeast)
-            {
-                Error(impact, path, $"dependents-at-least {dependentsAtLeast} and dependents-at-most {dependentsAtMost} can never both hold");
-            }
-
-            return new ImpactMatch(atMost, atLeast, Bool(impact, "revenue-path", path), Names(impact, "data-classes-any-of", path),
-                dependentsAtLeast, dependentsAtMost, Bool(impact, "internet-exposed", path), Bool(impact, "unknown-targets", path),
-                Bool(impact, "drift-detected", path), Bool(impact, "reachable", path), Names(impact, "reachable-data-classes-any-of", path),
-                Int(impact, "reachable-dependents-at-least", path, 0, MaxDependents));
-        }
-
         private ApprovalRequirement? ReadApproval(YamlValue node, string path)
         {
             if (Map(node, path, "'approval' must be a mapping with count, roles and expiry") is not { } approval)
@@ -377,130 +289,6 @@ public static partial class BundleParser
             }
 
             return steps;
-        }
-
-        private static YamlValue? Get(YamlMap map, string key)
-        {
-            foreach (var (k, v) in map.Entries)
-            {
-                if (k.Value == key)
-                {
-                    return v;
-                }
-            }
-
-            return null;
-        }
-
-        private YamlMap? Map(YamlValue node, string path, string message)
-        {
-            if (node is YamlMap map)
-            {
-                return map;
-            }
-
-            Error(node, path, message);
-            return null;
-        }
-
-        private void RejectUnknown(YamlMap map, string path, string[] allowed)
-        {
-            foreach (var (key, _) in map.Entries.Where(e => !allowed.Contains(e.Key.Value)))
-            {
-                Error(key, $"{path}.{key.Value}", $"unknown key '{key.Value}' (allowed here: {string.Join(", ", allowed)})");
-            }
-        }
-
-        private string? Text(YamlMap map, string key, string path, bool required)
-        {
-            var node = Get(map, key);
-            if (node is null || node is YamlText { IsNull: true })
-            {
-                if (required)
-                {
-                    Error(node ?? map, $"{path}.{key}", $"'{key}' is required");
-                }
-
-                return null;
-            }
-
-            if (node is YamlText text && text.Value.Trim().Length > 0)
-            {
-                return text.Value.Trim();
-            }
-
-            Error(node, $"{path}.{key}", $"'{key}' must be non-empty text");
-            return null;
-        }
-
-        private int? Int(YamlMap map, string key, string path, int min, int max, bool required = false)
-        {
-            var text = Text(map, key, path, required);
-            if (text is null)
-            {
-                return null;
-            }
-
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-            {
-                return value;
-            }
-
-            Error(Get(map, key)!, $"{path}.{key}", $"'{key}' must be a whole number from {min} to {max}, not '{text}'");
-            return null;
-        }
-
-        private bool? Bool(YamlMap map, string key, string path)
-        {
-            var text = Text(map, key, path, required: false);
-            switch (text)
-            {
-                case null:
-                    return null;
-                case "true":
-                    return true;
-                case "false":
-                    return false;
-                default:
-                    Error(Get(map, key)!, $"{path}.{key}", $"'{key}' must be true or false, not '{text}'");
-                    return null;
-            }
-        }
-
-        /// <summary>A non-empty list of names (sorted and distinct: the canonical form of a set).</summary>
-        private List<string>? Names(YamlMap map, string key, string path, bool required = false)
-        {
-            var node = Get(map, key);
-            if (node is null)
-            {
-                if (required)
-                {
-                    Error(map, $"{path}.{key}", $"'{key}' is required");
-                }
-
-                return null;
-            }
-
-            if (node is not YamlList list || list.Items.Count == 0)
-            {
-                Error(node, $"{path}.{key}", $"'{key}' must be a non-empty list (omit it to match anything)");
-                return null;
-            }
-
-            var names = new List<string>();
-            foreach (var item in list.Items)
-            {
-                if (item is YamlText { IsNull: false } text && text.Value.Length is > 0 and <= 200 && !text.Value.Any(char.IsWhiteSpace))
-                {
-                    names.Add(text.Value);
-                }
-                else
-                {
-                    Error(item, $"{path}.{key}", $"every entry of '{key}' must be a name without spaces");
-                }
-            }
-
-            return [.. names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         }
 
         private void Error(YamlValue at, string path, string message) =>
