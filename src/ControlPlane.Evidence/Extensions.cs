@@ -43,5 +43,6 @@ internal static class Extensions
         builder.Services.AddSingleton<CheckpointLog>();
         builder.Services.AddSingleton<WitnessClient>();
         builder.Services.AddHostedService<CheckpointPublisher>();
+        builder.Services.AddExceptionHandler<LogRewrittenHandler>(); // 409 wherever a read finds the log rewritten
     }
 }

@@ -1,10 +1,9 @@
 namespace ControlPlane.Evidence.Verification.Transparency;
 
 /// <summary>
-/// One level of a <see cref="MerkleTree"/>: its hashes back to back in pages of <see cref="PageHashes"/> hashes, not
-/// one array object per hash. A log of a million records keeps two million hashes: 64 MB as bytes, about twice that
-/// as separate arrays and list slots, and nothing for the collector to trace. Full pages are never copied; only the
-/// first page grows (doubling) until it is full, so a small tree stays small.
+/// One of a <see cref="MerkleTree"/>'s levels above its tiles: its hashes back to back in pages of
+/// <see cref="PageHashes"/> hashes, not one array object per hash (nothing for the collector to trace). Full pages
+/// are never copied; only the first page grows (doubling) until it is full, so a small tree stays small.
 /// </summary>
 internal sealed class HashLevel
 {

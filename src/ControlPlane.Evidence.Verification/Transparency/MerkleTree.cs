@@ -3,13 +3,47 @@ namespace ControlPlane.Evidence.Verification.Transparency;
 /// <summary>
 /// An append-only RFC 9162 Merkle tree in memory: roots of any earlier size, inclusion and consistency proofs
 /// (sections 2.1.3.1 and 2.1.4.1). It keeps every complete, aligned subtree hash (level i holds the hashes of the
-/// subtrees of 2^i leaves), about two hashes per leaf, so a root or a proof costs O(log n) hashes, not O(n).
+/// subtrees of 2^i leaves), so a root or a proof costs O(log n) hashes, not O(n).
+/// The levels below <see cref="TileHeight"/> are kept per tile of 2^TileHeight leaves (256 by default, the width of
+/// C2SP tlog-tiles). A tree that keeps complete tiles (the default) holds about two hashes per leaf; one that does not
+/// holds only the tiles' roots and the levels above them (1/128 of a hash per leaf), plus the tile being filled and
+/// the tiles loaded back with <see cref="LoadTile"/>: a read that needs another throws <see cref="MissingMerkleTileException"/>.
 /// </summary>
 public sealed class MerkleTree
 {
-    private readonly List<HashLevel> _levels = [new()];
+    public const int DefaultTileHeight = 8;
 
-    public long Size => _levels[0].Count;
+    // Levels TileHeight and up: _upper[i] holds level TileHeight + i.
+    private readonly List<HashLevel> _upper = [new()];
+    private readonly Dictionary<long, MerkleTile> _tiles = [];
+    private readonly bool _keepCompleteTiles;
+    private MerkleTile _filling;
+
+    /// <summary>A tree that keeps every hash.</summary>
+    public MerkleTree()
+        : this(keepCompleteTiles: true)
+    {
+    }
+
+    /// <param name="keepCompleteTiles">False: a completed tile is dropped, and loaded back when a read needs it.</param>
+    /// <param name="tileHeight">Levels per tile (1 to 16); 2^tileHeight leaves a tile.</param>
+    public MerkleTree(bool keepCompleteTiles, int tileHeight = DefaultTileHeight)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tileHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tileHeight, 16);
+        TileHeight = tileHeight;
+        _keepCompleteTiles = keepCompleteTiles;
+        _filling = new MerkleTile(tileHeight);
+    }
+
+    public long Size { get; private set; }
+
+    public int TileHeight { get; }
+
+    private int TileWidth => 1 << TileHeight;
+
+    /// <summary>How many complete tiles are in memory (all of them if the tree keeps them, else the loaded ones).</summary>
+    public int TilesInMemory => _tiles.Count;
 
     /// <summary>Appends a leaf by its data; returns its index.</summary>
     public long Append(ReadOnlySpan<byte> data) => AppendLeafHash(MerkleHash.Leaf(data));
@@ -24,26 +58,90 @@ public sealed class MerkleTree
         }
 
         var index = Size;
-        _levels[0].Add(leafHash);
-        // Each completed pair completes a subtree one level up.
+        var position = (int)(index & (TileWidth - 1));
+        _filling.Set(0, position, leafHash);
+        // Each completed pair completes a subtree one level up, inside the tile and then above it.
         Span<byte> node = stackalloc byte[MerkleHash.Size];
         leafHash.CopyTo(node);
-        for (var level = 0; (_levels[level].Count & 1) == 0; level++)
+        var level = 0;
+        for (; level < TileHeight && (position & 1) == 1; level++, position >>= 1)
         {
-            var siblings = _levels[level];
-            MerkleHash.Node(siblings[siblings.Count - 2], node, node);
-            if (_levels.Count == level + 1)
+            MerkleHash.Node(_filling[level, position - 1], node, node);
+            if (level + 1 < TileHeight)
             {
-                _levels.Add(new HashLevel());
+                _filling.Set(level + 1, position >> 1, node);
+            }
+        }
+
+        Size++;
+        if (level < TileHeight)
+        {
+            return index;
+        }
+
+        // The tile is complete: its root joins the upper levels.
+        if (_keepCompleteTiles)
+        {
+            _tiles.Add(index >> TileHeight, _filling);
+        }
+
+        _filling = new MerkleTile(TileHeight);
+        _upper[0].Add(node);
+        for (var upper = 0; (_upper[upper].Count & 1) == 0; upper++)
+        {
+            var siblings = _upper[upper];
+            MerkleHash.Node(siblings[siblings.Count - 2], node, node);
+            if (_upper.Count == upper + 1)
+            {
+                _upper.Add(new HashLevel());
             }
 
-            _levels[level + 1].Add(node);
+            _upper[upper + 1].Add(node);
         }
 
         return index;
     }
 
-    public byte[] LeafHash(long index) => _levels[0][checked((int)index)].ToArray();
+    /// <summary>
+    /// Puts a complete tile back in memory from its leaf hashes (leaves tile × 2^TileHeight onwards), after checking
+    /// that they hash to the root the tree holds for it: a source that changed since the leaves were appended is refused.
+    /// </summary>
+    public void LoadTile(long tile, IReadOnlyList<byte[]> leafHashes)
+    {
+        ArgumentNullException.ThrowIfNull(leafHashes);
+        if (tile < 0 || tile >= Size >> TileHeight)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tile), tile, $"The tree has {Size >> TileHeight} complete tiles.");
+        }
+
+        Span<byte> root = stackalloc byte[MerkleHash.Size];
+        var loaded = MerkleTile.FromLeaves(TileHeight, leafHashes, root);
+        if (!root.SequenceEqual(_upper[0][checked((int)tile)]))
+        {
+            throw new InvalidDataException($"The leaves given for Merkle tile {tile} do not hash to the root the tree holds for it.");
+        }
+
+        _tiles[tile] = loaded;
+    }
+
+    /// <summary>Drops the loaded tiles (a tree that keeps complete tiles keeps them).</summary>
+    public void ForgetLoadedTiles()
+    {
+        if (!_keepCompleteTiles)
+        {
+            _tiles.Clear();
+        }
+    }
+
+    public byte[] LeafHash(long index)
+    {
+        if (index < 0 || index >= Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"The tree has {Size} leaves.");
+        }
+
+        return Stored(0, index);
+    }
 
     /// <summary>The root of the tree as it was when it had <paramref name="size"/> leaves.</summary>
     public byte[] RootHash(long size)
@@ -142,12 +240,31 @@ public sealed class MerkleTree
         var n = end - start;
         if ((n & (n - 1)) == 0 && start % n == 0)
         {
-            var level = long.TrailingZeroCount(n);
-            return _levels[(int)level][checked((int)(start >> (int)level))].ToArray();
+            return Stored((int)long.TrailingZeroCount(n), start >> (int)long.TrailingZeroCount(n));
         }
 
         var k = MerkleHash.Split(n);
         return MerkleHash.Node(RangeHash(start, start + k), RangeHash(start + k, end));
+    }
+
+    // The hash of the complete subtree at this level and position: above the tiles, or in the tile it falls in.
+    private byte[] Stored(int level, long position)
+    {
+        if (level >= TileHeight)
+        {
+            return _upper[level - TileHeight][checked((int)position)].ToArray();
+        }
+
+        var tile = position >> (TileHeight - level);
+        var inTile = (int)(position & ((TileWidth >> level) - 1));
+        if (tile == Size >> TileHeight)
+        {
+            return _filling[level, inTile].ToArray();
+        }
+
+        return _tiles.TryGetValue(tile, out var stored)
+            ? stored[level, inTile].ToArray()
+            : throw new MissingMerkleTileException(tile, tile << TileHeight, TileWidth);
     }
 
     private void CheckSize(long size)

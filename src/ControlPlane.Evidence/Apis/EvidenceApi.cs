@@ -112,10 +112,6 @@ public static partial class EvidenceApi
                 await disclosures.RecordAsync(proposalId, caller, sensitive, commitments, ct);
                 return Results.Bytes(EvidenceBundleBuilder.Serialize(bundle), "application/json");
             }
-            catch (LogRewrittenException ex)
-            {
-                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Evidence log rewritten", detail: ex.Message);
-            }
             catch (BundleSectionException ex)
             {
                 LogUnsummarizable(loggers.CreateLogger(typeof(EvidenceApi)), proposalId, ex.Message);

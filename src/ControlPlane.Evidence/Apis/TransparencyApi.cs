@@ -57,16 +57,10 @@ public static class TransparencyApi
 
     private static async Task<IResult> PublishAsync(CheckpointLog checkpoints, WitnessClient witnesses, CancellationToken ct)
     {
-        try
-        {
-            var checkpoint = await checkpoints.PublishAsync(ct);
-            await witnesses.CosignAsync(checkpoint, ct);
-            return Results.Text(checkpoint.Note + await witnesses.LinesAsync(checkpoint.Size, ct), NoteContentType);
-        }
-        catch (LogRewrittenException ex)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Evidence log rewritten", detail: ex.Message);
-        }
+        // A log rewritten under its newest checkpoint is 409 (LogRewrittenHandler).
+        var checkpoint = await checkpoints.PublishAsync(ct);
+        await witnesses.CosignAsync(checkpoint, ct);
+        return Results.Text(checkpoint.Note + await witnesses.LinesAsync(checkpoint.Size, ct), NoteContentType);
     }
 
     private static async Task<IResult> GetInclusionAsync(string? sequence, string? size, EvidenceTree tree, CancellationToken ct)

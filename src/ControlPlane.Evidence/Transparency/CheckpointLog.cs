@@ -8,11 +8,21 @@ namespace ControlPlane.Evidence.Transparency;
 public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, string KeyId, DateTimeOffset CreatedAt);
 
 /// <summary>The log no longer extends a checkpoint it signed: the records under it were changed or removed.</summary>
-public sealed class LogRewrittenException(long size) : Exception(
-    $"The evidence log no longer extends its own checkpoint at size {size}: records under it were changed or removed. " +
-    "No further checkpoint is signed; restore evidence-db from a backup and compare it with the checkpoints witnesses hold.")
+public sealed class LogRewrittenException(long size, string message) : Exception(message + " " + Remedy)
 {
+    private const string Remedy = "No further checkpoint is signed; restore evidence-db from a backup and compare it with the checkpoints witnesses hold.";
+
+    public LogRewrittenException(long size)
+        : this(size, $"The evidence log no longer extends its own checkpoint at size {size}: records under it were changed or removed.")
+    {
+    }
+
+    /// <summary>The log up to this size is not what was appended.</summary>
     public long Size { get; } = size;
+
+    /// <summary>Records the tree already holds no longer hash to what was appended.</summary>
+    public static LogRewrittenException Records(long first, long last) =>
+        new(last, $"Evidence records {first} to {last} no longer hash to the Merkle tree built when they were appended: they were changed or removed.");
 }
 
 /// <summary>

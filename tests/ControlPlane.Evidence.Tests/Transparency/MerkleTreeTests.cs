@@ -50,9 +50,11 @@ public sealed class MerkleTreeTests
     [Fact]
     public void A_tree_past_several_storage_pages_keeps_every_hash_and_proof()
     {
-        // 2.5 storage pages of leaves, so level 0 and level 1 both cross page boundaries (and the first page grows on the way).
-        var leaves = Leaves(5120, seed: 5); // pages hold 2,048 hashes
-        var tree = Tree(leaves);
+        // Tiles of two leaves, so the levels above them hold 2,560 and 1,280 hashes: the first crosses a storage page
+        // boundary (pages hold 2,048 hashes), and the first page grows on the way.
+        var leaves = Leaves(5120, seed: 5);
+        var tree = new MerkleTree(keepCompleteTiles: true, tileHeight: 1);
+        leaves.ForEach(leaf => tree.Append(leaf));
         foreach (var size in new[] { 1, 2047, 2048, 2049, 4096, 4097, leaves.Count })
         {
             Assert.Equal(ReferenceRoot(leaves.Take(size).ToList()), tree.RootHash(size));
