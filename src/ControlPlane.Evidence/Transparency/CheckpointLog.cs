@@ -7,22 +7,27 @@ namespace ControlPlane.Evidence.Transparency;
 /// <summary>A checkpoint evidence signed: the tree size, its root and the signed note.</summary>
 public sealed record StoredCheckpoint(long Size, byte[] RootHash, string Note, string KeyId, DateTimeOffset CreatedAt);
 
-/// <summary>The log no longer extends a checkpoint it signed: the records under it were changed or removed.</summary>
-public sealed class LogRewrittenException(long size, string message) : Exception(message + " " + Remedy)
+/// <summary>
+/// The log no longer holds what was appended: records under a checkpoint it signed, or under a tile of its tree, were
+/// changed or removed.
+/// </summary>
+public sealed class LogRewrittenException(long size, string message) : Exception(message)
 {
-    private const string Remedy = "No further checkpoint is signed; restore evidence-db from a backup and compare it with the checkpoints witnesses hold.";
+    private const string Restore = "restore evidence-db from a backup and compare it with the checkpoints witnesses hold.";
 
     public LogRewrittenException(long size)
-        : this(size, $"The evidence log no longer extends its own checkpoint at size {size}: records under it were changed or removed.")
+        : this(size, $"The evidence log no longer extends its own checkpoint at size {size}: records under it were changed or removed. " +
+            $"No further checkpoint is signed; {Restore}")
     {
     }
 
     /// <summary>The log up to this size is not what was appended.</summary>
     public long Size { get; } = size;
 
-    /// <summary>Records the tree already holds no longer hash to what was appended.</summary>
+    /// <summary>Records the tree already holds no longer hash to what was appended (the tree itself still does).</summary>
     public static LogRewrittenException Records(long first, long last) =>
-        new(last, $"Evidence records {first} to {last} no longer hash to the Merkle tree built when they were appended: they were changed or removed.");
+        new(last, $"Evidence records {first} to {last} no longer hash to the Merkle tree built when they were appended: they were changed or removed. " +
+            $"Nothing is proven from them; {Restore}");
 }
 
 /// <summary>
