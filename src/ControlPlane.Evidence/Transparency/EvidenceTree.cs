@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ControlPlane.Evidence.Verification.Transparency;
 using Npgsql;
 
@@ -13,6 +14,9 @@ namespace ControlPlane.Evidence.Transparency;
 /// </summary>
 public sealed partial class EvidenceTree(NpgsqlDataSource dataSource, ILogger<EvidenceTree> logger)
 {
+    // A catch-up this large (the first read after a start reads the whole log) is logged with its time.
+    private const long LargeCatchUp = 10_000;
+
     // Tiles read back for one read stay until the next read; a read rarely needs more than a few.
     private readonly MerkleTree _tree = new(keepCompleteTiles: false);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -48,6 +52,17 @@ public sealed partial class EvidenceTree(NpgsqlDataSource dataSource, ILogger<Ev
     }
 
     private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        var (from, started) = (_tree.Size, Stopwatch.GetTimestamp());
+        await AppendNewRecordsAsync(cancellationToken);
+        // Reads wait during a catch-up: an operator should see how long a large one took.
+        if (_tree.Size - from >= LargeCatchUp)
+        {
+            LogCaughtUp(logger, _tree.Size - from, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tree.Size);
+        }
+    }
+
+    private async Task AppendNewRecordsAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("select sequence, record_hash from evidence_records where sequence > $1 order by sequence");
         command.Parameters.Add(new() { Value = _tree.Size });
@@ -92,6 +107,9 @@ public sealed partial class EvidenceTree(NpgsqlDataSource dataSource, ILogger<Ev
             throw LogRewrittenException.Records(first, last);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Merkle tree caught up with {Records} records in {Milliseconds} ms (tree size {Size})")]
+    private static partial void LogCaughtUp(ILogger logger, long records, long milliseconds, long size);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Evidence records {First} to {Last} ({Found} found) no longer hash to the Merkle tree built when they were appended: they were changed or removed")]
     private static partial void LogTileRewritten(ILogger logger, long first, long last, int found);
