@@ -48,6 +48,16 @@ public static class MerkleHash
         SHA256.HashData(input, destination);
     }
 
+    /// <summary>Refuses anything but a 32-byte hash where a leaf hash is expected.</summary>
+    internal static void ThrowIfNotHash(byte[] hash, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(hash, paramName);
+        if (hash.Length != Size)
+        {
+            throw new ArgumentException($"A leaf hash has {Size} bytes, not {hash.Length}.", paramName);
+        }
+    }
+
     /// <summary>The largest power of two strictly smaller than n (n ≥ 2): where RFC 9162 splits a tree of n leaves.</summary>
     internal static long Split(long n) => 1L << (int)(63 - long.LeadingZeroCount(n - 1));
 }

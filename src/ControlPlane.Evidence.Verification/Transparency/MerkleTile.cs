@@ -33,11 +33,7 @@ internal sealed class MerkleTile
 
         for (var i = 0; i < width; i++)
         {
-            if (leafHashes[i].Length != MerkleHash.Size)
-            {
-                throw new ArgumentException($"A leaf hash has {MerkleHash.Size} bytes, not {leafHashes[i].Length}.", nameof(leafHashes));
-            }
-
+            MerkleHash.ThrowIfNotHash(leafHashes[i], nameof(leafHashes));
             tile.Set(0, i, leafHashes[i]);
         }
 

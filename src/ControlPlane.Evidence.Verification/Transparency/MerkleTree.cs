@@ -51,11 +51,7 @@ public sealed class MerkleTree
     /// <summary>Appends a leaf by its RFC 9162 leaf hash; returns its index.</summary>
     public long AppendLeafHash(byte[] leafHash)
     {
-        ArgumentNullException.ThrowIfNull(leafHash);
-        if (leafHash.Length != MerkleHash.Size)
-        {
-            throw new ArgumentException($"A leaf hash has {MerkleHash.Size} bytes, not {leafHash.Length}.", nameof(leafHash));
-        }
+        MerkleHash.ThrowIfNotHash(leafHash, nameof(leafHash));
 
         var index = Size;
         var position = (int)(index & (TileWidth - 1));
