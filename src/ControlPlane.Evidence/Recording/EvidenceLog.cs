@@ -97,6 +97,10 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
             return;
         }
 
+        // A batch holds what consumers handed over at about the same time, in the order they reached the queue; events
+        // of one proposal from different services often arrive together. Appended in the order they happened (stable,
+        // so equal times keep their arrival order), cause comes before effect in the log as well as in time.
+        batch = [.. batch.OrderBy(p => p.Draft.OccurredAt)];
         try
         {
             await WriteAsync(batch, cancellationToken);

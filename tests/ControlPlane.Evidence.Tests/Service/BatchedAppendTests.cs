@@ -169,6 +169,28 @@ public sealed class BatchedAppendTests(ConcurrentEvidenceFixture fixture) : ICla
         Assert.Equal(0L, reader.GetInt64(2)); // not marked consumed: its redelivery will be tried again
     }
 
-    private static EvidenceDraft Draft(Guid proposalId, string reason) =>
-        Kind.Draft(new ProposalStateChanged(proposalId, ProposalState.Assessing, ProposalState.AwaitingApproval, reason, "tester", 1, DateTimeOffset.UtcNow));
+    [Fact]
+    public async Task Records_handed_over_together_are_appended_in_the_order_their_events_happened()
+    {
+        var log = fixture.Evidence.Services.GetRequiredService<EvidenceLog>();
+        var proposal = Guid.NewGuid();
+        var start = DateTimeOffset.UtcNow;
+        // Latest first, all at once: while the first is written the others queue up and go as one batch.
+        var drafts = Enumerable.Range(0, 64).Reverse().Select(i => Draft(proposal, $"event {i}", start.AddMilliseconds(i))).ToList();
+
+        var records = await Task.WhenAll(drafts.Select(d => log.AppendOnceAsync(d, Guid.NewGuid(), CancellationToken.None)));
+
+        // Records of one transaction share their recorded_at.
+        var batches = records.Select(r => r!).GroupBy(r => r.RecordedAt).Select(g => g.OrderBy(r => r.Sequence).ToList()).ToList();
+        Assert.Contains(batches, b => b.Count > 1);
+        foreach (var batch in batches)
+        {
+            Assert.Equal(batch.Select(r => r.OccurredAt).Order(StringComparer.Ordinal), batch.Select(r => r.OccurredAt));
+        }
+    }
+
+    private static EvidenceDraft Draft(Guid proposalId, string reason) => Draft(proposalId, reason, DateTimeOffset.UtcNow);
+
+    private static EvidenceDraft Draft(Guid proposalId, string reason, DateTimeOffset at) =>
+        Kind.Draft(new ProposalStateChanged(proposalId, ProposalState.Assessing, ProposalState.AwaitingApproval, reason, "tester", 1, at));
 }
