@@ -60,10 +60,11 @@ public sealed class EvidenceLoad(LoadOptions options, TextWriter log)
             var proposal = Guid.CreateVersion7();
             for (long i = 0; i < total; i++)
             {
-                var due = TimeSpan.FromSeconds(i / options.Rate);
-                if (due > clock.Elapsed)
+                // The clock read once: read again for the delay, it could have passed the due time and made it negative.
+                var wait = TimeSpan.FromSeconds(i / options.Rate) - clock.Elapsed;
+                if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(due - clock.Elapsed, cancellationToken);
+                    await Task.Delay(wait, cancellationToken);
                 }
 
                 if (i % EventsPerProposal == 0)
