@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Idle memory of one service under runtime settings, next to the same service as it runs (README "Load", tenth round):
+#   eng/bench/idle-rss.sh <port> [NAME=VALUE ...]      e.g. eng/bench/idle-rss.sh 5104 DOTNET_TieredPGO=0
+# Finds the process listening on <port> (a service of ./run.sh), starts a copy of it with the same environment plus the
+# given settings on <port>+100, lets it idle for IDLE_SECONDS (75), prints both processes' VmRSS and its anonymous,
+# file and shared parts (/proc/<pid>/status), then stops the copy. The copy joins the plane's queues like a second
+# replica, so run it on an idle plane.
+set -euo pipefail
+port="${1:?usage: eng/bench/idle-rss.sh <port> [NAME=VALUE ...]}"; shift
+pid="$(ss -ltnpH "sport = :$port" | grep -o "pid=[0-9]*" | head -n1 | cut -d= -f2 || true)"
+[ -n "$pid" ] || { echo "nothing listens on port $port: start the plane with ./run.sh" >&2; exit 2; }
+rss() { awk '/^(VmRSS|RssAnon|RssFile|RssShmem):/ { printf "%s %d MB  ", $1, $2 / 1024 }' "/proc/$1/status"; }
+exe="$(readlink "/proc/$pid/exe")"
+mapfile -d '' environment < "/proc/$pid/environ"
+copy_port=$((port + 100))
+log="$(mktemp)"
+( cd "$(readlink "/proc/$pid/cwd")" && exec env -i "${environment[@]}" "ASPNETCORE_URLS=http://127.0.0.1:$copy_port" "$@" "$exe" ) > "$log" 2>&1 &
+copy=$!
+trap 'kill "$copy" 2>/dev/null || true; rm -f "$log"' EXIT
+sleep "${IDLE_SECONDS:-75}"
+kill -0 "$copy" 2>/dev/null || { echo "the copy stopped; its output:" >&2; tail -n 20 "$log" >&2; exit 1; }
+echo "running ($(basename "$exe"), pid $pid):  $(rss "$pid")"
+echo "copy${*:+ with $*} (port $copy_port):  $(rss "$copy")"
