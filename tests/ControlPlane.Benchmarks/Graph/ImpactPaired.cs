@@ -105,7 +105,7 @@ internal static class ImpactPaired
         if (afterFirst)
         {
             var swapped = Measure(after, before, duration, afterFirst: false);
-            return PairedRow.From(swapped.AfterBatches, swapped.BeforeBatches);
+            return new PairedRow(swapped.AfterBatches, swapped.BeforeBatches);
         }
 
         var calls = Calibrate(before, after);
@@ -127,7 +127,7 @@ internal static class ImpactPaired
             }
         }
 
-        return PairedRow.From(beforeMicros, afterMicros);
+        return new PairedRow(beforeMicros, afterMicros);
     }
 
     /// <summary>
@@ -266,8 +266,6 @@ internal sealed record PairedRow(IReadOnlyList<double> BeforeBatches, IReadOnlyL
     public int AfterFaster => _changes.Count(c => c < 0);
 
     public int Pairs => _changes.Length;
-
-    public static PairedRow From(IReadOnlyList<double> before, IReadOnlyList<double> after) => new(before, after);
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"before {Micros(BeforeMicros)}, after {Micros(AfterMicros)}; after against before per pair: median {MedianChange:+0.0%;-0.0%}, middle half {LowerQuartileChange:+0.0%;-0.0%} to {UpperQuartileChange:+0.0%;-0.0%}; after faster in {AfterFaster} of {Pairs} pairs");
