@@ -187,6 +187,8 @@ if (builder.ExecutionContext.IsRunMode)
     orchestrator.WithEnvironment("Integrations__GitHub__ProposalUrl", consoleLoopback + "/proposals/{id}");
 }
 
-LoadRunTelemetry.Apply(builder); // after every project is added: it changes them all
+// After every project is added: they change them all.
+LoadRunTelemetry.Apply(builder);
+NativeHeap.Apply(builder);
 
 builder.Build().Run();

@@ -67,6 +67,26 @@ public sealed class AppHostModelTests
         });
     }
 
+    [Fact]
+    public async Task Every_project_gets_two_malloc_arenas_unless_the_apphost_is_given_another_number()
+    {
+        var plain = await EnvironmentsAsync();
+        var given = await EnvironmentsAsync($"--{NativeHeap.ArenaMaxKey}=4");
+
+        Assert.Equal(Plane.Order(), plain.Keys.Order());
+        Assert.All(plain.Values, environment => Assert.Equal("2", environment[NativeHeap.ArenaMaxKey]));
+        Assert.All(given.Values, environment => Assert.Equal("4", environment[NativeHeap.ArenaMaxKey]));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("two")]
+    public async Task An_arena_count_it_cannot_read_stops_the_apphost(string value)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelAsync("local", $"--{NativeHeap.ArenaMaxKey}={value}"));
+        Assert.Contains("from 1 to 1024", MessageOf(error), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("TraceSampleRatio", "1.5", "from 0 to 1")]
     [InlineData("TraceSampleRatio", "a tenth", "from 0 to 1")]
@@ -75,8 +95,7 @@ public sealed class AppHostModelTests
     public async Task A_load_run_setting_it_cannot_read_stops_the_apphost_with_the_range_it_takes(string key, string value, string expected)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelAsync("local", $"--ControlPlane:{key}={value}"));
-        var message = error is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0].Message : error.InnerException?.Message ?? error.Message;
-        Assert.Contains(expected, message, StringComparison.Ordinal);
+        Assert.Contains(expected, MessageOf(error), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -114,6 +133,10 @@ public sealed class AppHostModelTests
 
     // Each project's environment as its callbacks write it (Aspire's, then ours), in the order DCP applies them; only
     // plain values, so nothing waits for endpoints that a model which never starts does not allocate.
+    /// <summary>The AppHost's own error, wherever building the model wrapped it.</summary>
+    private static string MessageOf(Exception error) =>
+        error is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0].Message : error.InnerException?.Message ?? error.Message;
+
     private static async Task<Dictionary<string, Dictionary<string, string>>> EnvironmentsAsync(params string[] settings)
     {
         var builder = await BuilderAsync("local", settings);

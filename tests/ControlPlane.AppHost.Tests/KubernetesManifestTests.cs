@@ -22,6 +22,9 @@ public sealed partial class KubernetesManifestTests
         var config = documents.Single(d => d.Contains("kind: ConfigMap", StringComparison.Ordinal));
         var configKeys = ConfigMapKey().Matches(config[config.IndexOf("\ndata:", StringComparison.Ordinal)..]).Select(m => m.Groups[1].Value).ToHashSet();
 
+        // A process setting the AppHost gives every project, not a configuration key: checked by its value.
+        Assert.Contains($"{NativeHeap.ArenaMaxKey}: \"{NativeHeap.DefaultArenaMax}\"", config, StringComparison.Ordinal);
+
         var manifest = await AppHostManifestAsync();
         foreach (var service in Services)
         {
