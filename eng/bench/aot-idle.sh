@@ -8,12 +8,12 @@
 # then runs it as the copy of eng/bench/idle-rss.sh (EXE=...) beside the service on <port> of a running ./run.sh.
 # An experiment, not a way to run the plane: the build warns about trimming and AOT, and a copy can start and still
 # fail requests (the script prints its /health answer). Needs clang (apt-get install clang); AOT compiling one
-# service takes 4-6 minutes on two cores.
+# service takes 4-7 minutes on two cores.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
-service="${1:?usage: eng/bench/aot-idle.sh <service> <port>   e.g. Identity 5101}"
-port="${2:?usage: eng/bench/aot-idle.sh <service> <port>   e.g. Identity 5101}"
+[ $# -eq 2 ] || { echo "usage: eng/bench/aot-idle.sh <service> <port>   e.g. Identity 5101" >&2; exit 2; }
+service="$1" port="$2"
 project="src/ControlPlane.$service"
 [ -d "$project" ] || { echo "no project $project" >&2; exit 2; }
 ss -ltnH "sport = :$port" | grep -q . || { echo "nothing listens on port $port: start the plane with ./run.sh" >&2; exit 2; }
