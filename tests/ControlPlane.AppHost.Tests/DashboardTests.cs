@@ -1,15 +1,21 @@
+using System.Collections.Concurrent;
 using Microsoft.Playwright;
 
 namespace ControlPlane.AppHost.Tests;
 
 /// <summary>
 /// The Aspire dashboard as an SRE opens it, in Debian's Chromium (Playwright never downloads a browser): every
-/// service and runner listed Running and healthy. The screenshot lands in the test results.
+/// service and runner listed Running and healthy. The screenshot lands in the test results. A page that fails (the
+/// dashboard's own Blazor circuit ends; seen once in CI with every resource healthy in the AppHost) is reloaded, as its
+/// "Reload" link asks, at most twice; each failed page's screenshot and the browser's console errors are kept.
 /// </summary>
 [Collection(RunningPlaneCollection.Name)]
-public sealed class DashboardTests(RunningPlane plane)
+public sealed class DashboardTests(RunningPlane plane, ITestOutputHelper output)
 {
     private const string Chromium = "/usr/bin/chromium";
+
+    // A page that fails again after this many reloads is a fault, not a passing glitch.
+    private const int Reloads = 2;
 
     [Fact]
     public async Task The_dashboard_lists_every_service_and_runner_running_and_healthy()
@@ -23,6 +29,15 @@ public sealed class DashboardTests(RunningPlane plane)
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 1000 } });
+        var consoleErrors = new ConcurrentQueue<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Enqueue(message.Text);
+            }
+        };
+        string ConsoleErrors() => consoleErrors.IsEmpty ? "none" : string.Join(" | ", consoleErrors);
         try
         {
             await page.GotoAsync(RunningPlane.Dashboard.ToString());
@@ -33,9 +48,19 @@ public sealed class DashboardTests(RunningPlane plane)
         }
 
         var states = new Dictionary<string, string>();
+        var reloaded = 0;
         var deadline = DateTime.UtcNow.AddMinutes(2);
         do
         {
+            // Blazor shows #blazor-error-ui when the page's circuit ends on an exception; the page then stops updating.
+            if (reloaded < Reloads && await page.Locator("#blazor-error-ui").IsVisibleAsync())
+            {
+                reloaded++;
+                await page.ScreenshotAsync(new() { Path = ScreenshotPath($"dashboard-failed-page-{reloaded}.png"), FullPage = true });
+                output.WriteLine($"The dashboard's page failed; reloading ({reloaded} of {Reloads}). Browser console errors: {ConsoleErrors()}");
+                await page.ReloadAsync();
+            }
+
             foreach (var name in RunningPlane.Resources)
             {
                 var row = page.GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByRole(AriaRole.Gridcell).GetByText(name, new() { Exact = true }) });
@@ -55,7 +80,8 @@ public sealed class DashboardTests(RunningPlane plane)
         Assert.True(states.Values.All(Healthy),
             "Not every resource shows Running and healthy in the dashboard:\n" +
             string.Join("\n", states.Where(s => !Healthy(s.Value)).Select(s => $"{s.Key}: {s.Value.ReplaceLineEndings(" ")}")) +
-            $"\nAppHost: {await plane.StatesAsync()}");
+            $"\nAppHost: {await plane.StatesAsync()}" +
+            $"\nPage reloaded {reloaded} times; browser console errors: {ConsoleErrors()}");
     }
 
     // The dashboard writes "Running" in the state column, with "(Unhealthy)" / "(Degraded)" beside it until the
