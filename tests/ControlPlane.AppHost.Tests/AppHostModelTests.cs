@@ -131,12 +131,12 @@ public sealed class AppHostModelTests
         }
     }
 
-    // Each project's environment as its callbacks write it (Aspire's, then ours), in the order DCP applies them; only
-    // plain values, so nothing waits for endpoints that a model which never starts does not allocate.
     /// <summary>The AppHost's own error, wherever building the model wrapped it.</summary>
     private static string MessageOf(Exception error) =>
         error is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0].Message : error.InnerException?.Message ?? error.Message;
 
+    // Each project's environment as its callbacks write it (Aspire's, then ours), in the order DCP applies them; only
+    // plain values, so nothing waits for endpoints that a model which never starts does not allocate.
     private static async Task<Dictionary<string, Dictionary<string, string>>> EnvironmentsAsync(params string[] settings)
     {
         var builder = await BuilderAsync("local", settings);
