@@ -8,18 +8,33 @@ namespace ControlPlane.ServiceDefaults.Data;
 /// <summary>
 /// One PostgreSQL transaction holding a state change, the messages it causes (outbox) and, for a consumer, the
 /// id of the message that caused it (inbox). Nothing is published unless the transaction commits.
+/// Writes whose outcome the caller does not read at once (history, outbox, timers: <see cref="Defer"/>) are held back
+/// and sent together, in the order they were made, in one round trip: before the next statement that needs an answer
+/// (<see cref="CommandAsync"/>, <see cref="FlushAsync"/>) or at the commit. A proposal's lifecycle step wrote eight
+/// statements one round trip each; every round trip is a wake-up of this process and of PostgreSQL.
 /// </summary>
 public sealed class UnitOfWork : IAsyncDisposable
 {
-    private UnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
+    private readonly CancellationToken _cancellationToken;
+    private readonly List<(NpgsqlBatchCommand Command, Action<int>? CheckRows)> _deferred = [];
+
+    private UnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        Connection = connection;
-        Transaction = transaction;
+        _connection = connection;
+        _transaction = transaction;
+        _cancellationToken = cancellationToken;
     }
 
-    public NpgsqlConnection Connection { get; }
+    /// <summary>For statements built outside this class (batches): <see cref="FlushAsync"/> first, or they would run before the held-back writes.</summary>
+    public NpgsqlConnection Connection => NothingDeferred(_connection);
 
-    public NpgsqlTransaction Transaction { get; }
+    /// <inheritdoc cref="Connection"/>
+    public NpgsqlTransaction Transaction => NothingDeferred(_transaction);
+
+    /// <summary>How many writes are held back for the next round trip.</summary>
+    public int DeferredCount => _deferred.Count;
 
     public static async Task<UnitOfWork> BeginAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
@@ -27,7 +42,7 @@ public sealed class UnitOfWork : IAsyncDisposable
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            return new UnitOfWork(connection, transaction);
+            return new UnitOfWork(connection, transaction, cancellationToken);
         }
         catch
         {
@@ -36,25 +51,69 @@ public sealed class UnitOfWork : IAsyncDisposable
         }
     }
 
-    public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+    /// <summary>A statement whose answer the caller reads; the writes held back so far are sent first.</summary>
+    public async ValueTask<NpgsqlCommand> CommandAsync(string sql)
+    {
+        await FlushAsync(_cancellationToken);
+        return new NpgsqlCommand(sql, _connection, _transaction);
+    }
+
+    /// <summary>
+    /// Holds a write back until the next round trip (the caller adds its parameters to the returned command).
+    /// <paramref name="checkRows"/> sees how many rows it changed once sent and may throw, which fails the unit of work
+    /// as the write itself failing would: the caller learns it at the next statement or the commit, never later.
+    /// </summary>
+    public NpgsqlBatchCommand Defer(string sql, Action<int>? checkRows = null)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        _deferred.Add((command, checkRows));
+        return command;
+    }
+
+    /// <summary>Sends the writes held back so far, in order, in one round trip; then runs their row checks.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_deferred.Count == 0)
+        {
+            return;
+        }
+
+        var deferred = _deferred.ToArray();
+        _deferred.Clear();
+        await using var batch = new NpgsqlBatch(_connection, _transaction);
+        foreach (var (command, _) in deferred)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        foreach (var (command, checkRows) in deferred)
+        {
+            checkRows?.Invoke(command.RecordsAffected);
+        }
+    }
 
     /// <summary>Records that <paramref name="consumer"/> handled <paramref name="messageId"/>; false when it already had.</summary>
     public async Task<bool> AcceptOnceAsync(string consumer, Guid messageId, CancellationToken cancellationToken)
     {
-        await using var command = Command("insert into inbox_messages (consumer, message_id) values ($1, $2) on conflict do nothing");
+        await using var command = await CommandAsync("insert into inbox_messages (consumer, message_id) values ($1, $2) on conflict do nothing");
         command.Parameters.Add(new() { Value = consumer });
         command.Parameters.Add(new() { Value = messageId });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Adds a message to the outbox: published when it is for everyone, sent when it names a queue.</summary>
-    public async Task<Guid> EnqueueAsync<T>(T message, CancellationToken cancellationToken, string? destinationQueue = null,
+    /// <summary>
+    /// Adds a message to the outbox, published when it is for everyone, sent when it names a queue. Held back with the
+    /// unit's other writes (<see cref="Defer"/>): the returned task is already complete.
+    /// </summary>
+    public Task<Guid> EnqueueAsync<T>(T message, CancellationToken cancellationToken, string? destinationQueue = null,
         IReadOnlyDictionary<string, string>? headers = null) where T : class
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var messageId = Guid.CreateVersion7();
-        // The notification rides on the insert (one round trip): PostgreSQL delivers it only when the transaction
-        // commits, and once however many messages the transaction queued, so the relay wakes without polling delay.
-        await using var command = Command($"""
+        // The notification rides on the insert: PostgreSQL delivers it only when the transaction commits, and once
+        // however many messages the transaction queued, so the relay wakes without polling delay.
+        var command = Defer($"""
             with queued as (
                 insert into outbox_messages (message_id, message_type, destination, body, headers, trace_parent)
                 values ($1, $2, $3, $4, $5, $6)
@@ -67,15 +126,23 @@ public sealed class UnitOfWork : IAsyncDisposable
         command.Parameters.Add(new() { Value = JsonSerializer.Serialize(message, OutboxTypes.Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new() { Value = headers is null ? DBNull.Value : JsonSerializer.Serialize(headers), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new() { Value = (object?)Activity.Current?.Id ?? DBNull.Value });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return messageId;
+        return Task.FromResult(messageId);
     }
 
-    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        await _transaction.CommitAsync(cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await Transaction.DisposeAsync();
-        await Connection.DisposeAsync();
+        // Writes still held back were never sent: the transaction rolls back without them.
+        await _transaction.DisposeAsync();
+        await _connection.DisposeAsync();
     }
+
+    private T NothingDeferred<T>(T value) => _deferred.Count == 0
+        ? value
+        : throw new InvalidOperationException($"{_deferred.Count} writes of this unit of work are held back: FlushAsync before using its connection directly.");
 }

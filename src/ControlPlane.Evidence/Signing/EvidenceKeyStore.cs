@@ -37,12 +37,12 @@ public sealed partial class EvidenceKeyStore(NpgsqlDataSource dataSource, KeyPro
     public async Task EnsureKeyAsync(CancellationToken cancellationToken)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
-        await using (var lockCommand = work.Command($"select pg_advisory_xact_lock({KeyLockKey})"))
+        await using (var lockCommand = await work.CommandAsync($"select pg_advisory_xact_lock({KeyLockKey})"))
         {
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var exists = work.Command("select exists (select 1 from evidence_signing_keys)"))
+        await using (var exists = await work.CommandAsync("select exists (select 1 from evidence_signing_keys)"))
         {
             if (await exists.ExecuteScalarAsync(cancellationToken) is true)
             {
@@ -54,7 +54,7 @@ public sealed partial class EvidenceKeyStore(NpgsqlDataSource dataSource, KeyPro
         var spki = key.ExportSubjectPublicKeyInfo();
         var keyId = KeyIdOf(spki);
         var publicKey = Convert.ToBase64String(spki);
-        await using (var insert = work.Command("insert into evidence_signing_keys (key_id, public_key, protected_private_key) values ($1, $2, $3)"))
+        await using (var insert = await work.CommandAsync("insert into evidence_signing_keys (key_id, public_key, protected_private_key) values ($1, $2, $3)"))
         {
             insert.Parameters.Add(new() { Value = keyId });
             insert.Parameters.Add(new() { Value = publicKey });

@@ -34,7 +34,7 @@ public static class CredentialStore
         var jti = CredentialTokens.NewJti();
         var token = CredentialTokens.Create(key, package, jti);
         var sealedCredential = CredentialSeal.Seal(token, agreementKey, package.WorkId, package.Audience);
-        await using (var insert = work.Command("""
+        await using (var insert = await work.CommandAsync("""
             insert into work_credentials (jti, work_id, proposal_id, runner_id, audience, environment, action, minted_at, expires_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             """))
@@ -85,7 +85,7 @@ public static class CredentialStore
     {
         ArgumentNullException.ThrowIfNull(work);
         var revoked = new List<WorkCredentialRevoked>();
-        await using (var update = work.Command($"""
+        await using (var update = await work.CommandAsync($"""
             update work_credentials set revoked_at = $1, reason = $2
             where jti in (select jti from work_credentials where revoked_at is null and {condition} limit 500 for update skip locked)
             returning jti, work_id, proposal_id, runner_id, audience, environment, action, expires_at

@@ -54,7 +54,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         string? previousFleet = null;
         string? previousKey = null;
-        await using (var existing = work.Command("select fleet, key_id from runners where id = $1 for update"))
+        await using (var existing = await work.CommandAsync("select fleet, key_id from runners where id = $1 for update"))
         {
             existing.Parameters.Add(new() { Value = registration.RunnerId });
             await using var reader = await existing.ExecuteReaderAsync(ct);
@@ -68,7 +68,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
         string[] fleets = previousFleet is null ? [registration.Fleet] : [registration.Fleet, previousFleet];
         await ChangeMembershipAsync(work, fleets, now, async () =>
         {
-            await using var upsert = work.Command("""
+            await using var upsert = await work.CommandAsync("""
                 insert into runners (id, fleet, capabilities, public_key, key_id, registered_at, last_heartbeat_at, status, agreement_key)
                 values ($1, $2, $3, $4, $5, $6, $6, 'live', $7)
                 on conflict (id) do update set fleet = excluded.fleet, capabilities = excluded.capabilities,
@@ -102,7 +102,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
         var now = clock.GetUtcNow();
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         string status;
-        await using (var find = work.Command("select fleet, status from runners where id = $1 for update"))
+        await using (var find = await work.CommandAsync("select fleet, status from runners where id = $1 for update"))
         {
             find.Parameters.Add(new() { Value = runnerId });
             await using var reader = await find.ExecuteReaderAsync(ct);
@@ -121,7 +121,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
 
         async Task Touch()
         {
-            await using var update = work.Command("update runners set last_heartbeat_at = $2, status = 'live' where id = $1");
+            await using var update = await work.CommandAsync("update runners set last_heartbeat_at = $2, status = 'live' where id = $1");
             update.Parameters.Add(new() { Value = runnerId });
             update.Parameters.Add(new() { Value = now });
             await update.ExecuteNonQueryAsync(ct);
@@ -150,7 +150,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         string? fleet;
-        await using (var find = work.Command("select fleet from runners where id = $1 for update"))
+        await using (var find = await work.CommandAsync("select fleet from runners where id = $1 for update"))
         {
             find.Parameters.Add(new() { Value = runnerId });
             fleet = await find.ExecuteScalarAsync(ct) as string;
@@ -163,7 +163,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
 
         await ChangeMembershipAsync(work, [fleet], clock.GetUtcNow(), async () =>
         {
-            await using var delete = work.Command("delete from runners where id = $1");
+            await using var delete = await work.CommandAsync("delete from runners where id = $1");
             delete.Parameters.Add(new() { Value = runnerId });
             await delete.ExecuteNonQueryAsync(ct);
         }, ct);
@@ -177,7 +177,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
         var now = clock.GetUtcNow();
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         var silent = new List<(string Id, string Fleet)>();
-        await using (var find = work.Command("select id, fleet from runners where status = 'live' and last_heartbeat_at < $1 for update skip locked"))
+        await using (var find = await work.CommandAsync("select id, fleet from runners where status = 'live' and last_heartbeat_at < $1 for update skip locked"))
         {
             find.Parameters.Add(new() { Value = now - options.Value.HeartbeatTimeout });
             await using var reader = await find.ExecuteReaderAsync(ct);
@@ -194,7 +194,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
 
         await ChangeMembershipAsync(work, silent.Select(s => s.Fleet), now, async () =>
         {
-            await using var update = work.Command("update runners set status = 'silent' where id = any($1)");
+            await using var update = await work.CommandAsync("update runners set status = 'silent' where id = any($1)");
             update.Parameters.Add(new() { Value = silent.Select(s => s.Id).ToArray() });
             await update.ExecuteNonQueryAsync(ct);
         }, ct);
@@ -257,7 +257,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
         var before = new Dictionary<string, FleetCapabilities>(StringComparer.Ordinal);
         foreach (var name in names)
         {
-            await using (var lockFleet = work.Command("select 1 from fleets where name = $1 for update"))
+            await using (var lockFleet = await work.CommandAsync("select 1 from fleets where name = $1 for update"))
             {
                 lockFleet.Parameters.Add(new() { Value = name });
                 await lockFleet.ExecuteNonQueryAsync(ct);
@@ -279,7 +279,7 @@ public sealed class RunnerRegistry(NpgsqlDataSource dataSource, TimeProvider clo
 
     private static async Task<FleetCapabilities> LiveCapabilitiesAsync(UnitOfWork work, string fleet, CancellationToken ct)
     {
-        await using var command = work.Command("select capabilities from runners where fleet = $1 and status = 'live'");
+        await using var command = await work.CommandAsync("select capabilities from runners where fleet = $1 and status = 'live'");
         command.Parameters.Add(new() { Value = fleet });
         var live = new List<string[]>();
         await using var reader = await command.ExecuteReaderAsync(ct);

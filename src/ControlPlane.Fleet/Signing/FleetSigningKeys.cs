@@ -27,7 +27,7 @@ public sealed class FleetSigningKeys(NpgsqlDataSource dataSource, KeyProtector p
     public async Task EnsureActiveKeyAsync(CancellationToken ct)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
-        await using (var lockCommand = work.Command($"select pg_advisory_xact_lock({CreateLockKey})"))
+        await using (var lockCommand = await work.CommandAsync($"select pg_advisory_xact_lock({CreateLockKey})"))
         {
             await lockCommand.ExecuteNonQueryAsync(ct);
         }
@@ -35,7 +35,7 @@ public sealed class FleetSigningKeys(NpgsqlDataSource dataSource, KeyProtector p
         // An existing key is announced again at every start: an announcement published before evidence's queue
         // existed (a first deployment) is otherwise lost for good, and every bundle would lack fleet's key.
         // Evidence keeps the latest record per key id, so repeating it is harmless.
-        await using (var existing = work.Command("select key_id, public_key from signing_keys where retired_at is null order by created_at desc limit 1"))
+        await using (var existing = await work.CommandAsync("select key_id, public_key from signing_keys where retired_at is null order by created_at desc limit 1"))
         await using (var reader = await existing.ExecuteReaderAsync(ct))
         {
             if (await reader.ReadAsync(ct))
@@ -52,7 +52,7 @@ public sealed class FleetSigningKeys(NpgsqlDataSource dataSource, KeyProtector p
         var keyId = SigningKeyIds.Thumbprint(key);
         var publicKey = SigningKeyIds.ExportPublicKey(key);
         var now = clock.GetUtcNow();
-        await using (var insert = work.Command("insert into signing_keys (key_id, public_key, protected_private_key, created_at) values ($1, $2, $3, $4)"))
+        await using (var insert = await work.CommandAsync("insert into signing_keys (key_id, public_key, protected_private_key, created_at) values ($1, $2, $3, $4)"))
         {
             insert.Parameters.Add(new() { Value = keyId });
             insert.Parameters.Add(new() { Value = publicKey });

@@ -55,7 +55,7 @@ public sealed partial class ResultIntake
             return new IntakeVerdict(IntakeStatus.AlreadyRecorded, $"work {workId} was already acknowledged as {Stage(ack.Stage)}");
         }
 
-        await using (var update = work.Command(ack.Stage == WorkAckStage.Accepted
+        await using (var update = await work.CommandAsync(ack.Stage == WorkAckStage.Accepted
             ? "update work_items set accepted_at = $2 where work_id = $1"
             : "update work_items set accepted_at = coalesce(accepted_at, $2), started_at = $2 where work_id = $1"))
         {
@@ -79,7 +79,7 @@ public sealed partial class ResultIntake
             return new IntakeVerdict(IntakeStatus.AlreadyRecorded, $"the late result of work {workId} was already recorded as superseded");
         }
 
-        await using (var keep = work.Command("update work_items set result_envelope = $2 where work_id = $1"))
+        await using (var keep = await work.CommandAsync("update work_items set result_envelope = $2 where work_id = $1"))
         {
             keep.Parameters.Add(new() { Value = workId });
             keep.Parameters.Add(new()

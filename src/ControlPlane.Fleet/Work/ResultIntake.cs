@@ -108,7 +108,7 @@ public sealed partial class ResultIntake(NpgsqlDataSource dataSource, RunnerRegi
 
         var now = clock.GetUtcNow();
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
-        await using (var once = work.Command("""
+        await using (var once = await work.CommandAsync("""
             insert into work_refusals (runner_id, envelope_digest, work_id, reason, matched, refused_at)
             values ($1, $2, $3, $4, false, $5) on conflict do nothing
             """))
@@ -129,7 +129,7 @@ public sealed partial class ResultIntake(NpgsqlDataSource dataSource, RunnerRegi
         if (matched)
         {
             await WorkDispatcher.CloseAsync(work, workId, "refused", WorkOutcome.Refused, refusal.Reason, now, ct, refusal.Envelope);
-            await using var mark = work.Command("update work_refusals set matched = true where runner_id = $1 and envelope_digest = $2");
+            await using var mark = await work.CommandAsync("update work_refusals set matched = true where runner_id = $1 and envelope_digest = $2");
             mark.Parameters.Add(new() { Value = caller.Id });
             mark.Parameters.Add(new() { Value = opened.PayloadDigest! });
             await mark.ExecuteNonQueryAsync(ct);
@@ -182,7 +182,7 @@ public sealed partial class ResultIntake(NpgsqlDataSource dataSource, RunnerRegi
 
     private static async Task<WorkRow?> LockWorkAsync(UnitOfWork work, Guid workId, CancellationToken ct)
     {
-        await using var select = work.Command("""
+        await using var select = await work.CommandAsync("""
             select proposal_id, step, status, runner_id, result_envelope::text, nonce, accepted_at is not null, started_at is not null
             from work_items where work_id = $1 for update
             """);

@@ -20,7 +20,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         // Clamped: a malformed timeout must not keep a request pending forever (it fails validation anyway).
         var timeout = TimeSpan.FromTicks(Math.Clamp(request.Timeout.Ticks, 0, options.Value.MaxWorkTimeout.Ticks));
         // Work withdrawn before its request got here is recorded as superseded at once: never issued.
-        await using var insert = work.Command("""
+        await using var insert = await work.CommandAsync("""
             insert into work_items (work_id, proposal_id, step, fleet, action_kind, request, status, requested_at, placement_deadline, closed_at, reason)
             select $1, $2, $3, $4, $5, $6, case when w.work_id is null then 'pending' else 'superseded' end, $7, $8,
                    case when w.work_id is null then null else $7 end, w.reason
@@ -40,7 +40,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
             return false;
         }
 
-        await using var status = work.Command("select status from work_items where work_id = $1");
+        await using var status = await work.CommandAsync("select status from work_items where work_id = $1");
         status.Parameters.Add(new() { Value = request.WorkId });
         return await status.ExecuteScalarAsync(ct) is "pending";
     }
@@ -53,7 +53,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
             return "invalid work request: " + invalid;
         }
 
-        await using var fleet = work.Command("select 1 from fleets where name = $1");
+        await using var fleet = await work.CommandAsync("select 1 from fleets where name = $1");
         fleet.Parameters.Add(new() { Value = request.Fleet });
         return await fleet.ExecuteScalarAsync(ct) is null ? $"invalid work request: unknown fleet '{request.Fleet}'" : null;
     }
@@ -65,7 +65,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
     public async Task<string?> TryPlaceAsync(UnitOfWork work, WorkRequested request, DateTimeOffset now, CancellationToken ct, string? avoid = null)
     {
         var candidates = new List<RunnerLoad>();
-        await using (var find = work.Command("""
+        await using (var find = await work.CommandAsync("""
             select r.id, (select count(*) from work_items w where w.runner_id = r.id and w.status = 'issued')::int, r.last_assigned_at
             from runners r
             where r.fleet = $1 and r.status = 'live' and r.last_heartbeat_at >= $3 and $2 = any (r.capabilities)
@@ -92,7 +92,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         }
 
         string? agreementKey;
-        await using (var agreement = work.Command("select agreement_key from runners where id = $1"))
+        await using (var agreement = await work.CommandAsync("select agreement_key from runners where id = $1"))
         {
             agreement.Parameters.Add(new() { Value = chosen.RunnerId });
             agreementKey = await agreement.ExecuteScalarAsync(ct) as string;
@@ -103,7 +103,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         package = package with { Credential = await CredentialStore.MintAsync(work, key, package, agreementKey, now, ct) };
         var envelope = Dsse.Sign(package, WorkPackage.PayloadType, key.Key, key.KeyId);
 
-        await using (var issue = work.Command("""
+        await using (var issue = await work.CommandAsync("""
             update work_items set status = 'issued', runner_id = $2, nonce = $3, envelope = $4, issued_at = $5, expires_at = $6,
                 accepted_at = null, started_at = null
             where work_id = $1
@@ -118,7 +118,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
             await issue.ExecuteNonQueryAsync(ct);
         }
 
-        await using (var assigned = work.Command("update runners set last_assigned_at = $2 where id = $1"))
+        await using (var assigned = await work.CommandAsync("update runners set last_assigned_at = $2 where id = $1"))
         {
             assigned.Parameters.Add(new() { Value = chosen.RunnerId });
             assigned.Parameters.Add(new() { Value = now });
@@ -145,7 +145,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
     public async Task<int> PlacePendingAsync(UnitOfWork work, DateTimeOffset now, CancellationToken ct)
     {
         var pending = new List<(WorkRequested Request, DateTimeOffset Deadline)>();
-        await using (var select = work.Command("""
+        await using (var select = await work.CommandAsync("""
             select request::text, placement_deadline from work_items where status = 'pending'
             order by requested_at limit 100 for update skip locked
             """))
@@ -178,7 +178,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
     public async Task<int> ExpireAsync(UnitOfWork work, DateTimeOffset now, CancellationToken ct)
     {
         var expired = new List<(Guid WorkId, Guid ProposalId, string Step, string RunnerId, DateTimeOffset ExpiresAt)>();
-        await using (var select = work.Command("""
+        await using (var select = await work.CommandAsync("""
             select work_id, proposal_id, step, runner_id, expires_at from work_items
             where status = 'issued' and expires_at < $1 order by expires_at limit 100 for update skip locked
             """))
@@ -207,7 +207,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
     public async Task<int> ReofferUnacknowledgedAsync(UnitOfWork work, DateTimeOffset now, CancellationToken ct)
     {
         var stale = new List<(WorkRequested Request, string RunnerId)>();
-        await using (var select = work.Command("""
+        await using (var select = await work.CommandAsync("""
             select request::text, runner_id from work_items
             where status = 'issued' and accepted_at is null and issued_at < $1 and expires_at > $2
             order by issued_at limit 100 for update skip locked
@@ -224,7 +224,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
 
         foreach (var (request, runnerId) in stale)
         {
-            await using (var back = work.Command("""
+            await using (var back = await work.CommandAsync("""
                 update work_items set status = 'pending', runner_id = null, nonce = null, offers = offers + 1 where work_id = $1
                 """))
             {
@@ -251,7 +251,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
         var orphaned = new List<(Guid WorkId, Guid ProposalId, string Step, string RunnerId)>();
         // A signed acknowledgement is a sign of life too: a runner that accepts just as its link comes back, before its next
         // heartbeat, is not yet silent on that package.
-        await using var select = work.Command("""
+        await using var select = await work.CommandAsync("""
             select w.work_id, w.proposal_id, w.step, w.runner_id from work_items w join runners r on r.id = w.runner_id
             where w.status = 'issued' and w.accepted_at is not null and r.status = 'silent'
               and greatest(w.accepted_at, w.started_at) < $1
@@ -279,7 +279,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
     public static async Task<bool> WithdrawAsync(UnitOfWork work, WorkWithdrawn withdrawn, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(withdrawn);
-        await using (var remember = work.Command("insert into withdrawn_work (work_id, reason, withdrawn_at) values ($1, $2, $3) on conflict do nothing"))
+        await using (var remember = await work.CommandAsync("insert into withdrawn_work (work_id, reason, withdrawn_at) values ($1, $2, $3) on conflict do nothing"))
         {
             remember.Parameters.Add(new() { Value = withdrawn.WorkId });
             remember.Parameters.Add(new() { Value = withdrawn.Reason ?? "withdrawn by orchestrator" });
@@ -287,7 +287,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
             await remember.ExecuteNonQueryAsync(ct);
         }
 
-        await using var update = work.Command("""
+        await using var update = await work.CommandAsync("""
             update work_items set status = 'superseded', reason = $2, closed_at = $3 where work_id = $1 and status in ('pending', 'issued')
             """);
         update.Parameters.Add(new() { Value = withdrawn.WorkId });
@@ -315,7 +315,7 @@ public sealed partial class WorkDispatcher(FleetSigningKeys keys, IOptions<Fleet
     public static async Task CloseAsync(UnitOfWork work, Guid workId, string status, WorkOutcome outcome, string? reason, DateTimeOffset now, CancellationToken ct,
         DsseEnvelope? result = null)
     {
-        await using var close = work.Command("""
+        await using var close = await work.CommandAsync("""
             update work_items set status = $2, outcome = $3, reason = $4, closed_at = $5, result_envelope = $6 where work_id = $1
             """);
         close.Parameters.Add(new() { Value = workId });

@@ -137,7 +137,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
     {
         await using var work = await LockedAsync(cancellationToken);
         var state = await ReadStateAsync(work, cancellationToken);
-        await using (var dropPending = work.Command("update signing_keys set retired_at = now(), publish_until = now() where activated_at is null and retired_at is null"))
+        await using (var dropPending = await work.CommandAsync("update signing_keys set retired_at = now(), publish_until = now() where activated_at is null and retired_at is null"))
         {
             await dropPending.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -201,7 +201,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
         var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         try
         {
-            await using var lockCommand = work.Command($"select pg_advisory_xact_lock({LockKey})");
+            await using var lockCommand = await work.CommandAsync($"select pg_advisory_xact_lock({LockKey})");
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
             return work;
         }
@@ -216,12 +216,12 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
     {
         // The database's clock decides, so replicas with skewed clocks agree on the schedule.
         DateTimeOffset now;
-        await using (var clockCommand = work.Command("select now()"))
+        await using (var clockCommand = await work.CommandAsync("select now()"))
         {
             now = AsUtc(await clockCommand.ExecuteScalarAsync(cancellationToken)) ?? throw new InvalidOperationException("PostgreSQL returned no time.");
         }
 
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             select kid, created_at, activated_at from signing_keys where retired_at is null
             order by activated_at desc nulls last, created_at
             """);
@@ -248,7 +248,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
     /// <summary>Retires whatever signs now; returns until when it stays published.</summary>
     private async Task<DateTimeOffset?> RetireActiveAsync(UnitOfWork work, CancellationToken cancellationToken)
     {
-        await using var retire = work.Command("""
+        await using var retire = await work.CommandAsync("""
             update signing_keys set retired_at = now(), publish_until = now() + $1
             where activated_at is not null and retired_at is null returning publish_until
             """);
@@ -258,7 +258,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
 
     private static async Task ActivateAsync(UnitOfWork work, string kid, CancellationToken cancellationToken)
     {
-        await using var activate = work.Command("update signing_keys set activated_at = now() where kid = $1");
+        await using var activate = await work.CommandAsync("update signing_keys set activated_at = now() where kid = $1");
         activate.Parameters.Add(new() { Value = kid });
         await activate.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -267,7 +267,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource dataSource, KeyProtector pr
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var kid = PublicJwk.Thumbprint(key);
-        await using (var insert = work.Command("""
+        await using (var insert = await work.CommandAsync("""
             insert into signing_keys (kid, algorithm, public_jwk, protected_private_key, activated_at)
             values ($1, 'ES256', $2, $3, case when $4 then now() end)
             """))

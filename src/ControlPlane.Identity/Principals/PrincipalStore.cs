@@ -1,4 +1,5 @@
 using ControlPlane.Identity.Data;
+using ControlPlane.ServiceDefaults.Data;
 using ControlPlane.ServiceDefaults.Security;
 using Npgsql;
 
@@ -15,14 +16,19 @@ public sealed class PrincipalStore(NpgsqlDataSource dataSource)
 
     public async Task<Principal?> FindAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await FindAsync(connection, null, id, cancellationToken);
+        await using var command = dataSource.CreateCommand(SelectPrincipal + " where p.id = $1").With(id);
+        return await ReadOneAsync(command, cancellationToken);
     }
 
-    /// <summary>Reads one principal on a given connection, so a writer sees its own uncommitted change.</summary>
-    internal static async Task<Principal?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string id, CancellationToken cancellationToken)
+    /// <summary>Reads one principal inside a unit of work, so a writer sees its own uncommitted change.</summary>
+    internal static async Task<Principal?> FindAsync(UnitOfWork work, string id, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(SelectPrincipal + " where p.id = $1", connection, transaction).With(id);
+        await using var command = (await work.CommandAsync(SelectPrincipal + " where p.id = $1")).With(id);
+        return await ReadOneAsync(command, cancellationToken);
+    }
+
+    private static async Task<Principal?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }

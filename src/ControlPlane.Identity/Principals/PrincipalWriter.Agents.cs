@@ -21,16 +21,16 @@ public sealed partial class PrincipalWriter
     {
         ArgumentNullException.ThrowIfNull(registration);
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
-        var sponsor = await PrincipalStore.FindAsync(work.Connection, work.Transaction, registration.Sponsor!, cancellationToken);
+        var sponsor = await PrincipalStore.FindAsync(work, registration.Sponsor!, cancellationToken);
         if (sponsor is not { Kind: PrincipalKind.Human, IsActive: true })
         {
             return WriteResult<Principal>.Invalid("Unknown sponsor", $"'{registration.Sponsor}' is not an active human; an agent's sponsor must be one.");
         }
 
-        await using (var insert = work.Command("""
+        await using (var insert = (await work.CommandAsync("""
             insert into principals (id, kind, display_name, sponsor_id, fleet, allowed_environments, allowed_action_kinds, created_by)
             values ($1, 'agent', $2, $3, $4, $5, $6, $7) on conflict (id) do nothing
-            """).With(registration.Id, registration.Name!.Trim(), registration.Sponsor, registration.Fleet,
+            """)).With(registration.Id, registration.Name!.Trim(), registration.Sponsor, registration.Fleet,
                 registration.Environments!.ToArray(), registration.ActionKinds!.ToArray(), actor))
         {
             if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
@@ -43,7 +43,7 @@ public sealed partial class PrincipalWriter
         var bindings = (registration.Bindings is { Count: > 0 } requested ? requested : AgentRules.DefaultBindings)
             .Select(Normalize).Distinct(StringComparer.Ordinal).ToList();
         await ReplaceBindingsAsync(work, registration.Id!, bindings, DirectSource, actor, at, cancellationToken);
-        var agent = (await PrincipalStore.FindAsync(work.Connection, work.Transaction, registration.Id!, cancellationToken))!;
+        var agent = (await PrincipalStore.FindAsync(work, registration.Id!, cancellationToken))!;
         await work.EnqueueAsync(agent.Changed("registered", actor, at), cancellationToken);
         await work.CommitAsync(cancellationToken);
         return WriteResult<Principal>.Done(agent);
@@ -92,9 +92,9 @@ public sealed partial class PrincipalWriter
             return Refuse<RegisteredAgentKey>(refusal);
         }
 
-        await using (var exists = work.Command("""
+        await using (var exists = (await work.CommandAsync("""
             select count(*) from client_credentials where principal_id = $1 and kind = 'private-key-jwt' and revoked_at is null and key_id = $2
-            """).With(agentId, key.Kid))
+            """)).With(agentId, key.Kid))
         {
             if ((long)(await exists.ExecuteScalarAsync(cancellationToken))! > 0)
             {
@@ -108,10 +108,10 @@ public sealed partial class PrincipalWriter
         }
 
         var credentialId = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        await using (var insert = work.Command("""
+        await using (var insert = (await work.CommandAsync("""
             insert into client_credentials (id, principal_id, kind, key_id, public_jwk, created_by)
             values ($1, $2, 'private-key-jwt', $3, $4::jsonb, $5)
-            """).With(credentialId, agentId, key.Kid, key.ToJwkJson(), actor))
+            """)).With(credentialId, agentId, key.Kid, key.ToJwkJson(), actor))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -136,22 +136,22 @@ public sealed partial class PrincipalWriter
             return Refuse<Principal>(refusal);
         }
 
-        await using (var disable = work.Command("""
+        await using (var disable = (await work.CommandAsync("""
             update principals set disabled_at = now(), disabled_by = $2, disabled_reason = $3 where id = $1
-            """).With(agentId, actor, reason))
+            """)).With(agentId, actor, reason))
         {
             await disable.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var revokeAll = work.Command("""
+        await using (var revokeAll = (await work.CommandAsync("""
             update client_credentials set revoked_at = now(), revoked_by = $2 where principal_id = $1 and revoked_at is null
-            """).With(agentId, actor))
+            """)).With(agentId, actor))
         {
             await revokeAll.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var at = clock.GetUtcNow();
-        var agent = (await PrincipalStore.FindAsync(work.Connection, work.Transaction, agentId, cancellationToken))!;
+        var agent = (await PrincipalStore.FindAsync(work, agentId, cancellationToken))!;
         await work.EnqueueAsync(agent.Changed("disabled", actor, at), cancellationToken);
         await work.EnqueueAsync(new PrincipalRevoked(agentId, null, reason, actor, at), cancellationToken);
         await work.CommitAsync(cancellationToken);
@@ -176,10 +176,10 @@ public sealed partial class PrincipalWriter
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         string? credentialId;
-        await using (var revoke = work.Command($"""
+        await using (var revoke = (await work.CommandAsync($"""
             update client_credentials set revoked_at = now(), revoked_by = $4
             where principal_id = $1 and kind = $2 and {column} = $3 and revoked_at is null returning id
-            """).With(agentId, kind, value, actor))
+            """)).With(agentId, kind, value, actor))
         {
             credentialId = await revoke.ExecuteScalarAsync(cancellationToken) as string;
         }
@@ -203,16 +203,16 @@ public sealed partial class PrincipalWriter
     private static async Task<bool> InsertSecretAsync(UnitOfWork work, string agentId, string credentialId, string secret, string actor, CancellationToken cancellationToken)
     {
         var (salt, hash) = SecretHasher.Hash(secret);
-        await using var insert = work.Command("""
+        await using var insert = (await work.CommandAsync("""
             insert into client_credentials (id, principal_id, kind, secret_salt, secret_hash, created_by)
             values ($1, $2, 'secret', $3, $4, $5) on conflict (id) do nothing
-            """).With(credentialId, agentId, salt, hash, actor);
+            """)).With(credentialId, agentId, salt, hash, actor);
         return await insert.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private static async Task<long> CountLiveAsync(UnitOfWork work, string agentId, string kind, CancellationToken cancellationToken)
     {
-        await using var count = work.Command("select count(*) from client_credentials where principal_id = $1 and kind = $2 and revoked_at is null").With(agentId, kind);
+        await using var count = (await work.CommandAsync("select count(*) from client_credentials where principal_id = $1 and kind = $2 and revoked_at is null")).With(agentId, kind);
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
 

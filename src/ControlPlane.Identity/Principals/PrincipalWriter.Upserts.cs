@@ -17,13 +17,13 @@ public sealed partial class PrincipalWriter
         var bindings = principal.Bindings.Select(Normalize).Distinct(StringComparer.Ordinal).ToList();
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         await LockIdAsync(work, principal.Id, cancellationToken);
-        var before = await PrincipalStore.FindAsync(work.Connection, work.Transaction, principal.Id, cancellationToken);
-        await using (var upsert = work.Command("""
+        var before = await PrincipalStore.FindAsync(work, principal.Id, cancellationToken);
+        await using (var upsert = (await work.CommandAsync("""
             insert into principals (id, kind, display_name, email, sponsor_id, fleet, allowed_environments, allowed_action_kinds, created_by)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             on conflict (id) do update set display_name = excluded.display_name, email = excluded.email, sponsor_id = excluded.sponsor_id,
                 fleet = excluded.fleet, allowed_environments = excluded.allowed_environments, allowed_action_kinds = excluded.allowed_action_kinds
-            """).With(principal.Id, principal.KindName, principal.DisplayName, principal.Email, principal.SponsorId, principal.Fleet,
+            """)).With(principal.Id, principal.KindName, principal.DisplayName, principal.Email, principal.SponsorId, principal.Fleet,
                 principal.AllowedEnvironments.ToArray(), principal.AllowedActionKinds.ToArray(), actor))
         {
             await upsert.ExecuteNonQueryAsync(cancellationToken);
@@ -52,7 +52,7 @@ public sealed partial class PrincipalWriter
         await LockIdAsync(work, login.Id, cancellationToken);
         string? linkedSubject = null;
         var exists = false;
-        await using (var existing = work.Command("select kind, disabled_at is not null, external_issuer, external_subject from principals where id = $1").With(login.Id))
+        await using (var existing = (await work.CommandAsync("select kind, disabled_at is not null, external_issuer, external_subject from principals where id = $1")).With(login.Id))
         await using (var reader = await existing.ExecuteReaderAsync(cancellationToken))
         {
             if (await reader.ReadAsync(cancellationToken))
@@ -78,13 +78,13 @@ public sealed partial class PrincipalWriter
             return WriteResult<Principal>.Conflict("Subject mismatch", $"'{login.Id}' is linked to another subject of this IdP; an admin must resolve it.");
         }
 
-        var before = exists ? await PrincipalStore.FindAsync(work.Connection, work.Transaction, login.Id, cancellationToken) : null;
-        await using (var upsert = work.Command("""
+        var before = exists ? await PrincipalStore.FindAsync(work, login.Id, cancellationToken) : null;
+        await using (var upsert = (await work.CommandAsync("""
             insert into principals (id, kind, display_name, email, external_issuer, external_subject, created_by, last_login_at)
             values ($1, 'human', $2, $3, $4, $5, $6, now())
             on conflict (id) do update set display_name = excluded.display_name, email = excluded.email,
                 external_issuer = excluded.external_issuer, external_subject = excluded.external_subject, last_login_at = now()
-            """).With(login.Id, login.DisplayName, login.Email, login.Issuer, login.Subject, actor))
+            """)).With(login.Id, login.DisplayName, login.Email, login.Issuer, login.Subject, actor))
         {
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -98,7 +98,7 @@ public sealed partial class PrincipalWriter
             await EnqueueChangedAsync(work, login.Id, change, actor, at, cancellationToken);
         }
 
-        var principal = (await PrincipalStore.FindAsync(work.Connection, work.Transaction, login.Id, cancellationToken))!;
+        var principal = (await PrincipalStore.FindAsync(work, login.Id, cancellationToken))!;
         await work.CommitAsync(cancellationToken);
         return WriteResult<Principal>.Done(principal);
     }
@@ -106,7 +106,7 @@ public sealed partial class PrincipalWriter
     /// <summary>Serializes upserts of one id (a row lock cannot lock a row that does not exist yet).</summary>
     private static async Task LockIdAsync(UnitOfWork work, string id, CancellationToken cancellationToken)
     {
-        await using var command = work.Command("select pg_advisory_xact_lock(hashtextextended($1, 42))").With(id);
+        await using var command = (await work.CommandAsync("select pg_advisory_xact_lock(hashtextextended($1, 42))")).With(id);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

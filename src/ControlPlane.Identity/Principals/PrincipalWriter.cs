@@ -37,10 +37,10 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
         }
 
         var text = binding.ToString();
-        await using (var grant = work.Command("""
+        await using (var grant = (await work.CommandAsync("""
             insert into role_bindings (principal_id, binding, granted_by, source) values ($1, $2, $3, 'direct')
             on conflict (principal_id, binding, source) where revoked_at is null do nothing
-            """).With(principalId, text, actor))
+            """)).With(principalId, text, actor))
         {
             if (await grant.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -49,7 +49,7 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
         }
 
         await work.EnqueueAsync(new RoleBindingChanged(principalId, text, true, actor, clock.GetUtcNow()), cancellationToken);
-        var principal = (await PrincipalStore.FindAsync(work.Connection, work.Transaction, principalId, cancellationToken))!;
+        var principal = (await PrincipalStore.FindAsync(work, principalId, cancellationToken))!;
         await work.CommitAsync(cancellationToken);
         return WriteResult<Principal>.Done(principal);
     }
@@ -69,7 +69,7 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
 
         var text = binding.ToString();
         var sources = new List<string>();
-        await using (var held = work.Command("select source from role_bindings where principal_id = $1 and binding = $2 and revoked_at is null").With(principalId, text))
+        await using (var held = (await work.CommandAsync("select source from role_bindings where principal_id = $1 and binding = $2 and revoked_at is null")).With(principalId, text))
         await using (var reader = await held.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -90,9 +90,9 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
             return WriteResult<Principal>.Conflict("Last admin", "This is the last active global admin binding; grant admin to someone else first.");
         }
 
-        await using (var revoke = work.Command("""
+        await using (var revoke = (await work.CommandAsync("""
             update role_bindings set revoked_at = now(), revoked_by = $3 where principal_id = $1 and binding = $2 and source = 'direct' and revoked_at is null
-            """).With(principalId, text, actor))
+            """)).With(principalId, text, actor))
         {
             await revoke.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -105,7 +105,7 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
             await work.EnqueueAsync(new PrincipalRevoked(principalId, null, $"binding {text} revoked", actor, at), cancellationToken);
         }
 
-        var principal = (await PrincipalStore.FindAsync(work.Connection, work.Transaction, principalId, cancellationToken))!;
+        var principal = (await PrincipalStore.FindAsync(work, principalId, cancellationToken))!;
         await work.CommitAsync(cancellationToken);
         if (!stillHeld)
         {
@@ -118,7 +118,7 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
     private async Task ReplaceBindingsAsync(UnitOfWork work, string principalId, IReadOnlyList<string> desired, string source, string actor, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var current = new List<string>();
-        await using (var read = work.Command("select binding from role_bindings where principal_id = $1 and source = $2 and revoked_at is null").With(principalId, source))
+        await using (var read = (await work.CommandAsync("select binding from role_bindings where principal_id = $1 and source = $2 and revoked_at is null")).With(principalId, source))
         await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -130,16 +130,16 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
         var diff = BindingDiff.Between(current, desired);
         foreach (var binding in diff.Revoke)
         {
-            await using var revoke = work.Command("""
+            await using var revoke = (await work.CommandAsync("""
                 update role_bindings set revoked_at = now(), revoked_by = $4 where principal_id = $1 and binding = $2 and source = $3 and revoked_at is null
-                """).With(principalId, binding, source, actor);
+                """)).With(principalId, binding, source, actor);
             await revoke.ExecuteNonQueryAsync(cancellationToken);
             await work.EnqueueAsync(new RoleBindingChanged(principalId, binding, false, actor, at), cancellationToken);
         }
 
         foreach (var binding in diff.Grant)
         {
-            await using var grant = work.Command("insert into role_bindings (principal_id, binding, granted_by, source) values ($1, $2, $3, $4)")
+            await using var grant = (await work.CommandAsync("insert into role_bindings (principal_id, binding, granted_by, source) values ($1, $2, $3, $4)"))
                 .With(principalId, binding, actor, source);
             await grant.ExecuteNonQueryAsync(cancellationToken);
             await work.EnqueueAsync(new RoleBindingChanged(principalId, binding, true, actor, at), cancellationToken);
@@ -148,23 +148,23 @@ public sealed partial class PrincipalWriter(NpgsqlDataSource dataSource, TimePro
 
     private static async Task EnqueueChangedAsync(UnitOfWork work, string principalId, string change, string actor, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var principal = (await PrincipalStore.FindAsync(work.Connection, work.Transaction, principalId, cancellationToken))!;
+        var principal = (await PrincipalStore.FindAsync(work, principalId, cancellationToken))!;
         await work.EnqueueAsync(principal.Changed(change, actor, at), cancellationToken);
     }
 
     private static async Task<long> CountOtherAdminsAsync(UnitOfWork work, string principalId, CancellationToken cancellationToken)
     {
-        await using var count = work.Command("""
+        await using var count = (await work.CommandAsync("""
             select count(distinct b.principal_id) from role_bindings b join principals p on p.id = b.principal_id
             where b.binding = 'admin' and b.revoked_at is null and p.disabled_at is null and b.principal_id <> $1
-            """).With(principalId);
+            """)).With(principalId);
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Row-locks a principal for the rest of the transaction; null when it does not exist.</summary>
     private static async Task<(string Kind, bool Disabled)?> LockPrincipalAsync(UnitOfWork work, string principalId, CancellationToken cancellationToken)
     {
-        await using var command = work.Command("select kind, disabled_at is not null from principals where id = $1 for update").With(principalId);
+        await using var command = (await work.CommandAsync("select kind, disabled_at is not null from principals where id = $1 for update")).With(principalId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetBoolean(1)) : null;
     }

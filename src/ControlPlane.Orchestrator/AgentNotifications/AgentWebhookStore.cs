@@ -21,15 +21,16 @@ public static class AgentWebhookStore
     public const string Failed = "failed";
 
     /// <summary>
-    /// Called in the transaction that records a state change (<see cref="ProposalStore.AppendHistoryAsync"/>): one
+    /// Called in the transaction that records a state change (<see cref="ProposalStore.AppendHistory"/>): one
     /// delivery when the proposing agent registered a webhook whose filter takes <paramref name="to"/>. The id is
-    /// derived from proposal and version, so it is the same however often the row is attempted.
+    /// derived from proposal and version, so it is the same however often the row is attempted. Held back with the
+    /// unit's other writes.
     /// </summary>
-    public static async Task EnqueueAsync(UnitOfWork work, Guid proposalId, ProposalState from, ProposalState to, string reason, long version,
-        DateTimeOffset at, CancellationToken ct)
+    public static void Enqueue(UnitOfWork work, Guid proposalId, ProposalState from, ProposalState to, string reason, long version,
+        DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(work);
-        await using var command = work.Command("""
+        var command = work.Defer("""
             insert into agent_webhook_deliveries (message_id, agent_id, proposal_id, version, from_state, to_state, reason, at, next_attempt_at, created_at)
             select 'msg_' || replace(p.id::text, '-', '') || '_' || $2::text, w.agent_id, p.id, $2, $3, $4, $5, $6, $6, $6
             from proposals p join agent_webhooks w on w.agent_id = p.agent_id
@@ -42,7 +43,6 @@ public static class AgentWebhookStore
         command.Parameters.Add(new() { Value = StateNames.Of(to) });
         command.Parameters.Add(new() { Value = reason });
         command.Parameters.Add(new() { Value = at });
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Creates or replaces the agent's webhook; the secret is set only on creation (<paramref name="protectedSecret"/>). True when created.</summary>
@@ -99,7 +99,7 @@ public static class AgentWebhookStore
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
-        await using (var pending = work.Command("""
+        await using (var pending = await work.CommandAsync("""
             update agent_webhook_deliveries set status = 'failed', last_error = 'the webhook was deleted', last_attempt_at = coalesce(last_attempt_at, $2)
             where agent_id = $1 and status = 'pending'
             """))
@@ -110,7 +110,7 @@ public static class AgentWebhookStore
         }
 
         int deleted;
-        await using (var command = work.Command("delete from agent_webhooks where agent_id = $1"))
+        await using (var command = await work.CommandAsync("delete from agent_webhooks where agent_id = $1"))
         {
             command.Parameters.Add(new() { Value = agentId });
             deleted = await command.ExecuteNonQueryAsync(ct);

@@ -158,7 +158,7 @@ public sealed partial class WebhookDispatcher(NpgsqlDataSource dataSource, Agent
 
     private static async Task<DueDelivery?> ClaimAsync(UnitOfWork work, CancellationToken ct)
     {
-        await using var claim = work.Command("""
+        await using var claim = await work.CommandAsync("""
             select d.id, d.message_id, d.agent_id, d.proposal_id, d.version, d.from_state, d.to_state, d.reason, d.at, d.attempts, d.created_at,
                    w.url, w.protected_secret
             from agent_webhook_deliveries d join agent_webhooks w on w.agent_id = d.agent_id
@@ -179,7 +179,7 @@ public sealed partial class WebhookDispatcher(NpgsqlDataSource dataSource, Agent
     private static async Task RecordAsync(UnitOfWork work, long id, AttemptVerdict verdict, int attempts, DateTimeOffset now, DateTimeOffset? next,
         int? status, string? error, CancellationToken ct)
     {
-        await using var update = work.Command("""
+        await using var update = await work.CommandAsync("""
             update agent_webhook_deliveries set status = $2, attempts = $3, last_attempt_at = $4, next_attempt_at = coalesce($5, next_attempt_at),
                 last_status = $6, last_error = $7, delivered_at = case when $2 = 'delivered' then $4 else null end
             where id = $1

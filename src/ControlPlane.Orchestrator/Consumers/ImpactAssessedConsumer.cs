@@ -28,7 +28,7 @@ public sealed partial class ImpactAssessedConsumer(ProposalLifecycle lifecycle, 
         // The report is kept even when the decision overtook it; the transition itself is only legal from submitted.
         if (proposal.Impact is null)
         {
-            await ProposalStore.SetImpactAsync(scope.Work, proposal.Id, message.Impact, scope.CancellationToken);
+            ProposalStore.SetImpact(scope.Work, proposal.Id, message.Impact);
             proposal = proposal with { Impact = message.Impact, GraphVersion = message.Impact.GraphVersion };
         }
 

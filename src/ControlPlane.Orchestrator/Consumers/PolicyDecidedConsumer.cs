@@ -36,7 +36,7 @@ public sealed class PolicyDecidedConsumer(ProposalLifecycle lifecycle, ILogger<P
         var outcome = await scope.ApplyAsync(decided, trigger, LifecycleActors.Policy);
         if (outcome.Applied)
         {
-            await ProposalStore.SetDecisionAsync(scope.Work, proposal.Id, decision, message.GraphVersion, scope.CancellationToken);
+            ProposalStore.SetDecision(scope.Work, proposal.Id, decision, message.GraphVersion);
         }
     }, context.CancellationToken);
 }

@@ -29,7 +29,7 @@ public sealed class ChangeWindowStore(NpgsqlDataSource dataSource, TimeProvider 
     {
         ArgumentNullException.ThrowIfNull(window);
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
-        await using (var insert = work.Command($"insert into change_windows ({Columns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
+        await using (var insert = await work.CommandAsync($"insert into change_windows ({Columns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
         {
             Bind(insert, window);
             await insert.ExecuteNonQueryAsync(ct);
@@ -46,7 +46,7 @@ public sealed class ChangeWindowStore(NpgsqlDataSource dataSource, TimeProvider 
         ArgumentNullException.ThrowIfNull(change);
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         ChangeWindow current;
-        await using (var read = work.Command($"select {Columns} from change_windows where id = $1 for update"))
+        await using (var read = await work.CommandAsync($"select {Columns} from change_windows where id = $1 for update"))
         {
             read.Parameters.Add(new() { Value = id });
             if ((await ReadAllAsync(read, ct)).SingleOrDefault() is not { } found)
@@ -58,7 +58,7 @@ public sealed class ChangeWindowStore(NpgsqlDataSource dataSource, TimeProvider 
         }
 
         var updated = change(current) with { Id = id, CreatedBy = current.CreatedBy, CreatedAt = current.CreatedAt };
-        await using (var update = work.Command("""
+        await using (var update = await work.CommandAsync("""
             update change_windows set name = $2, kind = $3, schedule = $4, duration = $5, time_zone = $6, environments = $7, nodes = $8,
                 teams = $9, extends_to_dependents = $10, description = $11, updated_by = $14, updated_at = $15
             where id = $1 and created_by = $12 and created_at = $13
@@ -78,7 +78,7 @@ public sealed class ChangeWindowStore(NpgsqlDataSource dataSource, TimeProvider 
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
         ChangeWindow? deleted;
-        await using (var delete = work.Command($"delete from change_windows where id = $1 returning {Columns}"))
+        await using (var delete = await work.CommandAsync($"delete from change_windows where id = $1 returning {Columns}"))
         {
             delete.Parameters.Add(new() { Value = id });
             deleted = (await ReadAllAsync(delete, ct)).SingleOrDefault();

@@ -31,7 +31,7 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, TimeProvider cl
     {
         var now = clock.GetUtcNow();
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
-        await using (var insert = work.Command("""
+        await using (var insert = await work.CommandAsync("""
             insert into kill_switches (scope, value, reason, engaged_by, engaged_at) values ($1, $2, $3, $4, $5) on conflict do nothing
             """))
         {
@@ -48,7 +48,7 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, TimeProvider cl
             }
         }
 
-        await using var read = work.Command("select reason, engaged_by, engaged_at from kill_switches where scope = $1 and value = $2");
+        await using var read = await work.CommandAsync("select reason, engaged_by, engaged_at from kill_switches where scope = $1 and value = $2");
         read.Parameters.Add(new() { Value = scope });
         read.Parameters.Add(new() { Value = value });
         await using var reader = await read.ExecuteReaderAsync(ct);
@@ -60,7 +60,7 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, TimeProvider cl
     public async Task<bool> ReleaseAsync(string scope, string value, string reason, string by, CancellationToken ct)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, ct);
-        await using var delete = work.Command("delete from kill_switches where scope = $1 and value = $2 returning reason");
+        await using var delete = await work.CommandAsync("delete from kill_switches where scope = $1 and value = $2 returning reason");
         delete.Parameters.Add(new() { Value = scope });
         delete.Parameters.Add(new() { Value = value });
         if (await delete.ExecuteScalarAsync(ct) is not string engagedFor)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ControlPlane.Contracts;
+using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.Orchestrator.Proposals;
 using ControlPlane.ServiceDefaults.Data;
 using Npgsql;
@@ -30,7 +31,7 @@ public static class ProposalStore
     /// <summary>Inserts a new proposal; false when the agent already used the idempotency key.</summary>
     public static async Task<bool> TryInsertAsync(UnitOfWork work, ProposalRecord p, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             insert into proposals (id, agent_id, sponsor_id, agent_fleet, idempotency_key, content_hash, action, targets, environment,
                 change, state, version, submitted_at, updated_at, trace_parent)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
@@ -55,7 +56,7 @@ public static class ProposalStore
 
     public static async Task<ProposalRecord?> FindByKeyAsync(UnitOfWork work, string agentId, string idempotencyKey, CancellationToken ct)
     {
-        await using var command = work.Command($"select {Columns} from proposals where agent_id = $1 and idempotency_key = $2");
+        await using var command = await work.CommandAsync($"select {Columns} from proposals where agent_id = $1 and idempotency_key = $2");
         command.Parameters.Add(new() { Value = agentId });
         command.Parameters.Add(new() { Value = idempotencyKey });
         return await ReadOneAsync(command, ct);
@@ -63,7 +64,7 @@ public static class ProposalStore
 
     public static async Task<ProposalRecord?> LoadAsync(UnitOfWork work, Guid id, CancellationToken ct)
     {
-        await using var command = work.Command($"select {Columns} from proposals where id = $1");
+        await using var command = await work.CommandAsync($"select {Columns} from proposals where id = $1");
         command.Parameters.Add(new() { Value = id });
         return await ReadOneAsync(command, ct);
     }
@@ -75,51 +76,58 @@ public static class ProposalStore
     /// </summary>
     public static async Task<ProposalRecord?> LockAsync(UnitOfWork work, Guid id, CancellationToken ct)
     {
-        await using var command = work.Command($"select {Columns} from proposals where id = $1 for no key update");
+        await using var command = await work.CommandAsync($"select {Columns} from proposals where id = $1 for no key update");
         command.Parameters.Add(new() { Value = id });
         return await ReadOneAsync(command, ct);
     }
 
-    /// <summary>Moves the proposal to <paramref name="state"/> if nobody changed it since <paramref name="expectedVersion"/>.</summary>
-    public static async Task<bool> TryUpdateStateAsync(UnitOfWork work, Guid id, long expectedVersion, ProposalState state, DateTimeOffset at,
-        bool authorized, CancellationToken ct)
+    /// <summary>
+    /// Moves the proposal to <paramref name="state"/> if nobody changed it since <paramref name="expectedVersion"/>; held
+    /// back with the unit's other writes, and when it changes no row the unit of work fails with
+    /// <see cref="ConcurrencyConflictException"/> at its next statement or commit (and is retried on fresh state).
+    /// </summary>
+    public static void UpdateState(UnitOfWork work, Guid id, long expectedVersion, ProposalState state, DateTimeOffset at, bool authorized)
     {
-        await using var command = work.Command("""
+        var command = work.Defer("""
             update proposals set state = $3, version = version + 1, updated_at = $4,
                 authorized_at = case when $5 then $4 else authorized_at end
             where id = $1 and version = $2
-            """);
+            """, rows =>
+            {
+                if (rows != 1)
+                {
+                    throw new ConcurrencyConflictException(id);
+                }
+            });
         command.Parameters.Add(new() { Value = id });
         command.Parameters.Add(new() { Value = expectedVersion });
         command.Parameters.Add(new() { Value = StateNames.Of(state) });
         command.Parameters.Add(new() { Value = at });
         command.Parameters.Add(new() { Value = authorized });
-        return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public static async Task SetImpactAsync(UnitOfWork work, Guid id, ImpactReport impact, CancellationToken ct)
+    /// <summary>Held back with the unit's other writes (<see cref="UnitOfWork.Defer"/>), as are the writes below that return nothing.</summary>
+    public static void SetImpact(UnitOfWork work, Guid id, ImpactReport impact)
     {
-        await using var command = work.Command("update proposals set impact = $2, graph_version = $3 where id = $1");
+        var command = work.Defer("update proposals set impact = $2, graph_version = $3 where id = $1");
         command.Parameters.Add(new() { Value = id });
         command.Parameters.Add(Json(impact));
         command.Parameters.Add(new() { Value = impact.GraphVersion });
-        await command.ExecuteNonQueryAsync(ct);
     }
 
-    public static async Task SetDecisionAsync(UnitOfWork work, Guid id, PolicyDecision decision, long graphVersion, CancellationToken ct)
+    public static void SetDecision(UnitOfWork work, Guid id, PolicyDecision decision, long graphVersion)
     {
         // The graph version the decision was made on; an impact that arrives later keeps its own.
-        await using var command = work.Command("update proposals set decision = $2, graph_version = coalesce(graph_version, $3) where id = $1");
+        var command = work.Defer("update proposals set decision = $2, graph_version = coalesce(graph_version, $3) where id = $1");
         command.Parameters.Add(new() { Value = id });
         command.Parameters.Add(Json(decision));
         command.Parameters.Add(new() { Value = graphVersion });
-        await command.ExecuteNonQueryAsync(ct);
     }
 
-    public static async Task AppendHistoryAsync(UnitOfWork work, Guid id, ProposalState from, ProposalState to, string trigger, string actor,
-        string reason, long version, DateTimeOffset at, CancellationToken ct)
+    public static void AppendHistory(UnitOfWork work, Guid id, ProposalState from, ProposalState to, string trigger, string actor,
+        string reason, long version, DateTimeOffset at)
     {
-        await using var command = work.Command("""
+        var command = work.Defer("""
             insert into proposal_history (proposal_id, from_state, to_state, trigger, actor, reason, version, at)
             values ($1, $2, $3, $4, $5, $6, $7, $8)
             """);
@@ -131,15 +139,14 @@ public static class ProposalStore
         command.Parameters.Add(new() { Value = reason });
         command.Parameters.Add(new() { Value = version });
         command.Parameters.Add(new() { Value = at });
-        await command.ExecuteNonQueryAsync(ct);
         // Same transaction: the agent's webhook hears of every committed change, and of none that rolled back.
-        await AgentNotifications.AgentWebhookStore.EnqueueAsync(work, id, from, to, reason, version, at, ct);
+        AgentNotifications.AgentWebhookStore.Enqueue(work, id, from, to, reason, version, at);
     }
 
     /// <summary>Records a human's decision; false when that human already decided on this proposal.</summary>
     public static async Task<bool> TryInsertApprovalAsync(UnitOfWork work, Guid proposalId, ApprovalRecorded approval, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             insert into approvals (proposal_id, approver_id, approver_name, decision, comment, proposal_hash, graph_version, policy_hash, at, plan_hash)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             on conflict (proposal_id, approver_id) do nothing
@@ -177,20 +184,19 @@ public static class ProposalStore
         return list;
     }
 
-    public static async Task AddTimerAsync(UnitOfWork work, Guid proposalId, string kind, DateTimeOffset dueAt, Guid? workId, CancellationToken ct)
+    public static void AddTimer(UnitOfWork work, Guid proposalId, string kind, DateTimeOffset dueAt, Guid? workId)
     {
-        await using var command = work.Command("insert into timers (proposal_id, kind, due_at, work_id) values ($1, $2, $3, $4)");
+        var command = work.Defer("insert into timers (proposal_id, kind, due_at, work_id) values ($1, $2, $3, $4)");
         command.Parameters.Add(new() { Value = proposalId });
         command.Parameters.Add(new() { Value = kind });
         command.Parameters.Add(new() { Value = dueAt });
         command.Parameters.Add(new() { Value = (object?)workId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Cancels the proposal's timers of one kind (or all when <paramref name="kind"/> is null).</summary>
     public static async Task DeleteTimersAsync(UnitOfWork work, Guid proposalId, string? kind, CancellationToken ct)
     {
-        await using var command = work.Command("delete from timers where proposal_id = $1 and ($2::text is null or kind = $2)");
+        await using var command = await work.CommandAsync("delete from timers where proposal_id = $1 and ($2::text is null or kind = $2)");
         command.Parameters.Add(new() { Value = proposalId });
         command.Parameters.Add(new() { Value = (object?)kind ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(ct);
@@ -198,7 +204,7 @@ public static class ProposalStore
 
     public static async Task DeleteWorkTimerAsync(UnitOfWork work, Guid workId, CancellationToken ct)
     {
-        await using var command = work.Command("delete from timers where work_id = $1");
+        await using var command = await work.CommandAsync("delete from timers where work_id = $1");
         command.Parameters.Add(new() { Value = workId });
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -206,7 +212,7 @@ public static class ProposalStore
     /// <summary>A runner accepted the work: its accept timer is moot (the deadline timer stays).</summary>
     public static async Task DeleteAcceptTimerAsync(UnitOfWork work, Guid workId, CancellationToken ct)
     {
-        await using var command = work.Command("delete from timers where work_id = $1 and kind = 'work-accept'");
+        await using var command = await work.CommandAsync("delete from timers where work_id = $1 and kind = 'work-accept'");
         command.Parameters.Add(new() { Value = workId });
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -214,7 +220,7 @@ public static class ProposalStore
     /// <summary>Cancels the proposal's timers except those of rollback work, which outlives the proposal's end.</summary>
     public static async Task DeleteTimersExceptRollbackAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             delete from timers t where t.proposal_id = $1
               and not exists (select 1 from work_items w where w.work_id = t.work_id and w.step = 'rollback')
             """);

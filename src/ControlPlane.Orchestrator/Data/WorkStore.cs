@@ -54,7 +54,7 @@ public static class WorkStore
 
     public static async Task InsertAsync(UnitOfWork work, WorkItem item, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             insert into work_items (work_id, proposal_id, step, name, fleet, action_kind, parameters, fencing_tokens, attempt, status,
                 requested_at, deadline_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -77,7 +77,7 @@ public static class WorkStore
     /// <summary>The work item, locked for this transaction.</summary>
     public static async Task<WorkItem?> LockAsync(UnitOfWork work, Guid workId, CancellationToken ct)
     {
-        await using var command = work.Command($"select {Columns} from work_items where work_id = $1 for update");
+        await using var command = await work.CommandAsync($"select {Columns} from work_items where work_id = $1 for update");
         command.Parameters.Add(new() { Value = workId });
         var items = await ReadAsync(command, ct);
         return items.Count == 0 ? null : items[0];
@@ -86,7 +86,7 @@ public static class WorkStore
     /// <summary>Counts one more offer of the same work (its attempt), when fleet is asked for it again.</summary>
     public static async Task CountOfferAsync(UnitOfWork work, Guid workId, CancellationToken ct)
     {
-        await using var command = work.Command("update work_items set attempt = attempt + 1 where work_id = $1");
+        await using var command = await work.CommandAsync("update work_items set attempt = attempt + 1 where work_id = $1");
         command.Parameters.Add(new() { Value = workId });
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -101,7 +101,7 @@ public static class WorkStore
     public static async Task CompleteAsync(UnitOfWork work, Guid workId, string status, string? outcome, string? runnerId, string? reason,
         DateTimeOffset at, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             update work_items set status = $2, outcome = $3, runner_id = $4, reason = $5, completed_at = $6 where work_id = $1
             """);
         command.Parameters.Add(new() { Value = workId });
@@ -116,7 +116,7 @@ public static class WorkStore
     /// <summary>Keeps the digest of the runner's signed result with the work item (the gate's verdict names it).</summary>
     public static async Task SetResultDigestAsync(UnitOfWork work, Guid workId, string digest, CancellationToken ct)
     {
-        await using var command = work.Command("update work_items set result_digest = $2 where work_id = $1");
+        await using var command = await work.CommandAsync("update work_items set result_digest = $2 where work_id = $1");
         command.Parameters.Add(new() { Value = workId });
         command.Parameters.Add(new() { Value = digest });
         await command.ExecuteNonQueryAsync(ct);
@@ -125,7 +125,7 @@ public static class WorkStore
     /// <summary>Marks still-pending work of the proposal (except rollbacks) as abandoned: its result no longer matters. Returns their ids.</summary>
     public static async Task<IReadOnlyList<Guid>> AbandonPendingAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             update work_items set status = 'abandoned', completed_at = $2
             where proposal_id = $1 and status in ('pending', 'timed-out') and step <> 'rollback'
             returning work_id
@@ -145,7 +145,7 @@ public static class WorkStore
     /// <summary>Records a runner's acknowledgement (accepted, or started, which implies accepted); false for unknown work.</summary>
     public static async Task<bool> AcknowledgeAsync(UnitOfWork work, Guid workId, bool started, DateTimeOffset at, CancellationToken ct)
     {
-        await using var command = work.Command(started
+        await using var command = await work.CommandAsync(started
             ? "update work_items set accepted_at = coalesce(accepted_at, $2), started_at = coalesce(started_at, $2) where work_id = $1"
             : "update work_items set accepted_at = coalesce(accepted_at, $2) where work_id = $1");
         command.Parameters.Add(new() { Value = workId });
@@ -155,7 +155,7 @@ public static class WorkStore
 
     public static async Task<bool> IsAcceptedAsync(UnitOfWork work, Guid workId, CancellationToken ct)
     {
-        await using var command = work.Command("select accepted_at is not null from work_items where work_id = $1");
+        await using var command = await work.CommandAsync("select accepted_at is not null from work_items where work_id = $1");
         command.Parameters.Add(new() { Value = workId });
         return await command.ExecuteScalarAsync(ct) is true;
     }
@@ -163,14 +163,14 @@ public static class WorkStore
     /// <summary>Whether a runner signed that an execution of the proposal started (or reported a result of one, which implies it).</summary>
     public static async Task<bool> ExecutionStartedAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
     {
-        await using var command = work.Command("select exists (select 1 from work_items where proposal_id = $1 and step = 'execute' and started_at is not null)");
+        await using var command = await work.CommandAsync("select exists (select 1 from work_items where proposal_id = $1 and step = 'execute' and started_at is not null)");
         command.Parameters.Add(new() { Value = proposalId });
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
     public static async Task<bool> HasPendingRollbackAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
     {
-        await using var command = work.Command("select exists (select 1 from work_items where proposal_id = $1 and step = 'rollback' and status = 'pending')");
+        await using var command = await work.CommandAsync("select exists (select 1 from work_items where proposal_id = $1 and step = 'rollback' and status = 'pending')");
         command.Parameters.Add(new() { Value = proposalId });
         return await command.ExecuteScalarAsync(ct) is true;
     }
@@ -182,7 +182,7 @@ public static class WorkStore
         await Scheduling.FencingFloors.RaiseAsync(work, tokens, ct);
         foreach (var (target, token) in tokens)
         {
-            await using var command = work.Command("""
+            await using var command = await work.CommandAsync("""
                 insert into leases (proposal_id, target, environment, fencing_token, acquired_at) values ($1, $2, $3, $4, $5)
                 on conflict (proposal_id, target) do update set fencing_token = excluded.fencing_token, acquired_at = excluded.acquired_at,
                     released_at = null
@@ -198,7 +198,7 @@ public static class WorkStore
 
     public static async Task<IReadOnlyDictionary<string, long>> HeldTokensAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
     {
-        await using var command = work.Command("select target, fencing_token from leases where proposal_id = $1 and released_at is null");
+        await using var command = await work.CommandAsync("select target, fencing_token from leases where proposal_id = $1 and released_at is null");
         command.Parameters.Add(new() { Value = proposalId });
         var tokens = new SortedDictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -213,7 +213,7 @@ public static class WorkStore
     /// <summary>Marks the proposal's leases released; returns the targets that were held.</summary>
     public static async Task<IReadOnlyList<string>> MarkReleasedAsync(UnitOfWork work, Guid proposalId, DateTimeOffset at, CancellationToken ct)
     {
-        await using var command = work.Command("update leases set released_at = $2 where proposal_id = $1 and released_at is null returning target");
+        await using var command = await work.CommandAsync("update leases set released_at = $2 where proposal_id = $1 and released_at is null returning target");
         command.Parameters.Add(new() { Value = proposalId });
         command.Parameters.Add(new() { Value = at });
         var targets = new List<string>();

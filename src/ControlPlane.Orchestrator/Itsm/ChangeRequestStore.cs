@@ -17,7 +17,7 @@ public static class ChangeRequestStore
 
     public static async Task EnsureAsync(UnitOfWork work, Guid proposalId, DateTimeOffset now, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             insert into change_requests (proposal_id, created_at, updated_at) values ($1, $2, $2) on conflict do nothing
             """);
         command.Parameters.Add(new() { Value = proposalId });
@@ -28,7 +28,7 @@ public static class ChangeRequestStore
     /// <summary>Locks the row for this unit of work: the consumer and the poller never sync one change at once.</summary>
     public static async Task<ChangeRequestRow?> LockAsync(UnitOfWork work, Guid proposalId, CancellationToken ct)
     {
-        await using var command = work.Command($"select {Columns} from change_requests where proposal_id = $1 for update");
+        await using var command = await work.CommandAsync($"select {Columns} from change_requests where proposal_id = $1 for update");
         command.Parameters.Add(new() { Value = proposalId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? Read(reader) : null;
@@ -44,7 +44,7 @@ public static class ChangeRequestStore
 
     public static async Task UpdateAsync(UnitOfWork work, ChangeRequestRow row, DateTimeOffset now, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             update change_requests set sys_id = $2, number = $3, url = $4, synced_state = $5, last_error = $6, updated_at = $7
             where proposal_id = $1
             """);
@@ -106,7 +106,7 @@ public static class ChangeRequestStore
     public static async Task<bool> RecordApprovalAsync(UnitOfWork work, string approvalSysId, Guid proposalId, string externalUser, string decision,
         string? principalId, bool counted, string? reason, DateTimeOffset now, CancellationToken ct)
     {
-        await using var command = work.Command("""
+        await using var command = await work.CommandAsync("""
             insert into change_request_approvals (approval_sys_id, proposal_id, external_user, decision, principal_id, counted, reason, seen_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing
             """);

@@ -54,7 +54,7 @@ public sealed partial class LifecycleEffects
     private static async Task<GateEvaluation> EvaluateAsync(LifecycleScope scope, ProposalRecord proposal, WorkStep step)
     {
         IReadOnlyList<WorkItem> items;
-        await using (var command = scope.Work.Command(string.Empty))
+        await using (var command = await scope.Work.CommandAsync(string.Empty))
         {
             items = await WorkStore.ForProposalAsync(command, proposal.Id, scope.CancellationToken);
         }

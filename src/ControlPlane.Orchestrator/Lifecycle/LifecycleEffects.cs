@@ -39,7 +39,7 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
                     var expiresAfter = proposal.Decision?.Approval?.ExpiresAfter is { } after && after > TimeSpan.Zero
                         ? after
                         : options.Value.Approvals.DefaultExpiresAfter;
-                    await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.ApprovalExpiry, scope.Now + expiresAfter, null, ct);
+                    ProposalStore.AddTimer(scope.Work, proposal.Id, TimerKinds.ApprovalExpiry, scope.Now + expiresAfter, null);
                     break;
                 case LifecycleEffect.CancelApprovalExpiry:
                     await ProposalStore.DeleteTimersAsync(scope.Work, proposal.Id, TimerKinds.ApprovalExpiry, ct);
@@ -130,7 +130,7 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
     {
         var ct = scope.CancellationToken;
         IReadOnlyList<WorkItem> items;
-        await using (var command = scope.Work.Command(string.Empty))
+        await using (var command = await scope.Work.CommandAsync(string.Empty))
         {
             items = await WorkStore.ForProposalAsync(command, proposal.Id, ct);
         }
@@ -168,8 +168,8 @@ public sealed partial class LifecycleEffects(IOptions<OrchestratorOptions> optio
         var item = new WorkItem(Guid.CreateVersion7(scope.Now), proposal.Id, step, name, rendered.Fleet, rendered.ActionKind, rendered.Parameters, tokens,
             attempt, WorkStatus.Pending, null, null, null, scope.Now, scope.Now + work.Timeout + work.Grace, null);
         await WorkStore.InsertAsync(scope.Work, item, scope.CancellationToken);
-        await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkDeadline, item.DeadlineAt, item.WorkId, scope.CancellationToken);
-        await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkAccept, scope.Now + work.AcceptTimeout, item.WorkId, scope.CancellationToken);
+        ProposalStore.AddTimer(scope.Work, proposal.Id, TimerKinds.WorkDeadline, item.DeadlineAt, item.WorkId);
+        ProposalStore.AddTimer(scope.Work, proposal.Id, TimerKinds.WorkAccept, scope.Now + work.AcceptTimeout, item.WorkId);
         await scope.Work.EnqueueAsync(new WorkRequested(proposal.Id, item.WorkId, step, name, rendered.Fleet, rendered.ActionKind, rendered.Parameters,
             proposal.Targets, proposal.Environment, proposal.ContentHash, tokens, work.Timeout, scope.Now), scope.CancellationToken);
         LogRequested(logger, proposal.Id, WorkStore.StepName(step), name, rendered.Fleet, attempt);

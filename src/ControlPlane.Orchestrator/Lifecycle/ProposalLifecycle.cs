@@ -121,10 +121,8 @@ public sealed partial class LifecycleScope(UnitOfWork work, LifecycleEffects eff
         }
 
         var authorizedNow = transition.Changed && transition.To == ProposalState.Authorized;
-        if (!await ProposalStore.TryUpdateStateAsync(Work, proposal.Id, proposal.Version, transition.To, Now, authorizedNow, CancellationToken))
-        {
-            throw new ConcurrencyConflictException(proposal.Id);
-        }
+        // A conflict surfaces as ConcurrencyConflictException at the unit's next statement or commit.
+        ProposalStore.UpdateState(Work, proposal.Id, proposal.Version, transition.To, Now, authorizedNow);
 
         var after = proposal with
         {
@@ -135,8 +133,8 @@ public sealed partial class LifecycleScope(UnitOfWork work, LifecycleEffects eff
         };
         if (transition.Recorded)
         {
-            await ProposalStore.AppendHistoryAsync(Work, proposal.Id, transition.From, transition.To, trigger.Name, actor, trigger.Reason,
-                after.Version, Now, CancellationToken);
+            ProposalStore.AppendHistory(Work, proposal.Id, transition.From, transition.To, trigger.Name, actor, trigger.Reason,
+                after.Version, Now);
             await Work.EnqueueAsync(new ProposalStateChanged(proposal.Id, transition.From, transition.To, trigger.Reason, actor, after.Version, Now),
                 CancellationToken);
         }

@@ -31,7 +31,7 @@ public sealed class ProposalCommands(ProposalLifecycle lifecycle)
             }
 
             IReadOnlyList<ApprovalRecorded> existing;
-            await using (var command = scope.Work.Command(string.Empty))
+            await using (var command = await scope.Work.CommandAsync(string.Empty))
             {
                 existing = await ProposalStore.ListApprovalsAsync(command, proposalId, ct);
             }

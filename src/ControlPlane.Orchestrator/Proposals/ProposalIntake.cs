@@ -73,7 +73,7 @@ public sealed partial class ProposalIntake(NpgsqlDataSource dataSource, Submissi
         if (await ProposalStore.TryInsertAsync(work, record, ct))
         {
             var reason = $"submitted over {channel}";
-            await ProposalStore.AppendHistoryAsync(work, record.Id, ProposalState.Submitted, ProposalState.Submitted, "submit", caller.Id, reason, 1, now, ct);
+            ProposalStore.AppendHistory(work, record.Id, ProposalState.Submitted, ProposalState.Submitted, "submit", caller.Id, reason, 1, now);
             await work.EnqueueAsync(record.ToSubmitted(), ct);
             await work.EnqueueAsync(new ProposalStateChanged(record.Id, ProposalState.Submitted, ProposalState.Submitted, reason, caller.Id, 1, now), ct);
             await work.CommitAsync(ct);

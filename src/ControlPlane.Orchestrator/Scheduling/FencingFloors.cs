@@ -39,7 +39,7 @@ public sealed class FencingFloors(NpgsqlDataSource dataSource) : IFencingFloors
         ArgumentNullException.ThrowIfNull(tokens);
         foreach (var (target, token) in tokens.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
-            await using var command = work.Command("""
+            await using var command = await work.CommandAsync("""
                 insert into fencing_tokens (target, token) values ($1, $2)
                 on conflict (target) do update set token = greatest(fencing_tokens.token, excluded.token)
                 """);

@@ -57,7 +57,7 @@ public sealed partial class TimerPoller(ProposalLifecycle lifecycle, TimerHandle
     public Task<bool> FireNextAsync(CancellationToken ct) => lifecycle.RunAsync(async scope =>
     {
         DueTimer? timer = null;
-        await using (var claim = scope.Work.Command("""
+        await using (var claim = await scope.Work.CommandAsync("""
             select id, proposal_id, kind, work_id from timers where due_at <= now()
             order by due_at limit 1 for update skip locked
             """))
@@ -74,7 +74,7 @@ public sealed partial class TimerPoller(ProposalLifecycle lifecycle, TimerHandle
             return false;
         }
 
-        await using (var delete = scope.Work.Command("delete from timers where id = $1"))
+        await using (var delete = await scope.Work.CommandAsync("delete from timers where id = $1"))
         {
             delete.Parameters.Add(new() { Value = timer.Id });
             await delete.ExecuteNonQueryAsync(ct);
@@ -155,7 +155,7 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
         await WorkStore.CountOfferAsync(scope.Work, workId, ct);
         await scope.Work.EnqueueAsync(new WorkRequested(proposal.Id, item.WorkId, item.Step, item.Name, item.Fleet, item.ActionKind, item.Parameters,
             proposal.Targets, proposal.Environment, proposal.ContentHash, item.FencingTokens, work.Timeout, scope.Now), ct);
-        await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkAccept, scope.Now + work.AcceptTimeout, workId, ct);
+        ProposalStore.AddTimer(scope.Work, proposal.Id, TimerKinds.WorkAccept, scope.Now + work.AcceptTimeout, workId);
         LogAskedAgain(logger, proposal.Id, workId, item.Attempt + 1, work.AcceptTimeout.TotalSeconds);
     }
 
@@ -179,7 +179,7 @@ public sealed partial class TimerHandlers(LifecycleEffects effects, TargetLeases
             if (confirmed is null)
             {
                 // Redis unreachable is a passing outage, not a verdict: look again shortly, the work stays pending.
-                await ProposalStore.AddTimerAsync(scope.Work, proposal.Id, TimerKinds.WorkDeadline, scope.Now + RedisRecheck, workId, ct);
+                ProposalStore.AddTimer(scope.Work, proposal.Id, TimerKinds.WorkDeadline, scope.Now + RedisRecheck, workId);
                 LogLeasesUnconfirmed(logger, proposal.Id, workId);
                 return;
             }

@@ -56,7 +56,7 @@ public sealed partial class ImpactAssessedConsumer(
             return;
         }
 
-        await PolicyStore.RecordDecisionAsync(work, message.ProposalId, message.Proposal.ContentHash, message.Impact.GraphVersion, decision, context.CancellationToken);
+        PolicyStore.RecordDecision(work, message.ProposalId, message.Proposal.ContentHash, message.Impact.GraphVersion, decision);
         await work.EnqueueAsync(new PolicyDecided(message.ProposalId, message.Proposal.ContentHash, message.Impact.GraphVersion, decision), context.CancellationToken);
         await work.CommitAsync(context.CancellationToken);
         Decisions.Add(1, new KeyValuePair<string, object?>("outcome", decision.Outcome.ToString()),

@@ -48,7 +48,7 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         await LockAsync(work, cancellationToken);
-        await using var find = work.Command("select version from policy_bundles where hash = $1");
+        await using var find = await work.CommandAsync("select version from policy_bundles where hash = $1");
         find.Parameters.Add(new() { Value = hash });
         if (await find.ExecuteScalarAsync(cancellationToken) is not long version)
         {
@@ -65,7 +65,7 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
     {
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         await LockAsync(work, cancellationToken);
-        await using (var any = work.Command("select exists (select 1 from policy_activations)"))
+        await using (var any = await work.CommandAsync("select exists (select 1 from policy_activations)"))
         {
             if (await any.ExecuteScalarAsync(cancellationToken) is true)
             {
@@ -120,13 +120,12 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
         return bundles;
     }
 
-    /// <summary>Records a decision in the consumer's unit of work (with its inbox row and outgoing message).</summary>
-    public static async Task RecordDecisionAsync(UnitOfWork work, Guid proposalId, string contentHash, long graphVersion, PolicyDecision decision,
-        CancellationToken cancellationToken)
+    /// <summary>Records a decision in the consumer's unit of work (with its inbox row and outgoing message); held back with its other writes.</summary>
+    public static void RecordDecision(UnitOfWork work, Guid proposalId, string contentHash, long graphVersion, PolicyDecision decision)
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(decision);
-        await using var insert = work.Command("""
+        var insert = work.Defer("""
             insert into policy_decisions (proposal_id, content_hash, graph_version, bundle_hash, outcome, decision, decided_at)
             values ($1, $2, $3, $4, $5, $6, $7)
             """);
@@ -137,7 +136,6 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
         insert.Parameters.Add(new() { Value = JsonSerializer.SerializeToElement(decision.Outcome, ContractJson.Options).GetString()! });
         insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(decision, ContractJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
         insert.Parameters.Add(new() { Value = decision.DecidedAt });
-        await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<BundleSave> SaveInAsync(UnitOfWork work, PolicyBundle bundle, string yaml, string actor, bool activate, CancellationToken cancellationToken)
@@ -145,7 +143,7 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
         var hash = CompiledPolicy.HashOf(bundle);
         long version;
         var created = false;
-        await using (var find = work.Command("select version from policy_bundles where hash = $1"))
+        await using (var find = await work.CommandAsync("select version from policy_bundles where hash = $1"))
         {
             find.Parameters.Add(new() { Value = hash });
             if (await find.ExecuteScalarAsync(cancellationToken) is long existing)
@@ -154,9 +152,9 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
             }
             else
             {
-                await using var next = work.Command("select coalesce(max(version), 0) + 1 from policy_bundles");
+                await using var next = await work.CommandAsync("select coalesce(max(version), 0) + 1 from policy_bundles");
                 version = (long)(await next.ExecuteScalarAsync(cancellationToken))!;
-                await using var insert = work.Command("""
+                await using var insert = await work.CommandAsync("""
                     insert into policy_bundles (hash, version, yaml, canonical, uploaded_by, uploaded_at) values ($1, $2, $3, $4, $5, $6)
                     """);
                 insert.Parameters.Add(new() { Value = hash });
@@ -177,7 +175,7 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
     /// <summary>Adds an activation unless the bundle already is the active one; false when it was.</summary>
     private async Task<bool> ActivateInAsync(UnitOfWork work, string hash, long version, string actor, CancellationToken cancellationToken)
     {
-        await using (var current = work.Command("select bundle_hash from policy_activations order by id desc limit 1"))
+        await using (var current = await work.CommandAsync("select bundle_hash from policy_activations order by id desc limit 1"))
         {
             if (await current.ExecuteScalarAsync(cancellationToken) is string active && active == hash)
             {
@@ -186,7 +184,7 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
         }
 
         var at = time.GetUtcNow();
-        await using (var insert = work.Command("insert into policy_activations (bundle_hash, activated_by, activated_at) values ($1, $2, $3)"))
+        await using (var insert = await work.CommandAsync("insert into policy_activations (bundle_hash, activated_by, activated_at) values ($1, $2, $3)"))
         {
             insert.Parameters.Add(new() { Value = hash });
             insert.Parameters.Add(new() { Value = actor });
@@ -202,7 +200,7 @@ public sealed class PolicyStore(NpgsqlDataSource dataSource, TimeProvider time)
 
     private static async Task LockAsync(UnitOfWork work, CancellationToken cancellationToken)
     {
-        await using var command = work.Command($"select pg_advisory_xact_lock({BundleLockKey})");
+        await using var command = await work.CommandAsync($"select pg_advisory_xact_lock({BundleLockKey})");
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -53,8 +53,8 @@ public sealed partial class ProposalSubmittedConsumer(
 
         // Drift is a fact of the deployments, not of the graph version: read in the same transaction as the assessment.
         report = DeploymentDrift.Apply(report, await DeploymentStore.OpenDriftAsync(work.Connection, work.Transaction, proposal.Targets, proposal.Environment, context.CancellationToken));
-        await DeploymentStore.RecordProposalAsync(work, proposal, context.CancellationToken);
-        await GraphStore.RecordAssessmentAsync(work, proposal.ProposalId, report, context.CancellationToken);
+        DeploymentStore.RecordProposal(work, proposal);
+        GraphStore.RecordAssessment(work, proposal.ProposalId, report);
         await work.EnqueueAsync(new ImpactAssessed(proposal.ProposalId, proposal, report), context.CancellationToken);
         await work.CommitAsync(context.CancellationToken);
         Assessments.Add(1);

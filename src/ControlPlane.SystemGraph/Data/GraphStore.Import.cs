@@ -20,11 +20,11 @@ public sealed partial class GraphStore
         ArgumentNullException.ThrowIfNull(catalog);
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         var current = await LockHeadAsync(work, cancellationToken);
-        var nodes = await ReadAllAsync(work.Command($"select {NodeColumns}, source from graph_nodes"), r => new SourcedNode(
+        var nodes = await ReadAllAsync(await work.CommandAsync($"select {NodeColumns}, source from graph_nodes"), r => new SourcedNode(
             new GraphNode(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt16(4), r.GetBoolean(5), r.GetFieldValue<string[]>(6), r.GetBoolean(7),
                 ReadSuites(r.GetString(11))),
             r.IsDBNull(12) ? null : r.GetString(12)), cancellationToken);
-        var edges = await ReadAllAsync(work.Command("select from_id, to_id, kind, source, flow from graph_edges"), r => new SourcedEdge(
+        var edges = await ReadAllAsync(await work.CommandAsync("select from_id, to_id, kind, source, flow from graph_edges"), r => new SourcedEdge(
             new GraphEdge(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(4)), r.IsDBNull(3) ? null : r.GetString(3)), cancellationToken);
         var diff = CatalogDiff.Compute(source, nodes, edges, catalog);
         if (dryRun || diff.IsEmpty)
@@ -72,7 +72,7 @@ public sealed partial class GraphStore
 
     private static async Task ExecuteAsync(UnitOfWork work, string sql, CancellationToken cancellationToken, params object[] values)
     {
-        await using var command = work.Command(sql);
+        await using var command = await work.CommandAsync(sql);
         Add(command, values);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

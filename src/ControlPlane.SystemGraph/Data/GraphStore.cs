@@ -73,7 +73,7 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
 
         var change = existing is null ? "node-created" : "node-updated";
         var (version, at) = await BumpAsync(work, change, node.Id, node, actor, cancellationToken);
-        await using (var upsert = work.Command($"""
+        await using (var upsert = await work.CommandAsync($"""
             insert into graph_nodes ({NodeColumns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             on conflict (id) do update set kind = excluded.kind, name = excluded.name, team = excluded.team,
                 criticality_tier = excluded.criticality_tier, revenue_path = excluded.revenue_path, data_classes = excluded.data_classes,
@@ -112,13 +112,13 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
         }
 
         var (version, at) = await BumpAsync(work, "node-deleted", id, new { node = existing.ToNode(), removedEdges = edges }, actor, cancellationToken);
-        await using (var deleteEdges = work.Command("delete from graph_edges where from_id = $1 or to_id = $1"))
+        await using (var deleteEdges = await work.CommandAsync("delete from graph_edges where from_id = $1 or to_id = $1"))
         {
             Add(deleteEdges, id);
             await deleteEdges.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var deleteNode = work.Command("delete from graph_nodes where id = $1"))
+        await using (var deleteNode = await work.CommandAsync("delete from graph_nodes where id = $1"))
         {
             Add(deleteNode, id);
             await deleteNode.ExecuteNonQueryAsync(cancellationToken);
@@ -134,7 +134,7 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
         var current = await LockHeadAsync(work, cancellationToken);
         var known = new HashSet<string>(StringComparer.Ordinal);
-        await using (var find = work.Command("select id from graph_nodes where id = any($1)"))
+        await using (var find = await work.CommandAsync("select id from graph_nodes where id = any($1)"))
         {
             Add(find, (object)new[] { edge.From, edge.To }); // one array parameter, not two
             await using var reader = await find.ExecuteReaderAsync(cancellationToken);
@@ -168,7 +168,7 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
         }
 
         var (version, at) = await BumpAsync(work, "edge-created", edge.ToString(), edge, actor, cancellationToken);
-        await using (var insert = work.Command($"insert into graph_edges ({EdgeColumns}) values ($1, $2, $3, $4, $5, $6, $7)"))
+        await using (var insert = await work.CommandAsync($"insert into graph_edges ({EdgeColumns}) values ($1, $2, $3, $4, $5, $6, $7)"))
         {
             Add(insert, edge.From, edge.To, edge.Kind, version, actor, at, edge.Flow!);
             await insert.ExecuteNonQueryAsync(cancellationToken);
@@ -195,7 +195,7 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
 
         var subject = edges.Count == 1 ? edges[0].ToString() : $"{from}->{to}";
         var (version, at) = await BumpAsync(work, "edge-deleted", subject, new { removedEdges = edges }, actor, cancellationToken);
-        await using (var delete = work.Command("delete from graph_edges where from_id = $1 and to_id = $2 and kind = any($3)"))
+        await using (var delete = await work.CommandAsync("delete from graph_edges where from_id = $1 and to_id = $2 and kind = any($3)"))
         {
             Add(delete, from, to, edges.Select(e => e.Kind).ToArray());
             await delete.ExecuteNonQueryAsync(cancellationToken);
@@ -259,18 +259,19 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
     }
 
     /// <summary>Records an assessment in the consumer's unit of work (same transaction as its inbox row and outbox message).</summary>
-    public static async Task RecordAssessmentAsync(UnitOfWork work, Guid proposalId, ImpactReport report, CancellationToken cancellationToken)
+    /// <summary>Held back with the unit's other writes (<see cref="UnitOfWork.Defer"/>).</summary>
+    public static void RecordAssessment(UnitOfWork work, Guid proposalId, ImpactReport report)
     {
-        await using var insert = work.Command("insert into impact_assessments (proposal_id, graph_version, report, assessed_at) values ($1, $2, $3, $4)");
-        Add(insert, proposalId, report.GraphVersion);
+        var insert = work.Defer("insert into impact_assessments (proposal_id, graph_version, report, assessed_at) values ($1, $2, $3, $4)");
+        insert.Parameters.Add(new() { Value = proposalId });
+        insert.Parameters.Add(new() { Value = report.GraphVersion });
         insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(report, ContractJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        Add(insert, report.AssessedAt);
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+        insert.Parameters.Add(new() { Value = report.AssessedAt });
     }
 
     private static async Task<long> LockHeadAsync(UnitOfWork work, CancellationToken cancellationToken)
     {
-        await using var command = work.Command("select version from graph_head where id = 1 for update");
+        await using var command = await work.CommandAsync("select version from graph_head where id = 1 for update");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
@@ -279,12 +280,12 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
     {
         var at = time.GetUtcNow();
         long version;
-        await using (var bump = work.Command("update graph_head set version = version + 1 where id = 1 returning version"))
+        await using (var bump = await work.CommandAsync("update graph_head set version = version + 1 where id = 1 returning version"))
         {
             version = (long)(await bump.ExecuteScalarAsync(cancellationToken))!;
         }
 
-        await using var record = work.Command("insert into graph_versions (version, change, subject, detail, changed_by, changed_at) values ($1, $2, $3, $4, $5, $6)");
+        await using var record = await work.CommandAsync("insert into graph_versions (version, change, subject, detail, changed_by, changed_at) values ($1, $2, $3, $4, $5, $6)");
         Add(record, version, change, subject);
         record.Parameters.Add(new() { Value = JsonSerializer.Serialize(detail, ContractJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
         Add(record, actor, at);
@@ -294,18 +295,18 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
 
     private static async Task<StoredNode?> ReadNodeAsync(UnitOfWork work, string id, CancellationToken cancellationToken)
     {
-        var nodes = await ReadNodesAsync(Bind(work.Command($"select {NodeColumns} from graph_nodes where id = $1"), id), cancellationToken);
+        var nodes = await ReadNodesAsync(Bind(await work.CommandAsync($"select {NodeColumns} from graph_nodes where id = $1"), id), cancellationToken);
         return nodes.Count == 0 ? null : nodes[0];
     }
 
     private static Task<List<StoredEdge>> ReadEdgesAsync(UnitOfWork work, string where, string id, CancellationToken cancellationToken) =>
         ReadEdgesAsync(work, where, [id], cancellationToken);
 
-    private static Task<List<StoredEdge>> ReadEdgesAsync(UnitOfWork work, string where, string[] values, CancellationToken cancellationToken)
+    private static async Task<List<StoredEdge>> ReadEdgesAsync(UnitOfWork work, string where, string[] values, CancellationToken cancellationToken)
     {
-        var command = work.Command($"select {EdgeColumns} from graph_edges where {where} order by from_id, to_id, kind");
+        var command = await work.CommandAsync($"select {EdgeColumns} from graph_edges where {where} order by from_id, to_id, kind");
         Add(command, values);
-        return ReadEdgesAsync(command, cancellationToken);
+        return await ReadEdgesAsync(command, cancellationToken);
     }
 
     private static Task<List<StoredNode>> ReadNodesAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>

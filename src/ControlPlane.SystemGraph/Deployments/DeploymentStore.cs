@@ -45,7 +45,7 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
         ArgumentNullException.ThrowIfNull(deployment);
         var now = time.GetUtcNow();
         await using var work = await UnitOfWork.BeginAsync(dataSource, cancellationToken);
-        await using (var claim = work.Command("insert into deployment_deliveries (source, delivery_id, received_at, outcome) values ($1, $2, $3, '{}') on conflict do nothing"))
+        await using (var claim = await work.CommandAsync("insert into deployment_deliveries (source, delivery_id, received_at, outcome) values ($1, $2, $3, '{}') on conflict do nothing"))
         {
             Add(claim, deployment.Source, deliveryId, now);
             if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
@@ -58,7 +58,7 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
         Guid? governedBy = null;
         if (deployment.Status == DeploymentStatus.Succeeded)
         {
-            await using var governed = work.Command("""
+            await using var governed = await work.CommandAsync("""
                 select proposal_id from governed_changes
                 where environment = $1 and $2 = any(targets) and executing_at is not null
                   and executing_at <= $3 + $4 and coalesce(finished_at, 'infinity') >= $3 - $4
@@ -70,7 +70,7 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
 
         var drift = deployment.Status == DeploymentStatus.Succeeded && governedBy is null;
         long id;
-        await using (var insert = work.Command($"""
+        await using (var insert = await work.CommandAsync($"""
             insert into deployments (source, delivery_id, node_id, environment, version, repository, status, actor, url, deployed_at, received_at, drift, governed_by)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id
             """))
@@ -87,7 +87,7 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
 
         var record = new DeploymentRecord(id, deployment.Source, deliveryId, nodeId, environment, deployment.Version, deployment.Repository,
             deployment.Status, deployment.Actor, deployment.Url, deployment.At, now, drift, governedBy);
-        await using (var outcome = work.Command("update deployment_deliveries set outcome = $3 where source = $1 and delivery_id = $2"))
+        await using (var outcome = await work.CommandAsync("update deployment_deliveries set outcome = $3 where source = $1 and delivery_id = $2"))
         {
             Add(outcome, deployment.Source, deliveryId);
             outcome.Parameters.Add(new() { Value = JsonSerializer.Serialize(new { deploymentId = id }), NpgsqlDbType = NpgsqlDbType.Jsonb });
@@ -184,16 +184,15 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
     }
 
     /// <summary>A proposal the plane accepted: its targets and environment, so its execution can explain deployments.</summary>
-    public static async Task RecordProposalAsync(UnitOfWork work, ProposalSubmitted proposal, CancellationToken cancellationToken)
+    public static void RecordProposal(UnitOfWork work, ProposalSubmitted proposal)
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(proposal);
-        await using var upsert = work.Command("""
+        var upsert = work.Defer("""
             insert into governed_changes (proposal_id, targets, environment, state, updated_at) values ($1, $2, $3, 'submitted', $4)
             on conflict (proposal_id) do update set targets = excluded.targets, environment = excluded.environment
             """);
-        Add(upsert, proposal.ProposalId, proposal.Targets.ToArray(), proposal.Environment, proposal.SubmittedAt);
-        await upsert.ExecuteNonQueryAsync(cancellationToken);
+        Add(upsert.Parameters, proposal.ProposalId, proposal.Targets.ToArray(), proposal.Environment, proposal.SubmittedAt);
     }
 
     /// <summary>
@@ -228,7 +227,7 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
 
     private static async Task<DeploymentRecord?> FindByDeliveryAsync(UnitOfWork work, string source, string deliveryId, CancellationToken cancellationToken)
     {
-        await using var command = work.Command($"select {Columns} from deployments where source = $1 and delivery_id = $2");
+        await using var command = await work.CommandAsync($"select {Columns} from deployments where source = $1 and delivery_id = $2");
         Add(command, source, deliveryId);
         return (await ReadAsync(command, cancellationToken)).FirstOrDefault();
     }
@@ -247,11 +246,13 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
         return rows;
     }
 
-    private static void Add(NpgsqlCommand command, params object[] values)
+    private static void Add(NpgsqlCommand command, params object[] values) => Add(command.Parameters, values);
+
+    private static void Add(NpgsqlParameterCollection parameters, params object[] values)
     {
         foreach (var value in values)
         {
-            command.Parameters.Add(new() { Value = value });
+            parameters.Add(new() { Value = value });
         }
     }
 

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ControlPlane.ServiceDefaults.Data;
+using ControlPlane.Testing;
+using Npgsql;
+
+namespace ControlPlane.ServiceDefaults.Tests.Data;
+
+/// <summary>
+/// Writes a unit of work holds back (<see cref="UnitOfWork.Defer"/>) reach PostgreSQL together, in order, before
+/// anything that reads and at the commit; a failed row check fails the unit, and an uncommitted unit sends none.
+/// </summary>
+public sealed class UnitOfWorkTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private NpgsqlDataSource _dataSource = null!;
+    private readonly string _table = "notes_" + Guid.NewGuid().ToString("N")[..12];
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("unitofwork");
+        _dataSource = DatabaseExtensions.DataSourceBuilder(_database.ConnectionString).Build();
+        await using var create = _dataSource.CreateCommand($"create table {_table} (id int primary key, text text not null)");
+        await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Writes_held_back_reach_the_server_in_one_round_trip_at_the_commit_in_the_order_they_were_made()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var trips = new RoundTrips(_table);
+        await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Insert(work, 1, "first");
+            // Depends on the first: run out of order it would update nothing.
+            work.Defer($"update {_table} set text = text || ', then second' where id = 1");
+            Insert(work, 2, "third");
+            Assert.Equal(3, work.DeferredCount);
+            Assert.Empty(trips.Statements);
+            await work.CommitAsync(ct);
+        }
+
+        var trip = Assert.Single(trips.Statements);
+        Assert.Contains("insert", trip, StringComparison.Ordinal);
+        Assert.Contains("update", trip, StringComparison.Ordinal);
+        Assert.Equal(["first, then second", "third"], await TextsAsync(ct));
+    }
+
+    [Fact]
+    public async Task A_statement_that_needs_an_answer_sees_the_writes_held_back_before_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var work = await UnitOfWork.BeginAsync(_dataSource, ct);
+        Insert(work, 1, "held back");
+        await using var count = await work.CommandAsync($"select count(*) from {_table}");
+        Assert.Equal(0, work.DeferredCount);
+        Assert.Equal(1L, await count.ExecuteScalarAsync(ct));
+    }
+
+    [Fact]
+    public async Task A_failed_row_check_fails_the_commit_and_nothing_of_the_unit_is_written()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Insert(work, 1, "written before the check");
+            work.Defer($"update {_table} set text = 'x' where id = 99", rows =>
+            {
+                if (rows != 1)
+                {
+                    throw new InvalidOperationException($"expected one row, the update changed {rows}");
+                }
+            });
+
+            var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => work.CommitAsync(ct));
+            Assert.Equal("expected one row, the update changed 0", failed.Message);
+        }
+
+        Assert.Empty(await TextsAsync(ct));
+    }
+
+    [Fact]
+    public async Task A_unit_that_ends_without_a_commit_sends_nothing_it_held_back()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var trips = new RoundTrips(_table);
+        await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Insert(work, 1, "never sent");
+        }
+
+        Assert.Empty(trips.Statements);
+        Assert.Empty(await TextsAsync(ct));
+    }
+
+    [Fact]
+    public async Task Its_connection_is_not_handed_out_while_writes_are_held_back()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var work = await UnitOfWork.BeginAsync(_dataSource, ct);
+        Insert(work, 1, "held back");
+
+        var refused = Assert.Throws<InvalidOperationException>(() => work.Connection);
+        Assert.Contains("FlushAsync", refused.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => work.Transaction);
+
+        await work.FlushAsync(ct);
+        await using var read = new NpgsqlCommand($"select text from {_table}", work.Connection, work.Transaction);
+        Assert.Equal("held back", await read.ExecuteScalarAsync(ct));
+    }
+
+    private void Insert(UnitOfWork work, int id, string text)
+    {
+        var insert = work.Defer($"insert into {_table} (id, text) values ($1, $2)");
+        insert.Parameters.Add(new() { Value = id });
+        insert.Parameters.Add(new() { Value = text });
+    }
+
+    private async Task<List<string>> TextsAsync(CancellationToken ct)
+    {
+        await using var read = _dataSource.CreateCommand($"select text from {_table} order by id");
+        await using var reader = await read.ExecuteReaderAsync(ct);
+        var texts = new List<string>();
+        while (await reader.ReadAsync(ct))
+        {
+            texts.Add(reader.GetString(0));
+        }
+
+        return texts;
+    }
+
+    /// <summary>Npgsql traces each command or batch it sends as one activity: the ones naming this test's table.</summary>
+    private sealed class RoundTrips : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private readonly ConcurrentQueue<string> _statements = new();
+
+        public RoundTrips(string table)
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == "Npgsql",
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+                ActivityStopped = activity =>
+                {
+                    if (activity.GetTagItem("db.query.text") is string text && text.Contains(table, StringComparison.Ordinal))
+                    {
+                        _statements.Enqueue(text);
+                    }
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public IReadOnlyList<string> Statements => [.. _statements];
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
