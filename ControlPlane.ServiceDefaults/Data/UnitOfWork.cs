@@ -103,6 +103,40 @@ public sealed class UnitOfWork : IAsyncDisposable
     }
 
     /// <summary>
+    /// <see cref="AcceptOnceAsync"/> and the reads a consumer needs next, in one round trip: null when the consumer
+    /// already handled the message (the reads are discarded), else a reader on the first read's rows
+    /// (<c>NextResultAsync</c> moves to the next read's). Every read must return rows (a select).
+    /// </summary>
+    public async Task<NpgsqlDataReader?> AcceptOnceAndReadAsync(string consumer, Guid messageId, IEnumerable<NpgsqlBatchCommand> reads,
+        CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        var batch = new NpgsqlBatch(_connection, _transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("insert into inbox_messages (consumer, message_id) values ($1, $2) on conflict do nothing returning true")
+                {
+                    Parameters = { new() { Value = consumer }, new() { Value = messageId } },
+                },
+            },
+        };
+        foreach (var read in reads)
+        {
+            batch.BatchCommands.Add(read);
+        }
+
+        var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (await reader.ReadAsync(cancellationToken) && await reader.NextResultAsync(cancellationToken))
+        {
+            return reader;
+        }
+
+        await reader.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>
     /// Adds a message to the outbox, published when it is for everyone, sent when it names a queue. Held back with the
     /// unit's other writes (<see cref="Defer"/>): the returned task is already complete.
     /// </summary>

@@ -1,3 +1,4 @@
+using ControlPlane.Orchestrator.Data;
 using ControlPlane.Orchestrator.Lifecycle;
 using ControlPlane.Orchestrator.Proposals;
 using ControlPlane.ServiceDefaults.Messaging;
@@ -17,19 +18,27 @@ public static partial class ConsumerSteps
     }
 
     /// <summary>
-    /// Inbox dedupe, then the proposal an event of another service is about: null when the message was handled
-    /// before, the proposal is unknown here (logged), or the event is about other content than the proposal's
-    /// (recorded as a refused transition).
+    /// Inbox dedupe, then the proposal an event of another service is about (locked as <see cref="LifecycleScope.LoadAsync"/>
+    /// does, in the inbox's round trip): null when the message was handled before, the proposal is unknown here
+    /// (logged), or the event is about other content than the proposal's (recorded as a refused transition).
     /// </summary>
     public static async Task<ProposalRecord?> ProposalForAsync(LifecycleScope scope, string consumer, ConsumeContext context, Guid proposalId,
         string? contentHash, string trigger, ILogger logger)
     {
-        if (!await AcceptOnceAsync(scope, consumer, context))
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(context);
+        ProposalRecord? proposal;
+        await using (var reads = await scope.Work.AcceptOnceAndReadAsync(consumer,
+            context.MessageId ?? throw new MessageRejectedException("message without id"), [ProposalStore.LockQuery(proposalId)], scope.CancellationToken))
         {
-            return null;
+            if (reads is null)
+            {
+                return null;
+            }
+
+            proposal = await reads.ReadAsync(scope.CancellationToken) ? ProposalStore.Read(reads) : null;
         }
 
-        var proposal = await scope.LoadAsync(proposalId);
         if (proposal is null)
         {
             LogUnknown(logger, trigger, proposalId);

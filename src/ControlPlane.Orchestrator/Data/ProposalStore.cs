@@ -76,10 +76,15 @@ public static class ProposalStore
     /// </summary>
     public static async Task<ProposalRecord?> LockAsync(UnitOfWork work, Guid id, CancellationToken ct)
     {
-        await using var command = await work.CommandAsync($"select {Columns} from proposals where id = $1 for no key update");
+        await using var command = await work.CommandAsync(LockSql);
         command.Parameters.Add(new() { Value = id });
         return await ReadOneAsync(command, ct);
     }
+
+    /// <summary>The read of <see cref="LockAsync"/>, to send with others (<see cref="UnitOfWork.AcceptOnceAndReadAsync"/>).</summary>
+    public static NpgsqlBatchCommand LockQuery(Guid id) => new(LockSql) { Parameters = { new() { Value = id } } };
+
+    private const string LockSql = $"select {Columns} from proposals where id = $1 for no key update";
 
     /// <summary>
     /// Moves the proposal to <paramref name="state"/> if nobody changed it since <paramref name="expectedVersion"/>; held

@@ -40,19 +40,30 @@ public sealed partial class ProposalSubmittedConsumer(
 
         using var activity = Source.StartActivity("assess impact");
         activity?.SetTag("controlplane.proposal_id", proposal.ProposalId);
-        var snapshot = await graph.GetAsync(context.CancellationToken);
-        var report = ImpactReachability.Assess(snapshot, proposal.Targets, time.GetUtcNow());
-        activity?.SetTag("controlplane.graph_version", report.GraphVersion);
-
         await using var work = await UnitOfWork.BeginAsync(dataSource, context.CancellationToken);
-        if (!await work.AcceptOnceAsync(InboxName, messageId, context.CancellationToken))
+        // The inbox, the graph's head version and the targets' open drift in one round trip. Drift is a fact of the
+        // deployments, not of the graph version: read in the same transaction as the assessment.
+        long head;
+        IReadOnlyList<OpenDrift> drift;
+        await using (var reads = await work.AcceptOnceAndReadAsync(InboxName, messageId,
+            [new NpgsqlBatchCommand(GraphStore.HeadVersionSql), DeploymentStore.OpenDriftQuery(proposal.Targets, proposal.Environment)],
+            context.CancellationToken))
         {
-            LogDuplicate(logger, messageId, proposal.ProposalId);
-            return;
+            if (reads is null)
+            {
+                LogDuplicate(logger, messageId, proposal.ProposalId);
+                return;
+            }
+
+            head = await reads.ReadAsync(context.CancellationToken) ? reads.GetInt64(0) : 0;
+            await reads.NextResultAsync(context.CancellationToken);
+            drift = await DeploymentStore.ReadOpenDriftAsync(reads, context.CancellationToken);
         }
 
-        // Drift is a fact of the deployments, not of the graph version: read in the same transaction as the assessment.
-        report = DeploymentDrift.Apply(report, await DeploymentStore.OpenDriftAsync(work.Connection, work.Transaction, proposal.Targets, proposal.Environment, context.CancellationToken));
+        var snapshot = await graph.GetAsync(head, context.CancellationToken);
+        var report = ImpactReachability.Assess(snapshot, proposal.Targets, time.GetUtcNow());
+        activity?.SetTag("controlplane.graph_version", report.GraphVersion);
+        report = DeploymentDrift.Apply(report, drift);
         DeploymentStore.RecordProposal(work, proposal);
         GraphStore.RecordAssessment(work, proposal.ProposalId, report);
         await work.EnqueueAsync(new ImpactAssessed(proposal.ProposalId, proposal, report), context.CancellationToken);

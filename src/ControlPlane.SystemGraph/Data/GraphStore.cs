@@ -206,9 +206,11 @@ public sealed partial class GraphStore(NpgsqlDataSource dataSource, TimeProvider
         return new GraphWrite(WriteOutcome.Deleted, version, Edges: edges);
     }
 
+    public const string HeadVersionSql = "select version from graph_head where id = 1";
+
     public async Task<long> HeadVersionAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select version from graph_head where id = 1");
+        await using var command = dataSource.CreateCommand(HeadVersionSql);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

@@ -137,17 +137,32 @@ public sealed class DeploymentStore(NpgsqlDataSource dataSource, TimeProvider ti
     public static async Task<IReadOnlyList<OpenDrift>> OpenDriftAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
         IReadOnlyCollection<string> nodeIds, string? environment, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { OpenDriftQuery(nodeIds, environment) } };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadOpenDriftAsync(reader, cancellationToken);
+    }
+
+    /// <summary>The query of <see cref="OpenDriftAsync(NpgsqlConnection, NpgsqlTransaction?, IReadOnlyCollection{string}, string?, CancellationToken)"/>, to send with others.</summary>
+    public static NpgsqlBatchCommand OpenDriftQuery(IReadOnlyCollection<string> nodeIds, string? environment)
+    {
+        ArgumentNullException.ThrowIfNull(nodeIds);
+        var command = new NpgsqlBatchCommand("""
             select d.node_id, d.environment, min(d.deployed_at) from deployments d
             where d.drift and d.node_id = any($1) and ($2::text is null or d.environment = $2)
               and d.deployed_at > coalesce((select max(g.finished_at) from governed_changes g
                   where g.state = 'completed' and g.environment = d.environment and d.node_id = any(g.targets)), '-infinity')
             group by d.node_id, d.environment order by d.node_id, d.environment
-            """, connection, transaction);
+            """);
         command.Parameters.Add(new() { Value = nodeIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        AddNullable(command, environment);
+        command.Parameters.Add(new() { Value = (object?)environment ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return command;
+    }
+
+    /// <summary>Reads the rows of <see cref="OpenDriftQuery"/> where the reader stands.</summary>
+    public static async Task<IReadOnlyList<OpenDrift>> ReadOpenDriftAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
         var drift = new List<OpenDrift>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             drift.Add(new OpenDrift(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));

@@ -12,9 +12,12 @@ public sealed class GraphSnapshotCache(GraphStore store) : IDisposable
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile GraphSnapshot? _current;
 
-    public async Task<GraphSnapshot> GetAsync(CancellationToken cancellationToken)
+    public async Task<GraphSnapshot> GetAsync(CancellationToken cancellationToken) =>
+        await GetAsync(await store.HeadVersionAsync(cancellationToken), cancellationToken);
+
+    /// <summary>The snapshot of at least <paramref name="head"/>, a head version the caller read itself (with other statements).</summary>
+    public async Task<GraphSnapshot> GetAsync(long head, CancellationToken cancellationToken)
     {
-        var head = await store.HeadVersionAsync(cancellationToken);
         if (_current is { } cached && cached.Version >= head)
         {
             return cached;

@@ -115,6 +115,55 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
         Assert.Equal("held back", await read.ExecuteScalarAsync(ct));
     }
 
+    [Fact]
+    public async Task The_inbox_and_the_reads_a_consumer_needs_next_share_one_round_trip_and_a_redelivery_reads_nothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var seed = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Insert(seed, 1, "one");
+            Insert(seed, 2, "two");
+            await seed.CommitAsync(ct);
+        }
+
+        // The inbox table comes with the service's migrations; this test's database has only the one made above.
+        await using (var inbox = _dataSource.CreateCommand("create table if not exists inbox_messages (consumer text not null, message_id uuid not null, primary key (consumer, message_id))"))
+        {
+            await inbox.ExecuteNonQueryAsync(ct);
+        }
+
+        var messageId = Guid.NewGuid();
+        using var trips = new RoundTrips(_table);
+        await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            await using (var reads = await work.AcceptOnceAndReadAsync("notes", messageId, Reads(), ct))
+            {
+                Assert.NotNull(reads);
+                Assert.True(await reads.ReadAsync(ct));
+                Assert.Equal("one", reads.GetString(0));
+                Assert.True(await reads.NextResultAsync(ct));
+                Assert.True(await reads.ReadAsync(ct));
+                Assert.Equal(2L, reads.GetInt64(0));
+            }
+
+            await work.CommitAsync(ct);
+        }
+
+        var trip = Assert.Single(trips.Statements);
+        Assert.StartsWith("insert into inbox_messages", trip, StringComparison.Ordinal);
+
+        await using (var again = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Assert.Null(await again.AcceptOnceAndReadAsync("notes", messageId, Reads(), ct));
+        }
+
+        NpgsqlBatchCommand[] Reads() =>
+        [
+            new($"select text from {_table} where id = $1") { Parameters = { new() { Value = 1 } } },
+            new($"select count(*) from {_table}"),
+        ];
+    }
+
     private void Insert(UnitOfWork work, int id, string text)
     {
         var insert = work.Defer($"insert into {_table} (id, text) values ($1, $2)");
