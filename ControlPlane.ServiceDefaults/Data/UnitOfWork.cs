@@ -111,6 +111,7 @@ public sealed class UnitOfWork : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         await FlushAsync(cancellationToken);
+        // Not disposed here: the reader outlives this method, and disposing the reader releases what the batch holds.
         var batch = new NpgsqlBatch(_connection, _transaction)
         {
             BatchCommands =
