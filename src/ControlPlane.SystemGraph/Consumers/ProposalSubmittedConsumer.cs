@@ -40,6 +40,19 @@ public sealed partial class ProposalSubmittedConsumer(
 
         using var activity = Source.StartActivity("assess impact");
         activity?.SetTag("controlplane.proposal_id", proposal.ProposalId);
+        while (await TryAssessAsync(context, messageId, activity) is { } newerHead)
+        {
+            // Rebuilding the snapshot reads the whole graph on a connection of its own: never while a unit of work
+            // holds another (assessments waiting on one rebuild could otherwise take the whole pool), so the unit of
+            // work that found the graph moved is rolled back and starts over.
+            await graph.GetAsync(newerHead, context.CancellationToken);
+        }
+    }
+
+    /// <summary>Assesses and commits; null when done (or a redelivery), else the newer head version the snapshot lacks.</summary>
+    private async Task<long?> TryAssessAsync(ConsumeContext<ProposalSubmitted> context, Guid messageId, Activity? activity)
+    {
+        var proposal = context.Message;
         await using var work = await UnitOfWork.BeginAsync(dataSource, context.CancellationToken);
         // The inbox, the graph's head version and the targets' open drift in one round trip. Drift is a fact of the
         // deployments, not of the graph version: read in the same transaction as the assessment.
@@ -52,7 +65,7 @@ public sealed partial class ProposalSubmittedConsumer(
             if (reads is null)
             {
                 LogDuplicate(logger, messageId, proposal.ProposalId);
-                return;
+                return null;
             }
 
             head = await reads.ReadAsync(context.CancellationToken) ? reads.GetInt64(0) : 0;
@@ -60,7 +73,11 @@ public sealed partial class ProposalSubmittedConsumer(
             drift = await DeploymentStore.ReadOpenDriftAsync(reads, context.CancellationToken);
         }
 
-        var snapshot = await graph.GetAsync(head, context.CancellationToken);
+        if (!graph.TryGet(head, out var snapshot))
+        {
+            return head;
+        }
+
         var report = ImpactReachability.Assess(snapshot, proposal.Targets, time.GetUtcNow());
         activity?.SetTag("controlplane.graph_version", report.GraphVersion);
         report = DeploymentDrift.Apply(report, drift);
@@ -70,6 +87,7 @@ public sealed partial class ProposalSubmittedConsumer(
         await work.CommitAsync(context.CancellationToken);
         Assessments.Add(1);
         LogAssessed(logger, proposal.ProposalId, report.GraphVersion, report.Dependents.Count, report.UnknownTargets.Count);
+        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Assessed proposal {ProposalId} against graph version {GraphVersion}: {Dependents} dependents, {Unknown} unknown targets")]

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using ControlPlane.SystemGraph.Data;
 
 namespace ControlPlane.SystemGraph.Graph;
@@ -14,6 +15,13 @@ public sealed class GraphSnapshotCache(GraphStore store) : IDisposable
 
     public async Task<GraphSnapshot> GetAsync(CancellationToken cancellationToken) =>
         await GetAsync(await store.HeadVersionAsync(cancellationToken), cancellationToken);
+
+    /// <summary>The snapshot in memory when it is of at least <paramref name="head"/>, a head version the caller read itself.</summary>
+    public bool TryGet(long head, [NotNullWhen(true)] out GraphSnapshot? snapshot)
+    {
+        snapshot = _current is { } cached && cached.Version >= head ? cached : null;
+        return snapshot is not null;
+    }
 
     /// <summary>The snapshot of at least <paramref name="head"/>, a head version the caller read itself (with other statements).</summary>
     public async Task<GraphSnapshot> GetAsync(long head, CancellationToken cancellationToken)

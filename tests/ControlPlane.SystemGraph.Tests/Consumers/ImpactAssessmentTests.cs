@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Testing;
 
@@ -44,6 +45,47 @@ public sealed class ImpactAssessmentTests(GraphFixture fixture)
         Assert.Contains("regulated", impact.DataClasses);
         Assert.True(impact.GraphVersion >= version);
         Assert.Contains("touches revenue path via checkout → billing", impact.Reasons);
+    }
+
+    [Fact]
+    public async Task A_proposal_after_a_graph_change_is_assessed_once_against_the_new_version()
+    {
+        var before = Proposal("billing");
+        await fixture.Bus.PublishAsync(before, Guid.NewGuid());
+        await Eventually.UntilAsync(() => Task.FromResult(fixture.Bus.Received<ImpactAssessed>().Count(m => m.Message.ProposalId == before.ProposalId)),
+            count => count == 1, Wait, "ImpactAssessed for the proposal before the change");
+
+        // The snapshot in memory is now older than the graph: the assessment finds that out in its unit of work. New
+        // nodes of their own, so the demo graph other tests assert on stays as it is.
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (target, dependent) = ("newcomer-" + suffix, "newcomer-caller-" + suffix);
+        var admin = await fixture.ClientAsync(GraphFixture.Admin);
+        foreach (var id in (string[])[target, dependent])
+        {
+            using var node = await admin.PutAsJsonAsync($"graph/nodes/{id}", new
+            {
+                kind = "service", name = "Newcomer", team = "assessment-tests", criticalityTier = 3, revenuePath = false,
+                dataClasses = Array.Empty<string>(), internetExposed = false,
+            }, TestContext.Current.CancellationToken);
+            Assert.True(node.IsSuccessStatusCode, $"PUT node {id}: {(int)node.StatusCode}");
+        }
+
+        using (var edge = await admin.PutAsJsonAsync("graph/edges", new { from = dependent, to = target, kind = "calls" }, TestContext.Current.CancellationToken))
+        {
+            Assert.True(edge.IsSuccessStatusCode, $"PUT edge: {(int)edge.StatusCode}");
+        }
+
+        var version = await fixture.CurrentVersionAsync();
+        var after = Proposal(target);
+        await fixture.Bus.PublishAsync(after, Guid.NewGuid());
+
+        var assessed = await Eventually.UntilAsync(() => Task.FromResult(fixture.Bus.Received<ImpactAssessed>().Where(m => m.Message.ProposalId == after.ProposalId).ToList()),
+            m => m.Count >= 1, Wait, "ImpactAssessed for the proposal after the change");
+        var impact = Assert.Single(assessed).Message.Impact;
+        Assert.True(impact.GraphVersion >= version, $"assessed against graph version {impact.GraphVersion}, the graph was at {version}");
+        Assert.Empty(impact.UnknownTargets);
+        Assert.Equal([dependent], impact.Dependents.Select(d => d.NodeId));
+        Assert.Equal(1, await fixture.Plane.CountAsync($"select count(*) from impact_assessments where proposal_id = '{after.ProposalId}'"));
     }
 
     [Fact]
