@@ -93,10 +93,13 @@ public sealed class UnitOfWork : IAsyncDisposable
         }
     }
 
+    // A row back (and one row affected) when the message is new; none for a redelivery.
+    private const string InboxInsertSql = "insert into inbox_messages (consumer, message_id) values ($1, $2) on conflict do nothing returning true";
+
     /// <summary>Records that <paramref name="consumer"/> handled <paramref name="messageId"/>; false when it already had.</summary>
     public async Task<bool> AcceptOnceAsync(string consumer, Guid messageId, CancellationToken cancellationToken)
     {
-        await using var command = await CommandAsync("insert into inbox_messages (consumer, message_id) values ($1, $2) on conflict do nothing");
+        await using var command = await CommandAsync(InboxInsertSql);
         command.Parameters.Add(new() { Value = consumer });
         command.Parameters.Add(new() { Value = messageId });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
@@ -116,7 +119,7 @@ public sealed class UnitOfWork : IAsyncDisposable
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("insert into inbox_messages (consumer, message_id) values ($1, $2) on conflict do nothing returning true")
+                new NpgsqlBatchCommand(InboxInsertSql)
                 {
                     Parameters = { new() { Value = consumer }, new() { Value = messageId } },
                 },

@@ -14,8 +14,10 @@ public static partial class ConsumerSteps
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(context);
-        return scope.Work.AcceptOnceAsync(consumer, context.MessageId ?? throw new MessageRejectedException("message without id"), scope.CancellationToken);
+        return scope.Work.AcceptOnceAsync(consumer, MessageIdOf(context), scope.CancellationToken);
     }
+
+    private static Guid MessageIdOf(ConsumeContext context) => context.MessageId ?? throw new MessageRejectedException("message without id");
 
     /// <summary>
     /// Inbox dedupe, then the proposal an event of another service is about (locked as <see cref="LifecycleScope.LoadAsync"/>
@@ -28,8 +30,8 @@ public static partial class ConsumerSteps
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(context);
         ProposalRecord? proposal;
-        await using (var reads = await scope.Work.AcceptOnceAndReadAsync(consumer,
-            context.MessageId ?? throw new MessageRejectedException("message without id"), [ProposalStore.LockQuery(proposalId)], scope.CancellationToken))
+        await using (var reads = await scope.Work.AcceptOnceAndReadAsync(consumer, MessageIdOf(context), [ProposalStore.LockQuery(proposalId)],
+            scope.CancellationToken))
         {
             if (reads is null)
             {
