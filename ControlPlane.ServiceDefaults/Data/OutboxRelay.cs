@@ -137,6 +137,8 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource,
             // Each failure is recorded on its row below.
         }
 
+        // What happened to each row and the commit go to PostgreSQL in one round trip.
+        await using var record = new NpgsqlBatch(connection, tx);
         var sent = new List<long>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
@@ -150,21 +152,32 @@ public sealed partial class OutboxRelay(NpgsqlDataSource dataSource,
 
             var ex = publishes[i].Exception?.GetBaseException() ?? new TimeoutException($"The broker did not confirm within {_confirmTimeout.TotalSeconds:0} s.");
             Failures.Add(1);
-            await using var fail = new NpgsqlCommand("update outbox_messages set attempts = attempts + 1, last_error = $2 where id = $1", connection, tx);
-            fail.Parameters.Add(new() { Value = row.Id });
-            fail.Parameters.Add(new() { Value = ex.GetType().Name + ": " + ex.Message });
-            await fail.ExecuteNonQueryAsync(cancellationToken);
+            record.BatchCommands.Add(new NpgsqlBatchCommand("update outbox_messages set attempts = attempts + 1, last_error = $2 where id = $1")
+            {
+                Parameters = { new() { Value = row.Id }, new() { Value = ex.GetType().Name + ": " + ex.Message } },
+            });
             LogPublishFailed(logger, ex, row.MessageType, row.MessageId);
         }
 
         if (sent.Count > 0)
         {
-            await using var mark = new NpgsqlCommand("update outbox_messages set sent_at = now(), attempts = attempts + 1 where id = any($1)", connection, tx);
-            mark.Parameters.Add(new() { Value = sent.ToArray() });
-            await mark.ExecuteNonQueryAsync(cancellationToken);
+            record.BatchCommands.Add(new NpgsqlBatchCommand("update outbox_messages set sent_at = now(), attempts = attempts + 1 where id = any($1)")
+            {
+                Parameters = { new() { Value = sent.ToArray() } },
+            });
         }
 
-        await tx.CommitAsync(cancellationToken);
+        if (record.BatchCommands.Count == 0)
+        {
+            await tx.CommitAsync(cancellationToken);
+        }
+        else
+        {
+            // PostgreSQL skips the rest of a batch after an error, so the commit runs only if every update did.
+            record.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         Published.Add(sent.Count);
         return sent.Count == rows.Count ? sent.Count : -1;
     }

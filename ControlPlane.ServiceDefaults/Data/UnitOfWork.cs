@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -10,15 +11,18 @@ namespace ControlPlane.ServiceDefaults.Data;
 /// id of the message that caused it (inbox). Nothing is published unless the transaction commits.
 /// Writes whose outcome the caller does not read at once (history, outbox, timers: <see cref="Defer"/>) are held back
 /// and sent together, in the order they were made, in one round trip: before the next statement that needs an answer
-/// (<see cref="CommandAsync"/>, <see cref="FlushAsync"/>) or at the commit. A proposal's lifecycle step wrote eight
+/// (<see cref="CommandAsync"/>, <see cref="FlushAsync"/>) or with the commit. A proposal's lifecycle step wrote eight
 /// statements one round trip each; every round trip is a wake-up of this process and of PostgreSQL.
 /// </summary>
 public sealed class UnitOfWork : IAsyncDisposable
 {
+    /// <summary>The SQLSTATE <c>expect_one_changed_row</c> raises.</summary>
+    public const string NotOneChangedRowState = "CP001";
+
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
     private readonly CancellationToken _cancellationToken;
-    private readonly List<(NpgsqlBatchCommand Command, Action<int>? CheckRows)> _deferred = [];
+    private readonly List<(NpgsqlBatchCommand Command, Func<Exception>? Otherwise)> _deferred = [];
 
     private UnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
@@ -58,26 +62,40 @@ public sealed class UnitOfWork : IAsyncDisposable
         return new NpgsqlCommand(sql, _connection, _transaction);
     }
 
-    /// <summary>
-    /// Holds a write back until the next round trip (the caller adds its parameters to the returned command).
-    /// <paramref name="checkRows"/> sees how many rows it changed once sent and may throw, which fails the unit of work
-    /// as the write itself failing would: the caller learns it at the next statement or the commit, never later.
-    /// </summary>
-    public NpgsqlBatchCommand Defer(string sql, Action<int>? checkRows = null)
+    /// <summary>Holds a write back until the next round trip (the caller adds its parameters to the returned command).</summary>
+    public NpgsqlBatchCommand Defer(string sql) => Defer(new NpgsqlBatchCommand(sql));
+
+    /// <summary>Holds back a write built by the caller, parameters and all.</summary>
+    public NpgsqlBatchCommand Defer(NpgsqlBatchCommand command)
     {
-        var command = new NpgsqlBatchCommand(sql);
-        _deferred.Add((command, checkRows));
+        ArgumentNullException.ThrowIfNull(command);
+        _deferred.Add((command, null));
         return command;
     }
 
-    /// <summary>Sends the writes held back so far, in order, in one round trip; then runs their row checks.</summary>
-    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Holds back a write (an insert, update or delete without <c>returning</c>) that must change exactly one row, as a
+    /// state update checked against the version read must. PostgreSQL checks it (<c>expect_one_changed_row</c>, a shared
+    /// migration), so a write that changed another number of rows fails there, and the rest of its round trip, the
+    /// commit included, never runs; the unit of work then fails with <paramref name="otherwise"/>'s exception.
+    /// </summary>
+    public NpgsqlBatchCommand DeferChangingOneRow(string sql, Func<Exception> otherwise)
     {
-        if (_deferred.Count == 0)
-        {
-            return;
-        }
+        ArgumentNullException.ThrowIfNull(otherwise);
+        // The ordinal tells the error of one checked write from another's (Npgsql names the failed statement of a batch
+        // only when told to keep every statement's parameters in its exceptions).
+        var ordinal = _deferred.Count(d => d.Otherwise is not null);
+        var command = new NpgsqlBatchCommand($"with changed as ({sql} returning 1) select expect_one_changed_row(count(*), {ordinal}) from changed");
+        _deferred.Add((command, otherwise));
+        return command;
+    }
 
+    /// <summary>Sends the writes held back so far, in order, in one round trip.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken) =>
+        _deferred.Count == 0 ? ValueTask.CompletedTask : SendDeferredAsync(commit: false, cancellationToken);
+
+    private async ValueTask SendDeferredAsync(bool commit, CancellationToken cancellationToken)
+    {
         var deferred = _deferred.ToArray();
         _deferred.Clear();
         await using var batch = new NpgsqlBatch(_connection, _transaction);
@@ -86,10 +104,20 @@ public sealed class UnitOfWork : IAsyncDisposable
             batch.BatchCommands.Add(command);
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        foreach (var (command, checkRows) in deferred)
+        if (commit)
         {
-            checkRows?.Invoke(command.RecordsAffected);
+            // PostgreSQL skips the rest of a batch after an error, so the commit runs only if every write did.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+        }
+
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == NotOneChangedRowState)
+        {
+            var failed = deferred.Where(d => d.Otherwise is not null).ElementAtOrDefault(int.Parse(ex.ConstraintName!.AsSpan("write ".Length), CultureInfo.InvariantCulture));
+            throw failed.Otherwise?.Invoke() ?? new InvalidOperationException($"A checked write failed its check but none is held back as '{ex.ConstraintName}'.", ex);
         }
     }
 
@@ -167,10 +195,16 @@ public sealed class UnitOfWork : IAsyncDisposable
         return Task.FromResult(messageId);
     }
 
+    /// <summary>Commits; writes still held back go in the same round trip as the commit.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
-        await FlushAsync(cancellationToken);
-        await _transaction.CommitAsync(cancellationToken);
+        if (_deferred.Count == 0)
+        {
+            await _transaction.CommitAsync(cancellationToken);
+            return;
+        }
+
+        await SendDeferredAsync(commit: true, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

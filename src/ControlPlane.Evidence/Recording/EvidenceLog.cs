@@ -158,7 +158,8 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
 
     /// <summary>
     /// Takes the lock, files the message ids in the inbox (when <paramref name="inboxChecked"/>), reads the heads,
-    /// and inserts every new record with its alongside statements, in order: three round trips for the whole batch.
+    /// and holds back the inserts of every new record with its alongside statements, in order, for the commit: two round
+    /// trips for the whole batch with it.
     /// A record is null where its message had been recorded before.
     /// </summary>
     private async Task<(EvidenceRecord?[] Records, int Duplicates)> AppendAllAsync(UnitOfWork work, IReadOnlyList<ChainAppend> appends,
@@ -262,19 +263,18 @@ public sealed partial class EvidenceLog(NpgsqlDataSource dataSource, TimeProvide
 
         if (rows.Count > 0)
         {
-            // One statement per table for the whole batch (the same text whatever its size, so it stays prepared).
-            await using var write = new NpgsqlBatch(work.Connection, work.Transaction) { BatchCommands = { rows.Insert(recordedAt) } };
+            // One statement per table for the whole batch (the same text whatever its size, so it stays prepared), held
+            // back to go with the commit: the lock is held one round trip less.
+            work.Defer(rows.Insert(recordedAt));
             if (fieldRows.Count > 0)
             {
-                write.BatchCommands.Add(fieldRows.Insert());
+                work.Defer(fieldRows.Insert());
             }
 
             foreach (var command in alongsideCommands)
             {
-                write.BatchCommands.Add(command);
+                work.Defer(command);
             }
-
-            await write.ExecuteNonQueryAsync(cancellationToken);
         }
 
         return (records, duplicates);

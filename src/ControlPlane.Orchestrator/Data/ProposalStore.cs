@@ -93,17 +93,11 @@ public static class ProposalStore
     /// </summary>
     public static void UpdateState(UnitOfWork work, Guid id, long expectedVersion, ProposalState state, DateTimeOffset at, bool authorized)
     {
-        var command = work.Defer("""
+        var command = work.DeferChangingOneRow("""
             update proposals set state = $3, version = version + 1, updated_at = $4,
                 authorized_at = case when $5 then $4 else authorized_at end
             where id = $1 and version = $2
-            """, rows =>
-            {
-                if (rows != 1)
-                {
-                    throw new ConcurrencyConflictException(id);
-                }
-            });
+            """, () => new ConcurrencyConflictException(id));
         command.Parameters.Add(new() { Value = id });
         command.Parameters.Add(new() { Value = expectedVersion });
         command.Parameters.Add(new() { Value = StateNames.Of(state) });

@@ -32,7 +32,7 @@ public sealed class MigrationTests : IAsyncLifetime
             }
         }
 
-        Assert.Equal(["shared/0001_outbox_inbox", "service/0001_widgets", "service/0002_widgets_color"], applied);
+        Assert.Equal(["shared/0001_outbox_inbox", "shared/0002_expect_one_changed_row", "service/0001_widgets", "service/0002_widgets_color"], applied);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class MigrationTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Migrator(dataSource).MigrateAsync(TestContext.Current.CancellationToken)));
 
         await using var count = dataSource.CreateCommand("select count(*) from schema_migrations");
-        Assert.Equal(3L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(4L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace ControlPlane.ServiceDefaults.Tests.Data;
 
 /// <summary>
 /// Writes a unit of work holds back (<see cref="UnitOfWork.Defer"/>) reach PostgreSQL together, in order, before
-/// anything that reads and at the commit; a failed row check fails the unit, and an uncommitted unit sends none.
+/// anything that reads and with the commit; a write that must change one row and does not fails the unit before its
+/// commit, and an uncommitted unit sends none.
 /// </summary>
 public sealed class UnitOfWorkTests : IAsyncLifetime
 {
@@ -20,8 +21,13 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync("unitofwork");
         _dataSource = DatabaseExtensions.DataSourceBuilder(_database.ConnectionString).Build();
-        await using var create = _dataSource.CreateCommand($"create table {_table} (id int primary key, text text not null)");
-        await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        // The shared migrations every service database has (outbox, inbox, expect_one_changed_row), then a table of our own.
+        var shared = new MigrationSet(typeof(UnitOfWork).Assembly).Load().Where(m => m.Id.StartsWith("shared/", StringComparison.Ordinal)).DistinctBy(m => m.Id);
+        foreach (var sql in shared.Select(m => m.Sql).Append($"create table {_table} (id int primary key, text text not null)"))
+        {
+            await using var create = _dataSource.CreateCommand(sql);
+            await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -46,10 +52,26 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
             await work.CommitAsync(ct);
         }
 
+        // The commit too: Npgsql traces a commit of its own as no command, so it is in the batch or nowhere.
         var trip = Assert.Single(trips.Statements);
         Assert.Contains("insert", trip, StringComparison.Ordinal);
         Assert.Contains("update", trip, StringComparison.Ordinal);
+        Assert.EndsWith("commit", trip, StringComparison.Ordinal);
         Assert.Equal(["first, then second", "third"], await TextsAsync(ct));
+    }
+
+    [Fact]
+    public async Task A_write_that_must_change_one_row_and_does_commits_with_the_others()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Insert(work, 1, "first");
+            work.DeferChangingOneRow($"update {_table} set text = 'checked' where id = 1", () => new InvalidOperationException("no conflict expected"));
+            await work.CommitAsync(ct);
+        }
+
+        Assert.Equal(["checked"], await TextsAsync(ct));
     }
 
     [Fact]
@@ -63,26 +85,51 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
         Assert.Equal(1L, await count.ExecuteScalarAsync(ct));
     }
 
-    [Fact]
-    public async Task A_failed_row_check_fails_the_commit_and_nothing_of_the_unit_is_written()
+    [Theory]
+    [InlineData("id = 99", 0)]
+    [InlineData("id in (1, 2)", 2)]
+    public async Task A_write_that_changes_another_number_of_rows_than_one_fails_the_commit_and_nothing_of_the_unit_is_written(string where, int changed)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
+        await using (var seed = await UnitOfWork.BeginAsync(_dataSource, ct))
         {
-            Insert(work, 1, "written before the check");
-            work.Defer($"update {_table} set text = 'x' where id = 99", rows =>
-            {
-                if (rows != 1)
-                {
-                    throw new InvalidOperationException($"expected one row, the update changed {rows}");
-                }
-            });
-
-            var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => work.CommitAsync(ct));
-            Assert.Equal("expected one row, the update changed 0", failed.Message);
+            Insert(seed, 1, "one");
+            Insert(seed, 2, "two");
+            await seed.CommitAsync(ct);
         }
 
-        Assert.Empty(await TextsAsync(ct));
+        await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Insert(work, 3, "written before the check");
+            work.DeferChangingOneRow($"update {_table} set text = 'x' where {where}", () => new InvalidOperationException("moved"));
+            Insert(work, 4, "written after the check");
+
+            var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => work.CommitAsync(ct));
+            Assert.Equal("moved", failed.Message);
+        }
+
+        Assert.Equal(["one", "two"], await TextsAsync(ct));
+        await using var count = _dataSource.CreateCommand($"select expect_one_changed_row({changed}, 0)");
+        var raised = await Assert.ThrowsAsync<PostgresException>(() => count.ExecuteScalarAsync(ct));
+        Assert.Equal(UnitOfWork.NotOneChangedRowState, raised.SqlState);
+        Assert.Contains($"changed {changed}", raised.MessageText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Of_two_checked_writes_in_one_round_trip_the_unit_fails_with_the_exception_of_the_one_that_missed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var seed = await UnitOfWork.BeginAsync(_dataSource, ct))
+        {
+            Insert(seed, 1, "one");
+            await seed.CommitAsync(ct);
+        }
+
+        await using var work = await UnitOfWork.BeginAsync(_dataSource, ct);
+        work.DeferChangingOneRow($"update {_table} set text = 'x' where id = 1", () => new InvalidOperationException("the first"));
+        work.DeferChangingOneRow($"update {_table} set text = 'y' where id = 2", () => new InvalidOperationException("the second"));
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => work.FlushAsync(ct).AsTask());
+        Assert.Equal("the second", failed.Message);
     }
 
     [Fact]
@@ -124,12 +171,6 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
             Insert(seed, 1, "one");
             Insert(seed, 2, "two");
             await seed.CommitAsync(ct);
-        }
-
-        // The inbox table comes with the service's migrations; this test's database has only the one made above.
-        await using (var inbox = _dataSource.CreateCommand("create table if not exists inbox_messages (consumer text not null, message_id uuid not null, primary key (consumer, message_id))"))
-        {
-            await inbox.ExecuteNonQueryAsync(ct);
         }
 
         var messageId = Guid.NewGuid();
