@@ -91,12 +91,7 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
     public async Task A_write_that_changes_another_number_of_rows_than_one_fails_the_commit_and_nothing_of_the_unit_is_written(string where, int changed)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using (var seed = await UnitOfWork.BeginAsync(_dataSource, ct))
-        {
-            Insert(seed, 1, "one");
-            Insert(seed, 2, "two");
-            await seed.CommitAsync(ct);
-        }
+        await SeedAsync(ct, "one", "two");
 
         await using (var work = await UnitOfWork.BeginAsync(_dataSource, ct))
         {
@@ -119,11 +114,7 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
     public async Task Of_two_checked_writes_in_one_round_trip_the_unit_fails_with_the_exception_of_the_one_that_missed()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using (var seed = await UnitOfWork.BeginAsync(_dataSource, ct))
-        {
-            Insert(seed, 1, "one");
-            await seed.CommitAsync(ct);
-        }
+        await SeedAsync(ct, "one");
 
         await using var work = await UnitOfWork.BeginAsync(_dataSource, ct);
         work.DeferChangingOneRow($"update {_table} set text = 'x' where id = 1", () => new InvalidOperationException("the first"));
@@ -166,12 +157,7 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
     public async Task The_inbox_and_the_reads_a_consumer_needs_next_share_one_round_trip_and_a_redelivery_reads_nothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using (var seed = await UnitOfWork.BeginAsync(_dataSource, ct))
-        {
-            Insert(seed, 1, "one");
-            Insert(seed, 2, "two");
-            await seed.CommitAsync(ct);
-        }
+        await SeedAsync(ct, "one", "two");
 
         var messageId = Guid.NewGuid();
         using var trips = new RoundTrips(_table);
@@ -203,6 +189,18 @@ public sealed class UnitOfWorkTests : IAsyncLifetime
             new($"select text from {_table} where id = $1") { Parameters = { new() { Value = 1 } } },
             new($"select count(*) from {_table}"),
         ];
+    }
+
+    /// <summary>Committed rows with ids 1, 2, ... and these texts.</summary>
+    private async Task SeedAsync(CancellationToken ct, params string[] texts)
+    {
+        await using var seed = await UnitOfWork.BeginAsync(_dataSource, ct);
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Insert(seed, i + 1, texts[i]);
+        }
+
+        await seed.CommitAsync(ct);
     }
 
     private void Insert(UnitOfWork work, int id, string text)
